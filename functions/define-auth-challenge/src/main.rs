@@ -1,0 +1,17 @@
+//! Cognito DefineAuthChallenge trigger: one custom challenge, then tokens only if it was met.
+
+use actas::config::TriggerConfig;
+use actas::triggers::define_auth_challenge;
+use lambda_runtime::{run, service_fn, Error, LambdaEvent};
+use serde_json::Value;
+
+#[tokio::main]
+async fn main() -> Result<(), Error> {
+    lambda_runtime::tracing::init_default_subscriber();
+    let config = TriggerConfig::from_env()?;
+    let client_id = config.impersonation_client_id.as_str();
+    run(service_fn(move |event: LambdaEvent<Value>| async move {
+        define_auth_challenge(client_id, event.payload).map_err(Error::from)
+    }))
+    .await
+}

@@ -1,0 +1,21 @@
+//! Cognito PreTokenGeneration (V2) trigger: writes the actor (`act`) into impersonated tokens.
+
+use actas::config::TriggerConfig;
+use actas::triggers::{pre_token_generation, TriggerState};
+use lambda_runtime::{run, service_fn, Error, LambdaEvent};
+use serde_json::Value;
+
+#[tokio::main]
+async fn main() -> Result<(), Error> {
+    lambda_runtime::tracing::init_default_subscriber();
+    let config = TriggerConfig::from_env()?;
+    let sdk = aws_config::load_from_env().await;
+    let state = TriggerState::from_aws(config, &sdk);
+    let state = &state;
+    run(service_fn(move |event: LambdaEvent<Value>| async move {
+        pre_token_generation(state, event.payload)
+            .await
+            .map_err(Error::from)
+    }))
+    .await
+}

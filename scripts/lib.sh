@@ -1,0 +1,125 @@
+# Shared settings and steps of the local-stack scripts. Sourced, not run.
+# Everything is installed into and kept under .local/ (git-ignored).
+
+set -euo pipefail
+
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+LOCAL="$ROOT/.local"
+MINISTACK_VENV="$LOCAL/ministack"
+TOOLS_VENV="$LOCAL/tools"
+# ministack pins botocore, SAM CLI needs a newer boto3: they live in separate venvs.
+MINISTACK_REQUIREMENT="ministack[full]==1.5.33"
+TOOLS_REQUIREMENTS=("aws-sam-cli==1.170.0" "cargo-lambda==1.9.2" "cfn-lint==1.58.0")
+
+export ACTAS_PORT="${ACTAS_PORT:-4566}"
+export ACTAS_ENDPOINT="http://127.0.0.1:$ACTAS_PORT"
+export STACK_NAME="${STACK_NAME:-actas}"
+export AWS_REGION="${AWS_REGION:-us-east-1}"
+export AWS_DEFAULT_REGION="$AWS_REGION"
+# The emulator's root credentials; nothing here ever talks to real AWS.
+export AWS_ACCESS_KEY_ID=test
+export AWS_SECRET_ACCESS_KEY=test
+unset AWS_SESSION_TOKEN AWS_PROFILE
+export AWS_ENDPOINT_URL="$ACTAS_ENDPOINT"
+export SAM_CLI_TELEMETRY=0
+export CARGO_TARGET_DIR="$ROOT/target"
+export PATH="$TOOLS_VENV/bin:$PATH"
+
+log() { printf '\033[1m==> %s\033[0m\n' "$*" >&2; }
+
+ensure_python_tools() {
+  local marker="$LOCAL/.tools-installed"
+  local wanted="$MINISTACK_REQUIREMENT ${TOOLS_REQUIREMENTS[*]}"
+  if [[ -f "$marker" && "$(cat "$marker")" == "$wanted" ]]; then
+    return
+  fi
+  log "installing ministack, SAM CLI, cargo-lambda and cfn-lint into .local/"
+  mkdir -p "$LOCAL"
+  python3 -m venv "$MINISTACK_VENV"
+  python3 -m venv "$TOOLS_VENV"
+  "$MINISTACK_VENV/bin/pip" install --quiet --disable-pip-version-check "$MINISTACK_REQUIREMENT"
+  "$TOOLS_VENV/bin/pip" install --quiet --disable-pip-version-check "${TOOLS_REQUIREMENTS[@]}"
+  echo "$wanted" > "$marker"
+}
+
+ministack_healthy() {
+  curl -fsS -o /dev/null --max-time 2 "$ACTAS_ENDPOINT/_ministack/health" 2>/dev/null
+}
+
+start_ministack() {
+  if ministack_healthy; then
+    log "ministack already running on $ACTAS_ENDPOINT"
+    return
+  fi
+  log "starting ministack on $ACTAS_ENDPOINT"
+  rm -rf "$LOCAL/ministack-state" "$LOCAL/tmp"
+  mkdir -p "$LOCAL/ministack-state" "$LOCAL/tmp"
+  # AUTH=true: SigV4 and IAM are enforced (so the template's policies are exercised), revoked
+  # and disabled users' refresh tokens are refused. PRETOKEN_STRICT: a failing pre-token
+  # trigger fails the sign-in, as on AWS, instead of being logged and ignored.
+  (
+    cd "$LOCAL"
+    BIND_HOST=127.0.0.1 GATEWAY_PORT="$ACTAS_PORT" IOT_MTLS_ENABLED=0 \
+      STATE_DIR="$LOCAL/ministack-state" TMPDIR="$LOCAL/tmp" \
+      AUTH=true MINISTACK_COGNITO_PRETOKEN_STRICT=1 \
+      nohup "$MINISTACK_VENV/bin/python" "$ROOT/scripts/ministack_launcher.py" \
+      > "$LOCAL/ministack.log" 2>&1 &
+    echo $! > "$LOCAL/ministack.pid"
+  )
+  for _ in $(seq 1 100); do
+    if ministack_healthy; then return; fi
+    sleep 0.2
+  done
+  echo "ministack did not become healthy; see .local/ministack.log" >&2
+  tail -20 "$LOCAL/ministack.log" >&2 || true
+  exit 1
+}
+
+stop_ministack() {
+  if [[ -f "$LOCAL/ministack.pid" ]]; then
+    local pid
+    pid="$(cat "$LOCAL/ministack.pid")"
+    if kill -0 "$pid" 2>/dev/null; then
+      log "stopping ministack (pid $pid)"
+      # Its Lambda workers are children: take the whole process group down.
+      kill -- "-$pid" 2>/dev/null || kill "$pid" 2>/dev/null || true
+      for _ in $(seq 1 50); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
+      kill -9 "$pid" 2>/dev/null || true
+    fi
+    rm -f "$LOCAL/ministack.pid"
+  fi
+}
+
+# Stack parameters for the local deployment; callers may add more through ACTAS_PARAMETERS.
+local_parameters() {
+  echo "CognitoEndpointOverride=$ACTAS_ENDPOINT ${ACTAS_PARAMETERS:-}"
+}
+
+build_and_deploy() {
+  log "sam build (Rust release build with cargo-lambda; first run compiles the AWS SDK)"
+  (cd "$ROOT" && sam build --build-in-source --template-file template.yaml --build-dir "$LOCAL/sam-build" >"$LOCAL/sam-build.log" 2>&1) || {
+    tail -40 "$LOCAL/sam-build.log" >&2; exit 1; }
+  log "sam deploy to the local emulator (stack $STACK_NAME)"
+  local bucket="actas-artifacts"
+  "$TOOLS_VENV/bin/python" - "$bucket" <<'PY'
+import sys, boto3
+s3 = boto3.client("s3")
+if sys.argv[1] not in [b["Name"] for b in s3.list_buckets().get("Buckets", [])]:
+    s3.create_bucket(Bucket=sys.argv[1])
+PY
+  # shellcheck disable=SC2046
+  (cd "$ROOT" && sam deploy \
+      --template-file "$LOCAL/sam-build/template.yaml" \
+      --stack-name "$STACK_NAME" \
+      --s3-bucket "$bucket" \
+      --region "$AWS_REGION" \
+      --capabilities CAPABILITY_IAM \
+      --no-confirm-changeset --no-fail-on-empty-changeset --no-progressbar \
+      --parameter-overrides $(local_parameters) \
+      >"$LOCAL/sam-deploy.log" 2>&1) || { tail -40 "$LOCAL/sam-deploy.log" >&2; exit 1; }
+  sam list stack-outputs --stack-name "$STACK_NAME" --region "$AWS_REGION" --output json > "$LOCAL/stack-outputs.json"
+}
+
+actas_cli() {
+  (cd "$ROOT" && cargo run --quiet -p actas-cli --bin actas -- "$@")
+}

@@ -1,0 +1,193 @@
+//! The Cognito adapter of the identity provider port.
+
+use std::collections::HashMap;
+
+use async_trait::async_trait;
+use aws_sdk_cognitoidentityprovider::error::{DisplayErrorContext, ProvideErrorMetadata};
+use aws_sdk_cognitoidentityprovider::types::{AttributeType, AuthFlowType, ChallengeNameType};
+use aws_sdk_cognitoidentityprovider::Client;
+use tracing::warn;
+
+use crate::error::{ActasError, Result};
+use crate::identity::{
+    CognitoTokens, IdentityProvider, MintRequest, UserRecord, UserRef, METADATA_IMPERSONATION_ID,
+};
+
+pub struct CognitoIdentityProvider {
+    client: Client,
+    user_pool_id: String,
+    impersonation_client_id: String,
+}
+
+impl CognitoIdentityProvider {
+    pub fn new(
+        client: Client,
+        user_pool_id: impl Into<String>,
+        impersonation_client_id: impl Into<String>,
+    ) -> Self {
+        CognitoIdentityProvider {
+            client,
+            user_pool_id: user_pool_id.into(),
+            impersonation_client_id: impersonation_client_id.into(),
+        }
+    }
+
+    async fn groups_of(&self, username: &str) -> Result<Vec<String>> {
+        let mut groups = Vec::new();
+        let mut next: Option<String> = None;
+        loop {
+            let page = self
+                .client
+                .admin_list_groups_for_user()
+                .user_pool_id(&self.user_pool_id)
+                .username(username)
+                .set_next_token(next.take())
+                .send()
+                .await
+                .map_err(|e| upstream("AdminListGroupsForUser", e))?;
+            groups.extend(
+                page.groups()
+                    .iter()
+                    .filter_map(|g| g.group_name().map(str::to_string)),
+            );
+            match page.next_token() {
+                Some(token) if !token.is_empty() => next = Some(token.to_string()),
+                _ => return Ok(groups),
+            }
+        }
+    }
+
+    async fn by_username(&self, username: &str) -> Result<Option<UserRecord>> {
+        let output = match self
+            .client
+            .admin_get_user()
+            .user_pool_id(&self.user_pool_id)
+            .username(username)
+            .send()
+            .await
+        {
+            Ok(output) => output,
+            Err(err)
+                if err
+                    .as_service_error()
+                    .is_some_and(|e| e.is_user_not_found_exception()) =>
+            {
+                return Ok(None)
+            }
+            Err(err) => return Err(upstream("AdminGetUser", err)),
+        };
+        let attributes = attribute_map(output.user_attributes());
+        let Some(sub) = attributes.get("sub").cloned() else {
+            return Err(ActasError::Internal(format!("user {username} has no sub")));
+        };
+        let username = output.username().to_string();
+        Ok(Some(UserRecord {
+            groups: self.groups_of(&username).await?,
+            username,
+            sub,
+            enabled: output.enabled(),
+            attributes,
+            created_at_millis: output.user_create_date().and_then(|d| d.to_millis().ok()),
+            updated_at_millis: output
+                .user_last_modified_date()
+                .and_then(|d| d.to_millis().ok()),
+        }))
+    }
+
+    async fn username_for_sub(&self, sub: &str) -> Result<Option<String>> {
+        let output = self
+            .client
+            .list_users()
+            .user_pool_id(&self.user_pool_id)
+            // UserRef::parse refuses quotes and backslashes, so this filter cannot be escaped.
+            .filter(format!("sub = \"{sub}\""))
+            .limit(1)
+            .send()
+            .await
+            .map_err(|e| upstream("ListUsers", e))?;
+        Ok(output
+            .users()
+            .first()
+            .and_then(|u| u.username())
+            .map(str::to_string))
+    }
+}
+
+fn attribute_map(attributes: &[AttributeType]) -> HashMap<String, String> {
+    attributes
+        .iter()
+        .filter_map(|a| Some((a.name().to_string(), a.value()?.to_string())))
+        .collect()
+}
+
+fn upstream<E>(operation: &str, err: E) -> ActasError
+where
+    E: std::error::Error + ProvideErrorMetadata + 'static,
+{
+    let code = err.code().unwrap_or("unknown").to_string();
+    warn!(operation, code, error = %DisplayErrorContext(&err), "Cognito call failed");
+    ActasError::Upstream(format!("{operation}: {code}"))
+}
+
+#[async_trait]
+impl IdentityProvider for CognitoIdentityProvider {
+    async fn find_user(&self, user: &UserRef) -> Result<Option<UserRecord>> {
+        if let Some(found) = self.by_username(user.as_str()).await? {
+            return Ok(Some(found));
+        }
+        if !user.could_be_sub() {
+            return Ok(None);
+        }
+        match self.username_for_sub(user.as_str()).await? {
+            Some(username) => self.by_username(&username).await,
+            None => Ok(None),
+        }
+    }
+
+    async fn mint_session(&self, request: MintRequest<'_>) -> Result<CognitoTokens> {
+        let started = self
+            .client
+            .admin_initiate_auth()
+            .user_pool_id(&self.user_pool_id)
+            .client_id(&self.impersonation_client_id)
+            .auth_flow(AuthFlowType::CustomAuth)
+            .auth_parameters("USERNAME", request.username)
+            .send()
+            .await
+            .map_err(|e| upstream("AdminInitiateAuth", e))?;
+        if started.challenge_name() != Some(&ChallengeNameType::CustomChallenge) {
+            return Err(ActasError::Upstream(
+                "AdminInitiateAuth: no custom challenge".into(),
+            ));
+        }
+        let session = started
+            .session()
+            .ok_or_else(|| ActasError::Upstream("AdminInitiateAuth: no session".into()))?;
+        // Only the respond call's ClientMetadata reaches the triggers on AWS, so the grant id
+        // travels here.
+        let answered = self
+            .client
+            .admin_respond_to_auth_challenge()
+            .user_pool_id(&self.user_pool_id)
+            .client_id(&self.impersonation_client_id)
+            .challenge_name(ChallengeNameType::CustomChallenge)
+            .session(session)
+            .challenge_responses("USERNAME", request.username)
+            .challenge_responses("ANSWER", request.secret)
+            .client_metadata(METADATA_IMPERSONATION_ID, request.impersonation_id)
+            .send()
+            .await
+            .map_err(|e| upstream("AdminRespondToAuthChallenge", e))?;
+        let result = answered
+            .authentication_result()
+            .ok_or_else(|| ActasError::Upstream("AdminRespondToAuthChallenge: no tokens".into()))?;
+        let missing =
+            || ActasError::Upstream("AdminRespondToAuthChallenge: incomplete tokens".into());
+        Ok(CognitoTokens {
+            id_token: result.id_token().ok_or_else(missing)?.to_string(),
+            access_token: result.access_token().ok_or_else(missing)?.to_string(),
+            refresh_token: result.refresh_token().ok_or_else(missing)?.to_string(),
+            expires_in_secs: i64::from(result.expires_in()),
+        })
+    }
+}

@@ -1,0 +1,255 @@
+//! Typed configuration from the environment. Each function reads what it needs once, at start-up,
+//! and refuses to start with a message naming every missing or malformed variable.
+
+use std::collections::HashMap;
+use std::fmt;
+use std::str::FromStr;
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ConfigError(pub Vec<String>);
+
+impl fmt::Display for ConfigError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "invalid configuration: {}", self.0.join("; "))
+    }
+}
+
+impl std::error::Error for ConfigError {}
+
+/// Reads variables from a map (the process environment in production, a literal in tests) and
+/// gathers every problem before failing.
+pub struct EnvReader {
+    vars: HashMap<String, String>,
+    problems: Vec<String>,
+}
+
+impl EnvReader {
+    pub fn from_process() -> Self {
+        Self::from_map(std::env::vars().collect())
+    }
+
+    pub fn from_map(vars: HashMap<String, String>) -> Self {
+        EnvReader {
+            vars,
+            problems: Vec::new(),
+        }
+    }
+
+    fn raw(&self, name: &str) -> Option<&str> {
+        self.vars
+            .get(name)
+            .map(|v| v.trim())
+            .filter(|v| !v.is_empty())
+    }
+
+    pub fn required(&mut self, name: &str) -> String {
+        match self.raw(name) {
+            Some(value) => value.to_string(),
+            None => {
+                self.problems.push(format!("{name} is required"));
+                String::new()
+            }
+        }
+    }
+
+    pub fn optional(&self, name: &str) -> Option<String> {
+        self.raw(name).map(str::to_string)
+    }
+
+    pub fn parsed_or<T: FromStr>(&mut self, name: &str, default: T) -> T {
+        match self.raw(name) {
+            None => default,
+            Some(value) => match value.parse() {
+                Ok(parsed) => parsed,
+                Err(_) => {
+                    self.problems.push(format!("{name}={value:?} is not valid"));
+                    default
+                }
+            },
+        }
+    }
+
+    pub fn reject(&mut self, problem: impl Into<String>) {
+        self.problems.push(problem.into());
+    }
+
+    pub fn finish<T>(self, config: T) -> Result<T, ConfigError> {
+        if self.problems.is_empty() {
+            Ok(config)
+        } else {
+            Err(ConfigError(self.problems))
+        }
+    }
+}
+
+/// When `POST /auth/impersonate` demands an `X-API-Key` (a presented key is always checked).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ApiKeyRequirement {
+    /// Seed 001's dialect (body `username`) requires one; seed 000's (`?uuid=`) does not,
+    /// because its clients never send one.
+    UsernameDialect,
+    Always,
+}
+
+impl FromStr for ApiKeyRequirement {
+    type Err = ();
+    fn from_str(s: &str) -> Result<Self, ()> {
+        match s {
+            "username-dialect" => Ok(ApiKeyRequirement::UsernameDialect),
+            "always" => Ok(ApiKeyRequirement::Always),
+            _ => Err(()),
+        }
+    }
+}
+
+/// Configuration of the HTTP functions.
+#[derive(Debug, Clone)]
+pub struct ApiConfig {
+    pub region: String,
+    pub table_name: String,
+    pub user_pool_id: String,
+    pub sign_in_client_id: String,
+    pub impersonation_client_id: String,
+    /// Where the pool's signing keys are fetched from. On AWS it derives from the issuer; the
+    /// local emulator serves it elsewhere, so it is configuration.
+    pub jwks_url: String,
+    pub token_issuer: String,
+    /// The Cognito endpoint a front end should use to refresh (seed 001's `endpointUrl`).
+    pub cognito_public_endpoint: String,
+    /// How long the one-time secret of a fresh grant may be redeemed with Cognito.
+    pub mint_window_secs: i64,
+    /// The hard limit of an impersonation.
+    pub impersonation_max_secs: i64,
+    pub api_key_requirement: ApiKeyRequirement,
+}
+
+impl ApiConfig {
+    pub fn from_env() -> Result<Self, ConfigError> {
+        Self::from_reader(EnvReader::from_process())
+    }
+
+    pub fn from_reader(mut env: EnvReader) -> Result<Self, ConfigError> {
+        let region = env.required("AWS_REGION");
+        let user_pool_id = env.required("USER_POOL_ID");
+        let token_issuer = env.optional("TOKEN_ISSUER").unwrap_or_else(|| {
+            format!("https://cognito-idp.{region}.amazonaws.com/{user_pool_id}")
+        });
+        let jwks_url = env
+            .optional("JWKS_URL")
+            .unwrap_or_else(|| format!("{token_issuer}/.well-known/jwks.json"));
+        let cognito_public_endpoint = env
+            .optional("COGNITO_PUBLIC_ENDPOINT")
+            .unwrap_or_else(|| format!("https://cognito-idp.{region}.amazonaws.com/"));
+        let config = ApiConfig {
+            table_name: env.required("TABLE_NAME"),
+            sign_in_client_id: env.required("SIGN_IN_CLIENT_ID"),
+            impersonation_client_id: env.required("IMPERSONATION_CLIENT_ID"),
+            mint_window_secs: env.parsed_or("MINT_WINDOW_SECONDS", 60),
+            impersonation_max_secs: env.parsed_or("IMPERSONATION_MAX_SECONDS", 3600),
+            api_key_requirement: env
+                .parsed_or("API_KEY_REQUIRED", ApiKeyRequirement::UsernameDialect),
+            region,
+            user_pool_id,
+            jwks_url,
+            token_issuer,
+            cognito_public_endpoint,
+        };
+        if config.mint_window_secs <= 0 || config.impersonation_max_secs <= 0 {
+            env.reject("MINT_WINDOW_SECONDS and IMPERSONATION_MAX_SECONDS must be positive");
+        }
+        env.finish(config)
+    }
+}
+
+/// Configuration of the Cognito trigger functions.
+#[derive(Debug, Clone)]
+pub struct TriggerConfig {
+    pub table_name: String,
+    /// Custom auth is refused for every other client. (The template names the trigger ARNs by
+    /// function name, so the pool does not depend on the functions and this can be a plain
+    /// reference to the client without a cycle.)
+    pub impersonation_client_id: String,
+}
+
+impl TriggerConfig {
+    pub fn from_env() -> Result<Self, ConfigError> {
+        Self::from_reader(EnvReader::from_process())
+    }
+
+    pub fn from_reader(mut env: EnvReader) -> Result<Self, ConfigError> {
+        let config = TriggerConfig {
+            table_name: env.required("TABLE_NAME"),
+            impersonation_client_id: env.required("IMPERSONATION_CLIENT_ID"),
+        };
+        env.finish(config)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn reader(pairs: &[(&str, &str)]) -> EnvReader {
+        EnvReader::from_map(
+            pairs
+                .iter()
+                .map(|(k, v)| (k.to_string(), v.to_string()))
+                .collect(),
+        )
+    }
+
+    #[test]
+    fn names_every_missing_variable() {
+        let err = ApiConfig::from_reader(reader(&[("AWS_REGION", "us-east-1")])).unwrap_err();
+        let text = err.to_string();
+        for name in [
+            "TABLE_NAME",
+            "USER_POOL_ID",
+            "SIGN_IN_CLIENT_ID",
+            "IMPERSONATION_CLIENT_ID",
+        ] {
+            assert!(text.contains(name), "{text} should name {name}");
+        }
+    }
+
+    #[test]
+    fn derives_cognito_urls_from_region_and_pool() {
+        let config = ApiConfig::from_reader(reader(&[
+            ("AWS_REGION", "eu-west-1"),
+            ("TABLE_NAME", "t"),
+            ("USER_POOL_ID", "eu-west-1_abc"),
+            ("SIGN_IN_CLIENT_ID", "s"),
+            ("IMPERSONATION_CLIENT_ID", "i"),
+        ]))
+        .unwrap();
+        assert_eq!(
+            config.token_issuer,
+            "https://cognito-idp.eu-west-1.amazonaws.com/eu-west-1_abc"
+        );
+        assert_eq!(
+            config.jwks_url,
+            "https://cognito-idp.eu-west-1.amazonaws.com/eu-west-1_abc/.well-known/jwks.json"
+        );
+        assert_eq!(config.impersonation_max_secs, 3600);
+        assert_eq!(
+            config.api_key_requirement,
+            ApiKeyRequirement::UsernameDialect
+        );
+    }
+
+    #[test]
+    fn rejects_malformed_numbers_and_modes() {
+        let err = ApiConfig::from_reader(reader(&[
+            ("AWS_REGION", "eu-west-1"),
+            ("TABLE_NAME", "t"),
+            ("USER_POOL_ID", "p"),
+            ("SIGN_IN_CLIENT_ID", "s"),
+            ("IMPERSONATION_CLIENT_ID", "i"),
+            ("IMPERSONATION_MAX_SECONDS", "an hour"),
+            ("API_KEY_REQUIRED", "sometimes"),
+        ]))
+        .unwrap_err();
+        assert!(err.to_string().contains("IMPERSONATION_MAX_SECONDS"));
+        assert!(err.to_string().contains("API_KEY_REQUIRED"));
+    }
+}

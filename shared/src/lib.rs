@@ -1,0 +1,28 @@
+//! actas: user impersonation ("act as") for Amazon Cognito user pools.
+//!
+//! The domain (`policy`, `impersonation`, `triggers`), its ports (`identity`, `store`, `jwt`,
+//! `clock`) with their AWS adapters (`cognito`, `dynamodb`) and in-memory ones (`memory`), and
+//! the HTTP glue (`http`, `handlers`). Each Lambda's `main` only builds these and runs.
+
+pub mod api_keys;
+pub mod clock;
+pub mod cognito;
+pub mod config;
+pub mod dynamodb;
+pub mod error;
+pub mod handlers;
+pub mod http;
+pub mod identity;
+pub mod impersonation;
+pub mod jwt;
+pub mod memory;
+pub mod payload;
+pub mod policy;
+pub mod secrets;
+pub mod store;
+pub mod triggers;
+
+#[cfg(any(test, feature = "testing"))]
+pub mod testing;
+
+pub use error::{ActasError, Result};

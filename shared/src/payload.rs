@@ -1,0 +1,51 @@
+//! The session payload: the union of seed 001 (`endpointUrl` ... `session{...}`) and seed 000
+//! (`token`, `role`, ... `updated_at`), so a client of either works unchanged. Seed 001's
+//! `password` is deliberately absent: actas never sets, reads or returns a password.
+
+use serde::Serialize;
+
+#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
+pub struct SessionPayload {
+    #[serde(rename = "endpointUrl")]
+    pub endpoint_url: String,
+    #[serde(rename = "clientId")]
+    pub client_id: String,
+    #[serde(rename = "userPoolId")]
+    pub user_pool_id: String,
+    pub username: String,
+    pub session: SessionTokens,
+    /// Seed 000's bearer token: the id token, as `session.authorization`.
+    pub token: String,
+    pub role: String,
+    pub timezone: String,
+    pub provider: String,
+    pub impersonator_revert_token: String,
+    pub created_at: String,
+    pub updated_at: String,
+    pub impersonation: ImpersonationSummary,
+}
+
+#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
+#[serde(rename_all = "camelCase")]
+pub struct SessionTokens {
+    /// The id token (seed 001 sends it as `Authorization`).
+    pub authorization: String,
+    pub access_token: String,
+    pub refresh_token: String,
+    /// When the tokens stop working, in epoch milliseconds.
+    pub expire_epoch: i64,
+}
+
+#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
+pub struct ActorSummary {
+    pub sub: String,
+    pub username: String,
+}
+
+#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
+pub struct ImpersonationSummary {
+    pub id: String,
+    pub actor: ActorSummary,
+    /// The hard end of the impersonation (RFC 3339).
+    pub expires_at: String,
+}

@@ -1,0 +1,285 @@
+//! The Cognito custom-auth and pre-token-generation triggers.
+//!
+//! Events are handled as JSON values: the trigger reads the few fields it needs and writes its
+//! `response`, passing everything else back as Cognito sent it. Any other client than the
+//! impersonation client, and any grant that is missing, used, expired or for another user, gets
+//! no tokens. Errors fail the authentication: a trigger never guesses.
+
+use std::sync::Arc;
+
+use serde::Deserialize;
+use serde_json::{json, Value};
+use tracing::{info, warn};
+
+use crate::clock::Clock;
+use crate::error::{ActasError, Result};
+use crate::identity::METADATA_IMPERSONATION_ID;
+use crate::secrets::secret_matches;
+use crate::store::{ImpersonationStore, Redemption};
+
+pub const CUSTOM_CHALLENGE: &str = "CUSTOM_CHALLENGE";
+
+/// Claims actas adds to impersonated tokens.
+pub const CLAIM_ACT: &str = "act";
+pub const CLAIM_IMPERSONATION_ID: &str = "impersonation_id";
+pub const CLAIM_IMPERSONATION_EXPIRES_AT: &str = "impersonation_expires_at";
+
+pub struct TriggerState {
+    pub impersonation_client_id: String,
+    pub store: Arc<dyn ImpersonationStore>,
+    pub clock: Arc<dyn Clock>,
+}
+
+impl TriggerState {
+    /// The deployed wiring: the DynamoDB store over one SDK configuration.
+    pub fn from_aws(
+        config: crate::config::TriggerConfig,
+        sdk: &aws_config::SdkConfig,
+    ) -> TriggerState {
+        let client = aws_sdk_dynamodb::Client::new(sdk);
+        TriggerState {
+            store: Arc::new(crate::dynamodb::DynamoStore::new(
+                client,
+                &config.table_name,
+            )),
+            impersonation_client_id: config.impersonation_client_id,
+            clock: Arc::new(crate::clock::SystemClock),
+        }
+    }
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct CallerContext {
+    #[serde(default)]
+    client_id: Option<String>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct SessionEntry {
+    #[serde(default)]
+    challenge_name: Option<String>,
+    #[serde(default)]
+    challenge_result: bool,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct TriggerRequest {
+    #[serde(default)]
+    session: Option<Vec<SessionEntry>>,
+    #[serde(default)]
+    client_metadata: Option<std::collections::HashMap<String, String>>,
+    #[serde(default)]
+    challenge_answer: Option<Value>,
+    #[serde(default)]
+    user_not_found: bool,
+    #[serde(default)]
+    user_attributes: Option<std::collections::HashMap<String, Value>>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct TriggerEvent {
+    #[serde(default)]
+    trigger_source: Option<String>,
+    #[serde(default)]
+    user_name: Option<String>,
+    #[serde(default)]
+    caller_context: CallerContext,
+    #[serde(default)]
+    request: TriggerRequest,
+}
+
+impl TriggerEvent {
+    fn read(event: &Value) -> Result<TriggerEvent> {
+        TriggerEvent::deserialize(event)
+            .map_err(|e| ActasError::BadRequest(format!("unreadable trigger event: {e}")))
+    }
+
+    fn from_client(&self, client_id: &str) -> bool {
+        self.caller_context.client_id.as_deref() == Some(client_id)
+    }
+
+    fn impersonation_id(&self) -> Option<&str> {
+        self.request
+            .client_metadata
+            .as_ref()
+            .and_then(|m| m.get(METADATA_IMPERSONATION_ID))
+            .map(String::as_str)
+            .filter(|id| !id.is_empty())
+    }
+
+    fn user_sub(&self) -> Option<&str> {
+        self.request.user_attributes.as_ref()?.get("sub")?.as_str()
+    }
+}
+
+fn set_response(event: &mut Value, response: Value) {
+    if let Some(object) = event.as_object_mut() {
+        object.insert("response".to_string(), response);
+    }
+}
+
+/// Redeems a grant's one-time mint secret: the constant-time comparison authenticates, the
+/// conditional write makes it single use. Shared by the verify trigger and the memory adapter.
+pub async fn redeem_grant(
+    store: &dyn ImpersonationStore,
+    clock: &dyn Clock,
+    impersonation_id: &str,
+    username: &str,
+    client_id: &str,
+    answer: &str,
+) -> Result<bool> {
+    let Some(grant) = store.get(impersonation_id).await? else {
+        return Ok(false);
+    };
+    if !secret_matches(answer, &grant.mint_secret_hash) {
+        return Ok(false);
+    }
+    store
+        .activate(&Redemption {
+            id: impersonation_id,
+            target_username: username,
+            client_id,
+            mint_secret_hash: &grant.mint_secret_hash,
+            now_secs: clock.now_secs(),
+        })
+        .await
+}
+
+/// DefineAuthChallenge: one custom challenge, then tokens if and only if it was answered right.
+pub fn define_auth_challenge(impersonation_client_id: &str, mut event: Value) -> Result<Value> {
+    let parsed = TriggerEvent::read(&event)?;
+    let session = parsed.request.session.as_deref().unwrap_or_default();
+    let response = if !parsed.from_client(impersonation_client_id) || parsed.request.user_not_found
+    {
+        warn!(client = ?parsed.caller_context.client_id, "custom auth refused: not the impersonation client");
+        json!({"issueTokens": false, "failAuthentication": true})
+    } else {
+        match session {
+            [] => {
+                json!({"challengeName": CUSTOM_CHALLENGE, "issueTokens": false, "failAuthentication": false})
+            }
+            [only]
+                if only.challenge_name.as_deref() == Some(CUSTOM_CHALLENGE)
+                    && only.challenge_result =>
+            {
+                json!({"issueTokens": true, "failAuthentication": false})
+            }
+            // A wrong answer ends the attempt: there are no retries against a grant.
+            _ => json!({"issueTokens": false, "failAuthentication": true}),
+        }
+    };
+    set_response(&mut event, response);
+    Ok(event)
+}
+
+/// CreateAuthChallenge: the challenge carries nothing; the answer is the grant's secret, which
+/// only actas knows.
+pub fn create_auth_challenge(impersonation_client_id: &str, mut event: Value) -> Result<Value> {
+    let parsed = TriggerEvent::read(&event)?;
+    if !parsed.from_client(impersonation_client_id) {
+        return Err(ActasError::Forbidden(
+            "custom auth is only for the impersonation client".into(),
+        ));
+    }
+    set_response(
+        &mut event,
+        json!({
+            "publicChallengeParameters": {"challenge": "actas-grant"},
+            "privateChallengeParameters": {},
+            "challengeMetadata": "ACTAS_GRANT",
+        }),
+    );
+    Ok(event)
+}
+
+/// VerifyAuthChallengeResponse: the answer must redeem a live, pending grant for this user and
+/// client.
+pub async fn verify_auth_challenge(state: &TriggerState, mut event: Value) -> Result<Value> {
+    let parsed = TriggerEvent::read(&event)?;
+    let answer = parsed
+        .request
+        .challenge_answer
+        .as_ref()
+        .and_then(Value::as_str)
+        .unwrap_or("");
+    let correct = match (
+        parsed.from_client(&state.impersonation_client_id),
+        parsed.impersonation_id(),
+        &parsed.user_name,
+    ) {
+        (true, Some(id), Some(username)) if !answer.is_empty() => {
+            let client_id = state.impersonation_client_id.as_str();
+            let redeemed = redeem_grant(
+                state.store.as_ref(),
+                state.clock.as_ref(),
+                id,
+                username,
+                client_id,
+                answer,
+            )
+            .await?;
+            info!(impersonation_id = id, redeemed, "grant redemption");
+            redeemed
+        }
+        _ => false,
+    };
+    set_response(&mut event, json!({"answerCorrect": correct}));
+    Ok(event)
+}
+
+/// PreTokenGeneration (V2): writes the actor into the id and access tokens of an impersonated
+/// session. Idempotent and read-only: the local emulator calls it twice per issuance.
+pub async fn pre_token_generation(state: &TriggerState, mut event: Value) -> Result<Value> {
+    let parsed = TriggerEvent::read(&event)?;
+    if !parsed.from_client(&state.impersonation_client_id) {
+        // The sign-in client's own sessions pass through unchanged.
+        return Ok(event);
+    }
+    let source = parsed.trigger_source.as_deref().unwrap_or("");
+    if source == "TokenGeneration_RefreshTokens" {
+        return Err(ActasError::Forbidden(
+            "impersonated sessions cannot be refreshed".into(),
+        ));
+    }
+    let id = parsed.impersonation_id().ok_or_else(|| {
+        ActasError::Forbidden("tokens on the impersonation client need a grant".into())
+    })?;
+    let imp = state
+        .store
+        .get(id)
+        .await?
+        .ok_or_else(|| ActasError::Forbidden("no such impersonation".into()))?;
+    let same_user = match parsed.user_sub() {
+        Some(sub) => sub == imp.target_sub,
+        None => parsed.user_name.as_deref() == Some(imp.target_username.as_str()),
+    };
+    if !same_user
+        || imp.client_id != state.impersonation_client_id
+        || !imp.is_live(state.clock.now_secs())
+    {
+        warn!(
+            impersonation_id = id,
+            "token generation refused: impersonation not live for this user"
+        );
+        return Err(ActasError::Forbidden("impersonation is not live".into()));
+    }
+    let claims = json!({
+        CLAIM_ACT: {"sub": imp.actor_sub, "username": imp.actor_username},
+        CLAIM_IMPERSONATION_ID: imp.id,
+        CLAIM_IMPERSONATION_EXPIRES_AT: imp.ends_at,
+    });
+    set_response(
+        &mut event,
+        json!({
+            "claimsAndScopeOverrideDetails": {
+                "idTokenGeneration": {"claimsToAddOrOverride": claims.clone()},
+                "accessTokenGeneration": {"claimsToAddOrOverride": claims},
+            }
+        }),
+    );
+    Ok(event)
+}

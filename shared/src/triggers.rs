@@ -283,3 +283,228 @@ pub async fn pre_token_generation(state: &TriggerState, mut event: Value) -> Res
     );
     Ok(event)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::clock::ManualClock;
+    use crate::memory::MemoryStore;
+    use crate::secrets::hash_secret;
+    use crate::store::{Impersonation, ImpersonationStatus};
+
+    const CLIENT: &str = "IMPERSONATION_CLIENT_ID";
+    const START: i64 = 1_700_000_000;
+
+    fn event(name: &str) -> Value {
+        let path = format!("{}/../events/{name}", env!("CARGO_MANIFEST_DIR"));
+        serde_json::from_str(&std::fs::read_to_string(path).expect("event file"))
+            .expect("event JSON")
+    }
+
+    struct World {
+        state: TriggerState,
+        clock: Arc<ManualClock>,
+    }
+
+    /// A pending grant `IMPERSONATION_ID` for the events' user, secret `GRANT_SECRET`.
+    async fn world() -> World {
+        let store = Arc::new(MemoryStore::default());
+        let clock = Arc::new(ManualClock::at_millis(START * 1000));
+        store
+            .create(&Impersonation {
+                id: "IMPERSONATION_ID".into(),
+                actor_sub: "actor-sub".into(),
+                actor_username: "acme-admin".into(),
+                target_sub: "SUB_OF_ACME_SUPPORT_1".into(),
+                target_username: "acme-support-1".into(),
+                tenant: Some("acme".into()),
+                client_id: CLIENT.into(),
+                status: ImpersonationStatus::Pending,
+                created_at_millis: START * 1000,
+                ends_at: START + 3600,
+                mint_deadline: START + 60,
+                mint_secret_hash: hash_secret("GRANT_SECRET"),
+                revert_secret_hash: hash_secret("REVERT"),
+                expires_at: START + 90_000,
+            })
+            .await
+            .unwrap();
+        World {
+            state: TriggerState {
+                impersonation_client_id: CLIENT.into(),
+                store,
+                clock: clock.clone(),
+            },
+            clock,
+        }
+    }
+
+    async fn verify(world: &World, change: impl FnOnce(&mut Value)) -> bool {
+        let mut ev = event("verify-auth-challenge.json");
+        change(&mut ev);
+        let out = verify_auth_challenge(&world.state, ev).await.unwrap();
+        out["response"]["answerCorrect"].as_bool().unwrap()
+    }
+
+    #[test]
+    fn define_issues_one_challenge_then_tokens_only_after_success() {
+        let first = define_auth_challenge(CLIENT, event("define-auth-challenge.json")).unwrap();
+        assert_eq!(first["response"]["challengeName"], CUSTOM_CHALLENGE);
+        assert_eq!(first["response"]["issueTokens"], false);
+        assert_eq!(
+            first["userName"], "acme-support-1",
+            "the rest of the event passes through"
+        );
+
+        let round = |result: bool| {
+            let mut ev = event("define-auth-challenge.json");
+            ev["request"]["session"] =
+                json!([{"challengeName": "CUSTOM_CHALLENGE", "challengeResult": result}]);
+            define_auth_challenge(CLIENT, ev).unwrap()["response"].clone()
+        };
+        assert_eq!(
+            round(true),
+            json!({"issueTokens": true, "failAuthentication": false})
+        );
+        assert_eq!(
+            round(false),
+            json!({"issueTokens": false, "failAuthentication": true})
+        );
+
+        let mut two_rounds = event("define-auth-challenge.json");
+        two_rounds["request"]["session"] = json!([
+            {"challengeName": "CUSTOM_CHALLENGE", "challengeResult": false},
+            {"challengeName": "CUSTOM_CHALLENGE", "challengeResult": true}
+        ]);
+        assert_eq!(
+            define_auth_challenge(CLIENT, two_rounds).unwrap()["response"]["failAuthentication"],
+            true
+        );
+    }
+
+    #[test]
+    fn define_and_create_refuse_other_clients() {
+        let mut ev = event("define-auth-challenge.json");
+        ev["callerContext"]["clientId"] = json!("sign-in-client");
+        assert_eq!(
+            define_auth_challenge(CLIENT, ev.clone()).unwrap()["response"]["failAuthentication"],
+            true
+        );
+        assert!(create_auth_challenge(CLIENT, ev).is_err());
+        let created = create_auth_challenge(CLIENT, event("create-auth-challenge.json")).unwrap();
+        assert_eq!(created["response"]["challengeMetadata"], "ACTAS_GRANT");
+    }
+
+    #[tokio::test]
+    async fn verify_redeems_a_grant_once() {
+        let world = world().await;
+        assert!(verify(&world, |_| {}).await);
+        assert!(!verify(&world, |_| {}).await, "a second redemption fails");
+    }
+
+    #[tokio::test]
+    async fn verify_refuses_wrong_answers_users_clients_and_late_redemptions() {
+        let cases: Vec<(&str, Box<dyn FnOnce(&mut Value)>)> = vec![
+            (
+                "wrong secret",
+                Box::new(|e| e["request"]["challengeAnswer"] = json!("guess")),
+            ),
+            (
+                "empty secret",
+                Box::new(|e| e["request"]["challengeAnswer"] = json!("")),
+            ),
+            (
+                "another user",
+                Box::new(|e| e["userName"] = json!("acme-support-2")),
+            ),
+            (
+                "another client",
+                Box::new(|e| e["callerContext"]["clientId"] = json!("sign-in-client")),
+            ),
+            (
+                "no grant id",
+                Box::new(|e| e["request"]["clientMetadata"] = json!({})),
+            ),
+            (
+                "unknown grant",
+                Box::new(|e| e["request"]["clientMetadata"]["impersonation_id"] = json!("nope")),
+            ),
+        ];
+        for (name, change) in cases {
+            let world = world().await;
+            assert!(!verify(&world, change).await, "{name}");
+            assert!(
+                verify(&world, |_| {}).await,
+                "{name}: the grant is still redeemable afterwards"
+            );
+        }
+        let world = world().await;
+        world.clock.advance_secs(61);
+        assert!(!verify(&world, |_| {}).await, "past the mint window");
+    }
+
+    #[tokio::test]
+    async fn pre_token_adds_the_actor_to_both_tokens_idempotently() {
+        let world = world().await;
+        assert!(verify(&world, |_| {}).await);
+        let first = pre_token_generation(&world.state, event("pre-token-generation.json"))
+            .await
+            .unwrap();
+        let second = pre_token_generation(&world.state, event("pre-token-generation.json"))
+            .await
+            .unwrap();
+        assert_eq!(first, second, "called twice, answers the same");
+        let details = &first["response"]["claimsAndScopeOverrideDetails"];
+        for token in ["idTokenGeneration", "accessTokenGeneration"] {
+            let claims = &details[token]["claimsToAddOrOverride"];
+            assert_eq!(
+                claims[CLAIM_ACT],
+                json!({"sub": "actor-sub", "username": "acme-admin"}),
+                "{token}"
+            );
+            assert_eq!(claims[CLAIM_IMPERSONATION_ID], "IMPERSONATION_ID");
+            assert_eq!(claims[CLAIM_IMPERSONATION_EXPIRES_AT], START + 3600);
+        }
+    }
+
+    #[tokio::test]
+    async fn pre_token_fails_closed() {
+        let world = world().await;
+        let pending = pre_token_generation(&world.state, event("pre-token-generation.json")).await;
+        assert!(pending.is_err(), "an unredeemed grant mints nothing");
+
+        assert!(verify(&world, |_| {}).await);
+        let mut refresh = event("pre-token-generation.json");
+        refresh["triggerSource"] = json!("TokenGeneration_RefreshTokens");
+        assert!(pre_token_generation(&world.state, refresh).await.is_err());
+
+        let mut other_user = event("pre-token-generation.json");
+        other_user["request"]["userAttributes"]["sub"] = json!("someone-else");
+        assert!(pre_token_generation(&world.state, other_user)
+            .await
+            .is_err());
+
+        let mut no_grant = event("pre-token-generation.json");
+        no_grant["request"]["clientMetadata"] = json!({});
+        assert!(pre_token_generation(&world.state, no_grant).await.is_err());
+
+        world.clock.advance_secs(3600);
+        assert!(
+            pre_token_generation(&world.state, event("pre-token-generation.json"))
+                .await
+                .is_err(),
+            "past its end"
+        );
+    }
+
+    #[tokio::test]
+    async fn pre_token_leaves_the_sign_in_clients_tokens_alone() {
+        let world = world().await;
+        let mut ev = event("pre-token-generation.json");
+        ev["callerContext"]["clientId"] = json!("sign-in-client");
+        let out = pre_token_generation(&world.state, ev.clone())
+            .await
+            .unwrap();
+        assert_eq!(out, ev);
+    }
+}

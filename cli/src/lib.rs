@@ -29,6 +29,8 @@ pub struct StackFile {
     pub stack_name: String,
     pub api_keys: std::collections::BTreeMap<String, String>,
     pub users: Vec<StackUser>,
+    /// Deployed function names by template logical id (e.g. `ImpersonateFunction`).
+    pub functions: std::collections::BTreeMap<String, String>,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -57,8 +59,22 @@ impl StackFile {
             .ok_or_else(|| format!("no demo user {username} in stack.json").into())
     }
 
-    pub fn function_name(&self, short: &str) -> String {
-        format!("{}-{short}", self.stack_name)
+    pub fn function_name(&self, logical_id: &str) -> CliResult<&str> {
+        self.functions
+            .get(logical_id)
+            .map(String::as_str)
+            .ok_or_else(|| format!("no deployed function {logical_id} in stack.json").into())
+    }
+
+    /// An SDK configuration pointing at the stack's endpoint with the emulator's credentials.
+    pub async fn sdk_config(&self) -> aws_config::SdkConfig {
+        use aws_sdk_cognitoidentityprovider::config::{Credentials, Region};
+        aws_config::defaults(aws_config::BehaviorVersion::latest())
+            .endpoint_url(&self.endpoint)
+            .region(Region::new(self.region.clone()))
+            .credentials_provider(Credentials::new("test", "test", None, None, "actas-local"))
+            .load()
+            .await
     }
 }
 

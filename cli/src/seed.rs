@@ -324,6 +324,11 @@ pub async fn seed_demo(
         stack_name: stack_name.to_string(),
         api_keys,
         users,
+        functions: outputs
+            .iter()
+            .filter_map(|(key, value)| Some((key.strip_suffix("Name")?.to_string(), value.clone())))
+            .filter(|(key, _)| key.ends_with("Function"))
+            .collect(),
     };
     std::fs::write(out, serde_json::to_string_pretty(&stack)?)?;
     Ok(stack)

@@ -24,6 +24,16 @@ pub const CLAIM_ACT: &str = "act";
 pub const CLAIM_IMPERSONATION_ID: &str = "impersonation_id";
 pub const CLAIM_IMPERSONATION_EXPIRES_AT: &str = "impersonation_expires_at";
 
+/// Reads `null` as the field's default: Cognito (and the local emulator more so) sends `null`
+/// for fields it has no value for.
+fn nullable<'de, D, T>(deserializer: D) -> std::result::Result<T, D::Error>
+where
+    D: serde::Deserializer<'de>,
+    T: Default + Deserialize<'de>,
+{
+    Ok(Option::<T>::deserialize(deserializer)?.unwrap_or_default())
+}
+
 pub struct TriggerState {
     pub impersonation_client_id: String,
     pub store: Arc<dyn ImpersonationStore>,
@@ -51,44 +61,44 @@ impl TriggerState {
 #[derive(Debug, Default, Deserialize)]
 #[serde(rename_all = "camelCase")]
 struct CallerContext {
-    #[serde(default)]
+    #[serde(default, deserialize_with = "nullable")]
     client_id: Option<String>,
 }
 
 #[derive(Debug, Default, Deserialize)]
 #[serde(rename_all = "camelCase")]
 struct SessionEntry {
-    #[serde(default)]
+    #[serde(default, deserialize_with = "nullable")]
     challenge_name: Option<String>,
-    #[serde(default)]
+    #[serde(default, deserialize_with = "nullable")]
     challenge_result: bool,
 }
 
 #[derive(Debug, Default, Deserialize)]
 #[serde(rename_all = "camelCase")]
 struct TriggerRequest {
-    #[serde(default)]
+    #[serde(default, deserialize_with = "nullable")]
     session: Option<Vec<SessionEntry>>,
-    #[serde(default)]
+    #[serde(default, deserialize_with = "nullable")]
     client_metadata: Option<std::collections::HashMap<String, String>>,
-    #[serde(default)]
+    #[serde(default, deserialize_with = "nullable")]
     challenge_answer: Option<Value>,
-    #[serde(default)]
+    #[serde(default, deserialize_with = "nullable")]
     user_not_found: bool,
-    #[serde(default)]
+    #[serde(default, deserialize_with = "nullable")]
     user_attributes: Option<std::collections::HashMap<String, Value>>,
 }
 
 #[derive(Debug, Default, Deserialize)]
 #[serde(rename_all = "camelCase")]
 struct TriggerEvent {
-    #[serde(default)]
+    #[serde(default, deserialize_with = "nullable")]
     trigger_source: Option<String>,
-    #[serde(default)]
+    #[serde(default, deserialize_with = "nullable")]
     user_name: Option<String>,
-    #[serde(default)]
+    #[serde(default, deserialize_with = "nullable")]
     caller_context: CallerContext,
-    #[serde(default)]
+    #[serde(default, deserialize_with = "nullable")]
     request: TriggerRequest,
 }
 
@@ -380,6 +390,19 @@ mod tests {
             define_auth_challenge(CLIENT, two_rounds).unwrap()["response"]["failAuthentication"],
             true
         );
+    }
+
+    #[tokio::test]
+    async fn nulls_where_aws_has_values_are_read_as_absent() {
+        let world = world().await;
+        let redeemed = verify(&world, |e| {
+            e["request"]["userNotFound"] = Value::Null;
+            e["request"]["session"] =
+                json!([{"challengeName": "CUSTOM_CHALLENGE", "challengeResult": null}]);
+            e["request"]["privateChallengeParameters"] = Value::Null;
+        })
+        .await;
+        assert!(redeemed);
     }
 
     #[test]

@@ -1,1 +1,200 @@
+//! The integration-test harness: the deployed local stack (from `.local/stack.json`, written by
+//! `scripts/up`) and the clients a test needs. Every test builds its own, so tests share no
+//! connection pool across runtimes.
 
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use actas::jwt::{HttpJwksSource, JwtVerifier, VerifiedToken};
+pub use actas_cli::{call_api, jwt_claims, sign_in, ApiResponse, StackFile, StackUser};
+use serde_json::{json, Value};
+
+pub struct Harness {
+    pub stack: StackFile,
+    pub sdk: aws_config::SdkConfig,
+    pub cognito: aws_sdk_cognitoidentityprovider::Client,
+    pub http: reqwest::Client,
+}
+
+fn stack_file() -> PathBuf {
+    std::env::var_os("ACTAS_STACK_FILE")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| {
+            PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/../.local/stack.json"))
+        })
+}
+
+impl Harness {
+    pub async fn new() -> Harness {
+        let stack = StackFile::load(&stack_file()).unwrap_or_else(|e| {
+            panic!("the local stack is not up: {e} (run scripts/test, or scripts/up first)")
+        });
+        let sdk = stack.sdk_config().await;
+        Harness {
+            cognito: aws_sdk_cognitoidentityprovider::Client::new(&sdk),
+            http: reqwest::Client::new(),
+            sdk,
+            stack,
+        }
+    }
+
+    pub fn user(&self, username: &str) -> &StackUser {
+        self.stack.user(username).expect("a demo user")
+    }
+
+    pub fn api_key(&self, tenant: &str) -> String {
+        self.stack
+            .api_keys
+            .get(tenant)
+            .cloned()
+            .expect("a demo API key")
+    }
+
+    /// The id token of a demo user, from a real sign-in on the sign-in client.
+    pub async fn id_token(&self, username: &str) -> String {
+        let user = self.user(username);
+        sign_in(&self.cognito, &self.stack, &user.username, &user.password)
+            .await
+            .expect("demo sign-in")
+            .id_token
+    }
+
+    /// `POST /auth/impersonate` with a body (seed 001 dialect); `None` leaves a header out.
+    pub async fn impersonate(
+        &self,
+        bearer: Option<&str>,
+        api_key: Option<&str>,
+        body: &str,
+    ) -> ApiResponse {
+        self.post_impersonate("/auth/impersonate", bearer, api_key, Some(body))
+            .await
+    }
+
+    pub async fn post_impersonate(
+        &self,
+        path: &str,
+        bearer: Option<&str>,
+        api_key: Option<&str>,
+        body: Option<&str>,
+    ) -> ApiResponse {
+        let authorization = bearer.map(|t| format!("Bearer {t}"));
+        let mut headers: Vec<(&str, &str)> = Vec::new();
+        if let Some(authorization) = &authorization {
+            headers.push(("authorization", authorization));
+        }
+        if let Some(key) = api_key {
+            headers.push(("x-api-key", key));
+        }
+        call_api(&self.http, &self.stack, "POST", path, &headers, body)
+            .await
+            .expect("the API answers")
+    }
+
+    /// `caller` impersonates `target` by username with their tenant's key; must succeed.
+    pub async fn impersonate_ok(&self, caller: &str, target: &str) -> Value {
+        let token = self.id_token(caller).await;
+        let key = self.api_key(&self.user(caller).tenant);
+        let response = self
+            .impersonate(
+                Some(&token),
+                Some(&key),
+                &json!({"username": target}).to_string(),
+            )
+            .await;
+        assert_eq!(
+            response.status, 200,
+            "{caller} -> {target}: {}",
+            response.body
+        );
+        response.body
+    }
+
+    /// Verifies a token against the emulator's JWKS as a downstream service would.
+    pub async fn verify_impersonated(&self, token: &str) -> VerifiedToken {
+        let verifier = JwtVerifier::new(
+            Arc::new(HttpJwksSource::new(&self.stack.jwks_url).expect("http client")),
+            &self.stack.token_issuer,
+            vec![self.stack.impersonation_client_id.clone()],
+        );
+        verifier
+            .verify(token)
+            .await
+            .expect("a token that verifies against the pool's JWKS")
+    }
+}
+
+/// Asserts seed 001's error shape and the status.
+pub fn assert_error(response: &ApiResponse, status: u16, context: &str) {
+    assert_eq!(response.status, status, "{context}: {}", response.body);
+    assert_eq!(
+        response.body["status"], "error",
+        "{context}: {}",
+        response.body
+    );
+    let message = response.body["message"].as_str().unwrap_or("");
+    assert!(!message.is_empty(), "{context}: an error message");
+    assert!(
+        !message.contains("Exception"),
+        "{context}: no AWS error text leaks: {message}"
+    );
+}
+
+pub fn now_millis() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_millis() as i64)
+        .unwrap_or(0)
+}
+
+/// Sets a header in both header maps of a REST (v1) event.
+pub fn set_header(event: &mut Value, name: &str, value: &str) {
+    for (map, v) in [
+        ("headers", json!(value)),
+        ("multiValueHeaders", json!([value])),
+    ] {
+        let headers = event[map].as_object_mut().expect("header map");
+        headers.retain(|k, _| !k.eq_ignore_ascii_case(name));
+        headers.insert(name.to_string(), v);
+    }
+}
+
+/// An `events/` file.
+pub fn event(name: &str) -> Value {
+    let path = format!("{}/../events/{name}", env!("CARGO_MANIFEST_DIR"));
+    serde_json::from_str(&std::fs::read_to_string(path).expect("event file")).expect("event JSON")
+}
+
+impl Harness {
+    /// Writes a pending grant for `target` straight into the table, with a secret the test
+    /// knows, as the impersonate function would. Returns (grant id, secret).
+    pub async fn pending_grant(&self, target: &str) -> (String, String) {
+        use actas::secrets::{hash_secret, new_secret};
+        use actas::store::{Impersonation, ImpersonationStatus, ImpersonationStore};
+        let store = actas::dynamodb::DynamoStore::new(
+            aws_sdk_dynamodb::Client::new(&self.sdk),
+            &self.stack.table_name,
+        );
+        let target = self.user(target);
+        let secret = new_secret().expect("randomness");
+        let now = now_millis() / 1000;
+        let id = format!("test-{}", now_millis());
+        let grant = Impersonation {
+            id: format!("{id}-{}", &secret[..8]),
+            actor_sub: self.user("acme-admin").sub.clone(),
+            actor_username: "acme-admin".into(),
+            target_sub: target.sub.clone(),
+            target_username: target.username.clone(),
+            tenant: Some(target.tenant.clone()),
+            client_id: self.stack.impersonation_client_id.clone(),
+            status: ImpersonationStatus::Pending,
+            created_at_millis: now_millis(),
+            ends_at: now + 3600,
+            mint_deadline: now + 60,
+            mint_secret_hash: hash_secret(&secret),
+            revert_secret_hash: hash_secret("unused"),
+            expires_at: now + 7200,
+        };
+        store.create(&grant).await.expect("grant written");
+        (grant.id, secret)
+    }
+}

@@ -1,0 +1,98 @@
+//! Custom auth straight against Cognito, bypassing actas: without a live grant and its secret,
+//! neither client hands out tokens. A positive control shows the same calls do succeed with one.
+
+use actas_integration_tests::Harness;
+use aws_sdk_cognitoidentityprovider::types::{AuthFlowType, ChallengeNameType};
+
+/// Public InitiateAuth + RespondToAuthChallenge, as anyone on the internet could call them.
+/// Returns whether tokens came back.
+async fn custom_auth(
+    h: &Harness,
+    client_id: &str,
+    username: &str,
+    grant_id: &str,
+    answer: &str,
+) -> bool {
+    let started = h
+        .cognito
+        .initiate_auth()
+        .client_id(client_id)
+        .auth_flow(AuthFlowType::CustomAuth)
+        .auth_parameters("USERNAME", username)
+        .send()
+        .await;
+    let Ok(started) = started else { return false };
+    if let Some(result) = started.authentication_result() {
+        return result.id_token().is_some();
+    }
+    let Some(session) = started.session() else {
+        return false;
+    };
+    let answered = h
+        .cognito
+        .respond_to_auth_challenge()
+        .client_id(client_id)
+        .challenge_name(ChallengeNameType::CustomChallenge)
+        .session(session)
+        .challenge_responses("USERNAME", username)
+        .challenge_responses("ANSWER", answer)
+        .client_metadata("impersonation_id", grant_id)
+        .send()
+        .await;
+    answered
+        .ok()
+        .and_then(|a| {
+            a.authentication_result()
+                .and_then(|r| r.id_token().map(str::to_string))
+        })
+        .is_some()
+}
+
+#[tokio::test]
+async fn no_tokens_without_a_live_grant_or_with_a_wrong_answer() {
+    let h = Harness::new().await;
+    let imp = h.stack.impersonation_client_id.clone();
+    let sign_in = h.stack.sign_in_client_id.clone();
+
+    assert!(
+        !custom_auth(&h, &imp, "acme-support-1", "no-such-grant", "guess").await,
+        "no grant"
+    );
+    assert!(
+        !custom_auth(&h, &sign_in, "acme-support-1", "no-such-grant", "guess").await,
+        "sign-in client"
+    );
+
+    let (grant, secret) = h.pending_grant("acme-support-1").await;
+    assert!(
+        !custom_auth(&h, &imp, "acme-support-1", &grant, "wrong-answer").await,
+        "wrong answer"
+    );
+    assert!(
+        !custom_auth(&h, &sign_in, "acme-support-1", &grant, &secret).await,
+        "right answer, sign-in client"
+    );
+    assert!(
+        !custom_auth(&h, &imp, "acme-support-2", &grant, &secret).await,
+        "right answer, another user"
+    );
+
+    // Control: the grant is still live after the refused attempts, and redeems exactly once.
+    assert!(
+        custom_auth(&h, &imp, "acme-support-1", &grant, &secret).await,
+        "the live grant redeems"
+    );
+    assert!(
+        !custom_auth(&h, &imp, "acme-support-1", &grant, &secret).await,
+        "but only once"
+    );
+}
+
+#[tokio::test]
+async fn a_used_grant_of_a_real_impersonation_cannot_be_replayed() {
+    let h = Harness::new().await;
+    let payload = h.impersonate_ok("acme-admin", "acme-support-2").await;
+    let grant = payload["impersonation"]["id"].as_str().unwrap();
+    let imp = h.stack.impersonation_client_id.clone();
+    assert!(!custom_auth(&h, &imp, "acme-support-2", grant, "guess").await);
+}

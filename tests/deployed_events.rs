@@ -1,0 +1,98 @@
+//! Every file in `events/` invoked against its deployed function (what `sam local invoke -e`
+//! does where Docker exists), with its placeholders filled with real values.
+
+use actas_integration_tests::{event, set_header, Harness};
+use serde_json::{json, Value};
+
+async fn invoke(h: &Harness, logical_id: &str, payload: &Value) -> Value {
+    let lambda = aws_sdk_lambda::Client::new(&h.sdk);
+    let output = lambda
+        .invoke()
+        .function_name(h.stack.function_name(logical_id).expect("deployed"))
+        .payload(aws_sdk_lambda::primitives::Blob::new(payload.to_string()))
+        .send()
+        .await
+        .expect("invoke");
+    assert!(
+        output.function_error().is_none(),
+        "{logical_id} failed: {:?}",
+        output.payload()
+    );
+    serde_json::from_slice(output.payload().expect("a payload").as_ref()).expect("JSON result")
+}
+
+fn trigger_event(h: &Harness, name: &str) -> Value {
+    let mut ev = event(name);
+    ev["callerContext"]["clientId"] = json!(h.stack.impersonation_client_id);
+    ev["userPoolId"] = json!(h.stack.user_pool_id);
+    ev["request"]["userAttributes"]["sub"] = json!(h.user("acme-support-1").sub);
+    ev
+}
+
+#[tokio::test]
+async fn impersonate_events_answer_200() {
+    let h = Harness::new().await;
+    let token = format!("Bearer {}", h.id_token("acme-admin").await);
+
+    let mut by_username = event("impersonate-username.json");
+    set_header(&mut by_username, "Authorization", &token);
+    set_header(&mut by_username, "X-API-Key", &h.api_key("acme"));
+    let result = invoke(&h, "ImpersonateFunction", &by_username).await;
+    assert_eq!(result["statusCode"], 200, "{result}");
+    let body: Value = serde_json::from_str(result["body"].as_str().unwrap()).unwrap();
+    assert_eq!(body["username"], "acme-support-1");
+
+    let mut by_uuid = event("impersonate-uuid.json");
+    set_header(&mut by_uuid, "Authorization", &token);
+    let sub = h.user("acme-support-1").sub.clone();
+    by_uuid["queryStringParameters"] = json!({"uuid": sub});
+    by_uuid["multiValueQueryStringParameters"] = json!({"uuid": [sub]});
+    let result = invoke(&h, "ImpersonateFunction", &by_uuid).await;
+    assert_eq!(result["statusCode"], 200, "{result}");
+
+    // The unfilled file is a request without valid credentials: a clean 401, not an error.
+    let result = invoke(
+        &h,
+        "ImpersonateFunction",
+        &event("impersonate-username.json"),
+    )
+    .await;
+    assert_eq!(result["statusCode"], 401, "{result}");
+}
+
+#[tokio::test]
+async fn trigger_events_answer_as_cognito_expects() {
+    let h = Harness::new().await;
+    let define = invoke(
+        &h,
+        "DefineAuthChallengeFunction",
+        &trigger_event(&h, "define-auth-challenge.json"),
+    )
+    .await;
+    assert_eq!(define["response"]["challengeName"], "CUSTOM_CHALLENGE");
+    assert_eq!(define["response"]["issueTokens"], false);
+
+    let create = invoke(
+        &h,
+        "CreateAuthChallengeFunction",
+        &trigger_event(&h, "create-auth-challenge.json"),
+    )
+    .await;
+    assert_eq!(create["response"]["challengeMetadata"], "ACTAS_GRANT");
+
+    let (grant, secret) = h.pending_grant("acme-support-1").await;
+    let mut verify = trigger_event(&h, "verify-auth-challenge.json");
+    verify["request"]["clientMetadata"]["impersonation_id"] = json!(grant);
+    verify["request"]["challengeAnswer"] = json!(secret);
+    let first = invoke(&h, "VerifyAuthChallengeFunction", &verify).await;
+    assert_eq!(first["response"]["answerCorrect"], true);
+    let second = invoke(&h, "VerifyAuthChallengeFunction", &verify).await;
+    assert_eq!(second["response"]["answerCorrect"], false, "single use");
+
+    let mut pre_token = trigger_event(&h, "pre-token-generation.json");
+    pre_token["request"]["clientMetadata"]["impersonation_id"] = json!(grant);
+    let claims = invoke(&h, "PreTokenGenerationFunction", &pre_token).await;
+    let added = &claims["response"]["claimsAndScopeOverrideDetails"]["accessTokenGeneration"]
+        ["claimsToAddOrOverride"];
+    assert_eq!(added["act"]["username"], "acme-admin", "{claims}");
+}

@@ -53,37 +53,49 @@ async fn no_tokens_without_a_live_grant_or_with_a_wrong_answer() {
     let h = Harness::new().await;
     let imp = h.stack.impersonation_client_id.clone();
     let sign_in = h.stack.sign_in_client_id.clone();
+    let revert = h.stack.revert_client_id.clone();
+    let target = h.fresh_user("user", "acme", Some("support")).await;
+    let other = h.fresh_user("user", "acme", Some("support")).await;
+    let (t, o) = (target.username.as_str(), other.username.as_str());
 
     assert!(
-        !custom_auth(&h, &imp, "acme-support-1", "no-such-grant", "guess").await,
+        !custom_auth(&h, &imp, t, "no-such-grant", "guess").await,
         "no grant"
     );
     assert!(
-        !custom_auth(&h, &sign_in, "acme-support-1", "no-such-grant", "guess").await,
+        !custom_auth(&h, &sign_in, t, "no-such-grant", "guess").await,
         "sign-in client"
     );
-
-    let (grant, secret) = h.pending_grant("acme-support-1").await;
     assert!(
-        !custom_auth(&h, &imp, "acme-support-1", &grant, "wrong-answer").await,
+        !custom_auth(&h, &revert, t, "no-such-grant", "guess").await,
+        "revert client"
+    );
+
+    let (grant, secret) = h.pending_grant(&target).await;
+    assert!(
+        !custom_auth(&h, &imp, t, &grant, "wrong-answer").await,
         "wrong answer"
     );
     assert!(
-        !custom_auth(&h, &sign_in, "acme-support-1", &grant, &secret).await,
+        !custom_auth(&h, &sign_in, t, &grant, &secret).await,
         "right answer, sign-in client"
     );
     assert!(
-        !custom_auth(&h, &imp, "acme-support-2", &grant, &secret).await,
+        !custom_auth(&h, &revert, t, &grant, &secret).await,
+        "right answer, revert client"
+    );
+    assert!(
+        !custom_auth(&h, &imp, o, &grant, &secret).await,
         "right answer, another user"
     );
 
     // Control: the grant is still live after the refused attempts, and redeems exactly once.
     assert!(
-        custom_auth(&h, &imp, "acme-support-1", &grant, &secret).await,
+        custom_auth(&h, &imp, t, &grant, &secret).await,
         "the live grant redeems"
     );
     assert!(
-        !custom_auth(&h, &imp, "acme-support-1", &grant, &secret).await,
+        !custom_auth(&h, &imp, t, &grant, &secret).await,
         "but only once"
     );
 }
@@ -91,8 +103,9 @@ async fn no_tokens_without_a_live_grant_or_with_a_wrong_answer() {
 #[tokio::test]
 async fn a_used_grant_of_a_real_impersonation_cannot_be_replayed() {
     let h = Harness::new().await;
-    let payload = h.impersonate_ok("acme-admin", "acme-support-2").await;
+    let target = h.fresh_user("user", "acme", None).await;
+    let payload = h.impersonate_ok("acme-admin", &target.username).await;
     let grant = payload["impersonation"]["id"].as_str().unwrap();
     let imp = h.stack.impersonation_client_id.clone();
-    assert!(!custom_auth(&h, &imp, "acme-support-2", grant, "guess").await);
+    assert!(!custom_auth(&h, &imp, &target.username, grant, "guess").await);
 }

@@ -1,7 +1,7 @@
 //! Every file in `events/` invoked against its deployed function (what `sam local invoke -e`
 //! does where Docker exists), with its placeholders filled with real values.
 
-use actas_integration_tests::{event, set_header, Harness};
+use actas_integration_tests::{event, set_header, Harness, StackUser};
 use serde_json::{json, Value};
 
 async fn invoke(h: &Harness, logical_id: &str, payload: &Value) -> Value {
@@ -21,11 +21,12 @@ async fn invoke(h: &Harness, logical_id: &str, payload: &Value) -> Value {
     serde_json::from_slice(output.payload().expect("a payload").as_ref()).expect("JSON result")
 }
 
-fn trigger_event(h: &Harness, name: &str) -> Value {
+fn trigger_event(h: &Harness, name: &str, user: &StackUser) -> Value {
     let mut ev = event(name);
     ev["callerContext"]["clientId"] = json!(h.stack.impersonation_client_id);
     ev["userPoolId"] = json!(h.stack.user_pool_id);
-    ev["request"]["userAttributes"]["sub"] = json!(h.user("acme-support-1").sub);
+    ev["userName"] = json!(user.username);
+    ev["request"]["userAttributes"]["sub"] = json!(user.sub);
     ev
 }
 
@@ -63,10 +64,11 @@ async fn impersonate_events_answer_200() {
 #[tokio::test]
 async fn trigger_events_answer_as_cognito_expects() {
     let h = Harness::new().await;
+    let user = h.fresh_user("user", "acme", Some("support")).await;
     let define = invoke(
         &h,
         "DefineAuthChallengeFunction",
-        &trigger_event(&h, "define-auth-challenge.json"),
+        &trigger_event(&h, "define-auth-challenge.json", &user),
     )
     .await;
     assert_eq!(define["response"]["challengeName"], "CUSTOM_CHALLENGE");
@@ -75,13 +77,13 @@ async fn trigger_events_answer_as_cognito_expects() {
     let create = invoke(
         &h,
         "CreateAuthChallengeFunction",
-        &trigger_event(&h, "create-auth-challenge.json"),
+        &trigger_event(&h, "create-auth-challenge.json", &user),
     )
     .await;
     assert_eq!(create["response"]["challengeMetadata"], "ACTAS_GRANT");
 
-    let (grant, secret) = h.pending_grant("acme-support-1").await;
-    let mut verify = trigger_event(&h, "verify-auth-challenge.json");
+    let (grant, secret) = h.pending_grant(&user).await;
+    let mut verify = trigger_event(&h, "verify-auth-challenge.json", &user);
     verify["request"]["clientMetadata"]["impersonation_id"] = json!(grant);
     verify["request"]["challengeAnswer"] = json!(secret);
     let first = invoke(&h, "VerifyAuthChallengeFunction", &verify).await;
@@ -89,7 +91,7 @@ async fn trigger_events_answer_as_cognito_expects() {
     let second = invoke(&h, "VerifyAuthChallengeFunction", &verify).await;
     assert_eq!(second["response"]["answerCorrect"], false, "single use");
 
-    let mut pre_token = trigger_event(&h, "pre-token-generation.json");
+    let mut pre_token = trigger_event(&h, "pre-token-generation.json", &user);
     pre_token["request"]["clientMetadata"]["impersonation_id"] = json!(grant);
     let claims = invoke(&h, "PreTokenGenerationFunction", &pre_token).await;
     let added = &claims["response"]["claimsAndScopeOverrideDetails"]["accessTokenGeneration"]

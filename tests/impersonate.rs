@@ -7,8 +7,8 @@ use serde_json::json;
 #[tokio::test]
 async fn an_admin_impersonates_a_user_of_their_tenant() {
     let h = Harness::new().await;
-    let payload = h.impersonate_ok("acme-admin", "acme-support-1").await;
-    let target = h.user("acme-support-1");
+    let target = h.fresh_user("user", "acme", Some("support")).await;
+    let payload = h.impersonate_ok("acme-admin", &target.username).await;
     let admin = h.user("acme-admin");
 
     for token in ["authorization", "accessToken"] {
@@ -36,7 +36,7 @@ async fn an_admin_impersonates_a_user_of_their_tenant() {
         expire_epoch > now && expire_epoch < now + 2 * 3600 * 1000,
         "milliseconds, in the future: {expire_epoch}"
     );
-    assert_eq!(payload["username"], "acme-support-1");
+    assert_eq!(payload["username"], target.username.as_str());
     assert_eq!(payload["userPoolId"], h.stack.user_pool_id.as_str());
     assert_eq!(
         payload["clientId"],
@@ -53,7 +53,7 @@ async fn an_admin_impersonates_a_user_of_their_tenant() {
 async fn seed_000_impersonates_by_sub_without_an_api_key() {
     let h = Harness::new().await;
     let token = h.id_token("acme-operator").await;
-    let target = h.user("acme-sales-1");
+    let target = h.fresh_user("user", "acme", Some("sales")).await;
     let response = h
         .post_impersonate(
             &format!("/auth/impersonate?uuid={}", target.sub),
@@ -63,7 +63,7 @@ async fn seed_000_impersonates_by_sub_without_an_api_key() {
         )
         .await;
     assert_eq!(response.status, 200, "{}", response.body);
-    assert_eq!(response.body["username"], "acme-sales-1");
+    assert_eq!(response.body["username"], target.username.as_str());
     assert_eq!(response.body["role"], "User");
     let verified = h
         .verify_impersonated(response.body["token"].as_str().unwrap())
@@ -74,8 +74,9 @@ async fn seed_000_impersonates_by_sub_without_an_api_key() {
 #[tokio::test]
 async fn a_super_admin_crosses_tenants() {
     let h = Harness::new().await;
-    let payload = h.impersonate_ok("acme-super", "globex-user").await;
-    assert_eq!(payload["username"], "globex-user");
+    let target = h.fresh_user("user", "globex", None).await;
+    let payload = h.impersonate_ok("acme-super", &target.username).await;
+    assert_eq!(payload["username"], target.username.as_str());
 }
 
 #[tokio::test]
@@ -96,7 +97,8 @@ async fn every_refusal_has_its_status_and_the_error_shape() {
         let body = base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(claims.to_string());
         format!("{}.{}.{}", parts[0], body, parts[2])
     };
-    let impersonated = h.impersonate_ok("acme-super", "acme-support-2").await["session"]
+    let held = h.fresh_user("user", "acme", Some("support")).await;
+    let impersonated = h.impersonate_ok("acme-super", &held.username).await["session"]
         ["authorization"]
         .as_str()
         .unwrap()

@@ -3,6 +3,7 @@
 //!   actas api-key create --tenant T [--description D] [--table NAME | --stack FILE]
 //!   actas api-key revoke --id ID                      [--table NAME | --stack FILE]
 //!   actas api-key list --tenant T                     [--table NAME | --stack FILE]
+//!   actas signing-key rotate [--secret-id ID | --stack FILE]
 //!   actas token decode JWT
 //!   actas demo seed --outputs FILE --endpoint URL --out FILE
 //!   actas demo walkthrough --stack FILE
@@ -23,6 +24,7 @@ const USAGE: &str = "usage:
   actas api-key create --tenant T [--description D] [--table NAME | --stack FILE]
   actas api-key revoke --id ID [--table NAME | --stack FILE]
   actas api-key list --tenant T [--table NAME | --stack FILE]
+  actas signing-key rotate [--secret-id ID | --stack FILE]
   actas token decode JWT
   actas demo seed --outputs FILE --endpoint URL --out FILE
   actas demo walkthrough --stack FILE";
@@ -108,6 +110,23 @@ async fn run(args: &Args) -> CliResult<()> {
                     json!({"id": key.id, "tenant": key.tenant, "status": status, "description": key.description})
                 );
             }
+        }
+        ["signing-key", "rotate"] => {
+            let secret_id = match args.flag("--secret-id") {
+                Some(id) => id,
+                None => {
+                    let stack = args
+                        .flag("--stack")
+                        .unwrap_or_else(|| ".local/stack.json".into());
+                    StackFile::load(&PathBuf::from(stack))?.signing_key_secret_id
+                }
+            };
+            let sdk = aws_config::load_from_env().await;
+            let kid =
+                seed::rotate_signing_keys(&aws_sdk_secretsmanager::Client::new(&sdk), &secret_id)
+                    .await?;
+            println!("{}", json!({"signingKey": kid, "status": "rotated"}));
+            eprintln!("New tokens are signed with {kid}; tokens signed with the previous keys still verify.");
         }
         ["token", "decode"] => {
             let token = args.0.get(2).ok_or(USAGE)?;

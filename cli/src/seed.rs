@@ -228,6 +228,52 @@ async fn ensure_user(cognito: &Cognito, pool: &str, demo: &DemoUser) -> CliResul
     })
 }
 
+/// Replaces the deploy-time signing key with a key set actas generated (a CSPRNG key, in the
+/// `{"keys": [...]}` shape rotation works on), unless it already is one. Returns whether it did.
+pub async fn ensure_signing_keys(
+    secrets: &aws_sdk_secretsmanager::Client,
+    secret_id: &str,
+) -> CliResult<bool> {
+    let current = secrets
+        .get_secret_value()
+        .secret_id(secret_id)
+        .send()
+        .await?;
+    let text = current.secret_string().unwrap_or_default();
+    let managed = serde_json::from_str::<Value>(text)
+        .ok()
+        .is_some_and(|v| v.get("keys").is_some());
+    if managed {
+        return Ok(false);
+    }
+    rotate_signing_keys(secrets, secret_id).await?;
+    Ok(true)
+}
+
+/// Puts a new key first; the two newest previous keys keep verifying tokens in flight.
+pub async fn rotate_signing_keys(
+    secrets: &aws_sdk_secretsmanager::Client,
+    secret_id: &str,
+) -> CliResult<String> {
+    let current = secrets
+        .get_secret_value()
+        .secret_id(secret_id)
+        .send()
+        .await?;
+    let rotated = actas::exchange::rotate_key_set(current.secret_string(), 2)?;
+    secrets
+        .put_secret_value()
+        .secret_id(secret_id)
+        .secret_string(&rotated)
+        .send()
+        .await?;
+    let kid = actas::exchange::parse_key_set(&rotated)?
+        .first()
+        .map(|k| k.kid.clone())
+        .unwrap_or_default();
+    Ok(kid)
+}
+
 /// CloudFormation turns TTL on from the template on AWS; the emulator ignores that property.
 async fn ensure_ttl(dynamodb: &aws_sdk_dynamodb::Client, table: &str) -> CliResult<()> {
     let described = dynamodb
@@ -273,6 +319,11 @@ pub async fn seed_demo(
     let cognito = Cognito::new(sdk);
     let dynamodb = aws_sdk_dynamodb::Client::new(sdk);
     ensure_ttl(&dynamodb, &table).await?;
+    ensure_signing_keys(
+        &aws_sdk_secretsmanager::Client::new(sdk),
+        &output("SigningKeySecretName")?,
+    )
+    .await?;
 
     let mut users = Vec::new();
     for demo in DEMO_USERS {
@@ -319,8 +370,10 @@ pub async fn seed_demo(
         token_issuer: output("TokenIssuer")?,
         sign_in_client_id: output("SignInClientId")?,
         impersonation_client_id: output("ImpersonationClientId")?,
+        revert_client_id: output("RevertClientId")?,
         user_pool_id: pool,
         table_name: table,
+        signing_key_secret_id: output("SigningKeySecretName")?,
         stack_name: stack_name.to_string(),
         api_keys,
         users,

@@ -10,26 +10,54 @@ use tracing::warn;
 
 use crate::error::{ActasError, Result};
 use crate::identity::{
-    CognitoTokens, IdentityProvider, MintRequest, UserRecord, UserRef, METADATA_IMPERSONATION_ID,
+    CognitoTokens, IdentityProvider, MintRequest, UserPage, UserRecord, UserRef,
+    METADATA_IMPERSONATION_ID,
 };
 
 pub struct CognitoIdentityProvider {
     client: Client,
     user_pool_id: String,
-    impersonation_client_id: String,
 }
 
 impl CognitoIdentityProvider {
-    pub fn new(
-        client: Client,
-        user_pool_id: impl Into<String>,
-        impersonation_client_id: impl Into<String>,
-    ) -> Self {
+    pub fn new(client: Client, user_pool_id: impl Into<String>) -> Self {
         CognitoIdentityProvider {
             client,
             user_pool_id: user_pool_id.into(),
-            impersonation_client_id: impersonation_client_id.into(),
         }
+    }
+
+    /// Members of the role groups, so a page of users gets its roles without a call per user.
+    async fn role_group_members(&self) -> Result<HashMap<String, Vec<String>>> {
+        use crate::policy::{GROUP_ADMIN, GROUP_OPERATOR, GROUP_SUPER_ADMIN};
+        let mut members: HashMap<String, Vec<String>> = HashMap::new();
+        for group in [GROUP_SUPER_ADMIN, GROUP_ADMIN, GROUP_OPERATOR] {
+            let mut next: Option<String> = None;
+            loop {
+                let page = self
+                    .client
+                    .list_users_in_group()
+                    .user_pool_id(&self.user_pool_id)
+                    .group_name(group)
+                    .set_next_token(next.take())
+                    .send()
+                    .await
+                    .map_err(|e| upstream("ListUsersInGroup", e))?;
+                for user in page.users() {
+                    if let Some(name) = user.username() {
+                        members
+                            .entry(name.to_string())
+                            .or_default()
+                            .push(group.to_string());
+                    }
+                }
+                match page.next_token() {
+                    Some(token) if !token.is_empty() => next = Some(token.to_string()),
+                    _ => break,
+                }
+            }
+        }
+        Ok(members)
     }
 
     async fn groups_of(&self, username: &str) -> Result<Vec<String>> {
@@ -131,6 +159,43 @@ where
 
 #[async_trait]
 impl IdentityProvider for CognitoIdentityProvider {
+    async fn list_users(&self, page_token: Option<String>, limit: i32) -> Result<UserPage> {
+        let page = self
+            .client
+            .list_users()
+            .user_pool_id(&self.user_pool_id)
+            .limit(limit.clamp(1, 60))
+            .set_pagination_token(page_token)
+            .send()
+            .await
+            .map_err(|e| upstream("ListUsers", e))?;
+        let groups = self.role_group_members().await?;
+        let users = page
+            .users()
+            .iter()
+            .filter_map(|u| {
+                let attributes = attribute_map(u.attributes());
+                let username = u.username()?.to_string();
+                Some(UserRecord {
+                    sub: attributes.get("sub")?.clone(),
+                    groups: groups.get(&username).cloned().unwrap_or_default(),
+                    enabled: u.enabled(),
+                    created_at_millis: u.user_create_date().and_then(|d| d.to_millis().ok()),
+                    updated_at_millis: u.user_last_modified_date().and_then(|d| d.to_millis().ok()),
+                    attributes,
+                    username,
+                })
+            })
+            .collect();
+        Ok(UserPage {
+            users,
+            next_token: page
+                .pagination_token()
+                .filter(|t| !t.is_empty())
+                .map(str::to_string),
+        })
+    }
+
     async fn find_user(&self, user: &UserRef) -> Result<Option<UserRecord>> {
         if let Some(found) = self.by_username(user.as_str()).await? {
             return Ok(Some(found));
@@ -149,7 +214,7 @@ impl IdentityProvider for CognitoIdentityProvider {
             .client
             .admin_initiate_auth()
             .user_pool_id(&self.user_pool_id)
-            .client_id(&self.impersonation_client_id)
+            .client_id(request.client_id)
             .auth_flow(AuthFlowType::CustomAuth)
             .auth_parameters("USERNAME", request.username)
             .send()
@@ -169,7 +234,7 @@ impl IdentityProvider for CognitoIdentityProvider {
             .client
             .admin_respond_to_auth_challenge()
             .user_pool_id(&self.user_pool_id)
-            .client_id(&self.impersonation_client_id)
+            .client_id(request.client_id)
             .challenge_name(ChallengeNameType::CustomChallenge)
             .session(session)
             .challenge_responses("USERNAME", request.username)

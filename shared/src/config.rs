@@ -110,6 +110,8 @@ pub struct ApiConfig {
     pub user_pool_id: String,
     pub sign_in_client_id: String,
     pub impersonation_client_id: String,
+    /// The client a revert hands the impersonator's own session back on.
+    pub revert_client_id: String,
     /// Where the pool's signing keys are fetched from. On AWS it derives from the issuer; the
     /// local emulator serves it elsewhere, so it is configuration.
     pub jwks_url: String,
@@ -121,9 +123,21 @@ pub struct ApiConfig {
     /// The hard limit of an impersonation.
     pub impersonation_max_secs: i64,
     pub api_key_requirement: ApiKeyRequirement,
+    /// Lifetime of a two-step (seeds 002/003) token.
+    pub exchange_token_secs: i64,
+    /// The secret holding actas's signing keys for two-step tokens; only the functions that
+    /// issue or exchange them need it (`require_signing_key_secret`).
+    pub signing_key_secret_id: Option<String>,
 }
 
 impl ApiConfig {
+    /// For the functions that sign or verify two-step tokens: refuse to start without the secret.
+    pub fn require_signing_key_secret(&self) -> Result<String, ConfigError> {
+        self.signing_key_secret_id
+            .clone()
+            .ok_or_else(|| ConfigError(vec!["SIGNING_KEY_SECRET_ID is required".into()]))
+    }
+
     pub fn from_env() -> Result<Self, ConfigError> {
         Self::from_reader(EnvReader::from_process())
     }
@@ -144,6 +158,9 @@ impl ApiConfig {
             table_name: env.required("TABLE_NAME"),
             sign_in_client_id: env.required("SIGN_IN_CLIENT_ID"),
             impersonation_client_id: env.required("IMPERSONATION_CLIENT_ID"),
+            revert_client_id: env.required("REVERT_CLIENT_ID"),
+            exchange_token_secs: env.parsed_or("EXCHANGE_TOKEN_SECONDS", 120),
+            signing_key_secret_id: env.optional("SIGNING_KEY_SECRET_ID"),
             mint_window_secs: env.parsed_or("MINT_WINDOW_SECONDS", 60),
             impersonation_max_secs: env.parsed_or("IMPERSONATION_MAX_SECONDS", 3600),
             api_key_requirement: env
@@ -154,8 +171,11 @@ impl ApiConfig {
             token_issuer,
             cognito_public_endpoint,
         };
-        if config.mint_window_secs <= 0 || config.impersonation_max_secs <= 0 {
-            env.reject("MINT_WINDOW_SECONDS and IMPERSONATION_MAX_SECONDS must be positive");
+        if config.mint_window_secs <= 0
+            || config.impersonation_max_secs <= 0
+            || config.exchange_token_secs <= 0
+        {
+            env.reject("MINT_WINDOW_SECONDS, IMPERSONATION_MAX_SECONDS and EXCHANGE_TOKEN_SECONDS must be positive");
         }
         env.finish(config)
     }
@@ -169,6 +189,8 @@ pub struct TriggerConfig {
     /// function name, so the pool does not depend on the functions and this can be a plain
     /// reference to the client without a cycle.)
     pub impersonation_client_id: String,
+    /// Custom auth here mints an impersonator's own session (after a revert), without `act`.
+    pub revert_client_id: String,
 }
 
 impl TriggerConfig {
@@ -180,6 +202,7 @@ impl TriggerConfig {
         let config = TriggerConfig {
             table_name: env.required("TABLE_NAME"),
             impersonation_client_id: env.required("IMPERSONATION_CLIENT_ID"),
+            revert_client_id: env.required("REVERT_CLIENT_ID"),
         };
         env.finish(config)
     }
@@ -220,6 +243,7 @@ mod tests {
             ("USER_POOL_ID", "eu-west-1_abc"),
             ("SIGN_IN_CLIENT_ID", "s"),
             ("IMPERSONATION_CLIENT_ID", "i"),
+            ("REVERT_CLIENT_ID", "r"),
         ]))
         .unwrap();
         assert_eq!(
@@ -245,6 +269,7 @@ mod tests {
             ("USER_POOL_ID", "p"),
             ("SIGN_IN_CLIENT_ID", "s"),
             ("IMPERSONATION_CLIENT_ID", "i"),
+            ("REVERT_CLIENT_ID", "r"),
             ("IMPERSONATION_MAX_SECONDS", "an hour"),
             ("API_KEY_REQUIRED", "sometimes"),
         ]))

@@ -12,9 +12,11 @@ use tracing::warn;
 
 use crate::error::{ActasError, Result};
 use crate::store::{
-    ApiKey, ApiKeyStatus, ApiKeyStore, Impersonation, ImpersonationStatus, ImpersonationStore,
-    Redemption,
+    ApiKey, ApiKeyStatus, ApiKeyStore, ExchangeGrant, ExchangeStore, GrantKind, Impersonation,
+    ImpersonationStatus, ImpersonationStore, LiveImpersonation, Redemption,
 };
+use aws_sdk_dynamodb::operation::transact_write_items::TransactWriteItemsError;
+use aws_sdk_dynamodb::types::{Put, ReturnValue, TransactWriteItem, Update};
 
 type Item = HashMap<String, AttributeValue>;
 
@@ -73,10 +75,20 @@ fn get_n(item: &Item, name: &str) -> Result<i64> {
 }
 
 const IMPERSONATION_SK: &str = "IMPERSONATION";
+const LIVE_SK: &str = "LIVE";
+const EXCHANGE_SK: &str = "EXCHANGE";
 const API_KEY_SK: &str = "APIKEY";
 
 fn impersonation_pk(id: &str) -> String {
     format!("IMP#{id}")
+}
+
+fn live_pk(target_sub: &str) -> String {
+    format!("LIVE#{target_sub}")
+}
+
+fn exchange_pk(id: &str) -> String {
+    format!("XCHG#{id}")
 }
 
 fn api_key_pk(id: &str) -> String {
@@ -91,7 +103,7 @@ fn impersonation_item(imp: &Impersonation) -> Item {
     let mut item = key(impersonation_pk(&imp.id), IMPERSONATION_SK);
     let created = format!("{:013}#{}", imp.created_at_millis, imp.id);
     item.extend([
-        ("kind".to_string(), s("impersonation")),
+        ("kind".to_string(), s(imp.kind.as_str())),
         ("id".to_string(), s(&imp.id)),
         ("actor_sub".to_string(), s(&imp.actor_sub)),
         ("actor_username".to_string(), s(&imp.actor_username)),
@@ -124,8 +136,11 @@ fn impersonation_item(imp: &Impersonation) -> Item {
 
 fn impersonation_from(item: &Item) -> Result<Impersonation> {
     let status = get_s(item, "status")?;
+    let kind = get_s(item, "kind")?;
     Ok(Impersonation {
         id: get_s(item, "id")?,
+        kind: GrantKind::parse(&kind)
+            .ok_or_else(|| ActasError::Internal(format!("unknown kind {kind}")))?,
         actor_sub: get_s(item, "actor_sub")?,
         actor_username: get_s(item, "actor_username")?,
         target_sub: get_s(item, "target_sub")?,
@@ -185,16 +200,112 @@ fn api_key_from(item: &Item) -> Result<ApiKey> {
 
 #[async_trait]
 impl ImpersonationStore for DynamoStore {
-    async fn create(&self, imp: &Impersonation) -> Result<()> {
-        self.client
-            .put_item()
+    async fn create(&self, imp: &Impersonation, now_secs: i64) -> Result<()> {
+        if imp.kind == GrantKind::OwnSession {
+            self.client
+                .put_item()
+                .table_name(&self.table)
+                .set_item(Some(impersonation_item(imp)))
+                .condition_expression("attribute_not_exists(pk)")
+                .send()
+                .await
+                .map_err(|e| upstream("PutItem", e))?;
+            return Ok(());
+        }
+        let put_grant = Put::builder()
             .table_name(&self.table)
             .set_item(Some(impersonation_item(imp)))
             .condition_expression("attribute_not_exists(pk)")
+            .build()
+            .map_err(|e| ActasError::Internal(e.to_string()))?;
+
+        // Optimistic concurrency on the target's pointer: read it, refuse another actor's live
+        // impersonation, and write only if the pointer is still what was read.
+        let current = self.live_for_target(&imp.target_sub).await?;
+        let live = current.as_ref().filter(|l| l.ends_at > now_secs);
+        if let Some(holder) = live {
+            if holder.actor_sub != imp.actor_sub {
+                return Err(ActasError::Conflict(format!(
+                    "{} is already impersonating this user until it ends or is stopped",
+                    holder.actor_username
+                )));
+            }
+        }
+        let mut pointer = key(live_pk(&imp.target_sub), LIVE_SK);
+        pointer.extend([
+            ("kind".to_string(), s("live")),
+            ("impersonation_id".to_string(), s(&imp.id)),
+            ("actor_sub".to_string(), s(&imp.actor_sub)),
+            ("actor_username".to_string(), s(&imp.actor_username)),
+            ("ends_at".to_string(), n(imp.ends_at)),
+            ("expires_at".to_string(), n(imp.ends_at)),
+        ]);
+        let mut put_pointer = Put::builder()
+            .table_name(&self.table)
+            .set_item(Some(pointer));
+        put_pointer = match &current {
+            None => put_pointer.condition_expression("attribute_not_exists(pk)"),
+            Some(previous) => put_pointer
+                .condition_expression("impersonation_id = :previous")
+                .expression_attribute_values(":previous", s(&previous.impersonation_id)),
+        };
+        let mut items = vec![
+            TransactWriteItem::builder().put(put_grant).build(),
+            TransactWriteItem::builder()
+                .put(
+                    put_pointer
+                        .build()
+                        .map_err(|e| ActasError::Internal(e.to_string()))?,
+                )
+                .build(),
+        ];
+        if let Some(replaced) = live {
+            // The same actor starting again ends their previous impersonation of this target.
+            let end_previous = Update::builder()
+                .table_name(&self.table)
+                .set_key(Some(key(
+                    impersonation_pk(&replaced.impersonation_id),
+                    IMPERSONATION_SK,
+                )))
+                .update_expression("SET #status = :ended, ended_at = :now")
+                .condition_expression("attribute_exists(pk)")
+                .expression_attribute_names("#status", "status")
+                .expression_attribute_values(":ended", s(ImpersonationStatus::Ended.as_str()))
+                .expression_attribute_values(":now", n(now_secs))
+                .build()
+                .map_err(|e| ActasError::Internal(e.to_string()))?;
+            items.push(TransactWriteItem::builder().update(end_previous).build());
+        }
+        let result = self
+            .client
+            .transact_write_items()
+            .set_transact_items(Some(items))
             .send()
-            .await
-            .map_err(|e| upstream("PutItem", e))?;
-        Ok(())
+            .await;
+        match result {
+            Ok(_) => Ok(()),
+            Err(err) => {
+                let cancelled = err
+                    .as_service_error()
+                    .and_then(|e| match e {
+                        TransactWriteItemsError::TransactionCanceledException(t) => Some(t),
+                        _ => None,
+                    })
+                    .is_some_and(|t| {
+                        t.cancellation_reasons()
+                            .iter()
+                            .any(|r| r.code() == Some("ConditionalCheckFailed"))
+                    });
+                if cancelled {
+                    Err(ActasError::Conflict(
+                        "another impersonation of this user started at the same time; try again"
+                            .into(),
+                    ))
+                } else {
+                    Err(upstream("TransactWriteItems", err))
+                }
+            }
+        }
     }
 
     async fn get(&self, id: &str) -> Result<Option<Impersonation>> {
@@ -239,6 +350,165 @@ impl ImpersonationStore for DynamoStore {
                     .is_some_and(|e| e.is_conditional_check_failed_exception()) =>
             {
                 Ok(false)
+            }
+            Err(err) => Err(upstream("UpdateItem", err)),
+        }
+    }
+
+    async fn live_for_target(&self, target_sub: &str) -> Result<Option<LiveImpersonation>> {
+        let output = self
+            .client
+            .get_item()
+            .table_name(&self.table)
+            .set_key(Some(key(live_pk(target_sub), LIVE_SK)))
+            .consistent_read(true)
+            .send()
+            .await
+            .map_err(|e| upstream("GetItem", e))?;
+        output
+            .item()
+            .map(|item| {
+                Ok(LiveImpersonation {
+                    impersonation_id: get_s(item, "impersonation_id")?,
+                    actor_sub: get_s(item, "actor_sub")?,
+                    actor_username: get_s(item, "actor_username")?,
+                    ends_at: get_n(item, "ends_at")?,
+                })
+            })
+            .transpose()
+    }
+
+    async fn end(&self, id: &str, revert_secret_hash: Option<&str>, now_secs: i64) -> Result<bool> {
+        let mut condition = "#status IN (:active, :pending)".to_string();
+        let mut update = self
+            .client
+            .update_item()
+            .table_name(&self.table)
+            .set_key(Some(key(impersonation_pk(id), IMPERSONATION_SK)))
+            .update_expression("SET #status = :ended, ended_at = :now")
+            .expression_attribute_names("#status", "status")
+            .expression_attribute_values(":ended", s(ImpersonationStatus::Ended.as_str()))
+            .expression_attribute_values(":active", s(ImpersonationStatus::Active.as_str()))
+            .expression_attribute_values(":pending", s(ImpersonationStatus::Pending.as_str()))
+            .expression_attribute_values(":now", n(now_secs))
+            .return_values(ReturnValue::AllNew);
+        if let Some(hash) = revert_secret_hash {
+            condition.push_str(" AND revert_secret_hash = :revert");
+            update = update.expression_attribute_values(":revert", s(hash));
+        }
+        let ended = match update.condition_expression(condition).send().await {
+            Ok(output) => output.attributes().cloned(),
+            Err(err)
+                if err
+                    .as_service_error()
+                    .is_some_and(|e| e.is_conditional_check_failed_exception()) =>
+            {
+                return Ok(false)
+            }
+            Err(err) => return Err(upstream("UpdateItem", err)),
+        };
+        // Release the target, unless a newer impersonation holds it already.
+        if let Some(target_sub) = ended
+            .as_ref()
+            .and_then(|item| get_opt_s(item, "target_sub"))
+        {
+            let released = self
+                .client
+                .delete_item()
+                .table_name(&self.table)
+                .set_key(Some(key(live_pk(&target_sub), LIVE_SK)))
+                .condition_expression("impersonation_id = :id")
+                .expression_attribute_values(":id", s(id))
+                .send()
+                .await;
+            if let Err(err) = released {
+                if !err
+                    .as_service_error()
+                    .is_some_and(|e| e.is_conditional_check_failed_exception())
+                {
+                    return Err(upstream("DeleteItem", err));
+                }
+            }
+        }
+        Ok(true)
+    }
+}
+
+fn exchange_item(grant: &ExchangeGrant) -> Item {
+    let mut item = key(exchange_pk(&grant.id), EXCHANGE_SK);
+    item.extend([
+        ("kind".to_string(), s("exchange")),
+        ("id".to_string(), s(&grant.id)),
+        ("audience".to_string(), s(&grant.audience)),
+        ("actor_sub".to_string(), s(&grant.actor_sub)),
+        ("actor_username".to_string(), s(&grant.actor_username)),
+        ("target_sub".to_string(), s(&grant.target_sub)),
+        ("target_username".to_string(), s(&grant.target_username)),
+        ("status".to_string(), s("issued")),
+        ("token_expires_at".to_string(), n(grant.token_expires_at)),
+        ("expires_at".to_string(), n(grant.expires_at)),
+    ]);
+    item
+}
+
+fn exchange_from(item: &Item) -> Result<ExchangeGrant> {
+    Ok(ExchangeGrant {
+        id: get_s(item, "id")?,
+        audience: get_s(item, "audience")?,
+        actor_sub: get_s(item, "actor_sub")?,
+        actor_username: get_s(item, "actor_username")?,
+        target_sub: get_s(item, "target_sub")?,
+        target_username: get_s(item, "target_username")?,
+        token_expires_at: get_n(item, "token_expires_at")?,
+        expires_at: get_n(item, "expires_at")?,
+    })
+}
+
+#[async_trait]
+impl ExchangeStore for DynamoStore {
+    async fn put_exchange(&self, grant: &ExchangeGrant) -> Result<()> {
+        self.client
+            .put_item()
+            .table_name(&self.table)
+            .set_item(Some(exchange_item(grant)))
+            .condition_expression("attribute_not_exists(pk)")
+            .send()
+            .await
+            .map_err(|e| upstream("PutItem", e))?;
+        Ok(())
+    }
+
+    async fn consume_exchange(
+        &self,
+        id: &str,
+        audience: &str,
+        now_secs: i64,
+    ) -> Result<Option<ExchangeGrant>> {
+        let result = self
+            .client
+            .update_item()
+            .table_name(&self.table)
+            .set_key(Some(key(exchange_pk(id), EXCHANGE_SK)))
+            .update_expression("SET #status = :exchanged, exchanged_at = :now")
+            .condition_expression(
+                "#status = :issued AND token_expires_at > :now AND audience = :audience",
+            )
+            .expression_attribute_names("#status", "status")
+            .expression_attribute_values(":exchanged", s("exchanged"))
+            .expression_attribute_values(":issued", s("issued"))
+            .expression_attribute_values(":now", n(now_secs))
+            .expression_attribute_values(":audience", s(audience))
+            .return_values(ReturnValue::AllNew)
+            .send()
+            .await;
+        match result {
+            Ok(output) => output.attributes().map(exchange_from).transpose(),
+            Err(err)
+                if err
+                    .as_service_error()
+                    .is_some_and(|e| e.is_conditional_check_failed_exception()) =>
+            {
+                Ok(None)
             }
             Err(err) => Err(upstream("UpdateItem", err)),
         }
@@ -332,6 +602,7 @@ mod tests {
     fn impersonation_items_round_trip() {
         let imp = Impersonation {
             id: "id-1".into(),
+            kind: GrantKind::Impersonation,
             actor_sub: "a".into(),
             actor_username: "admin".into(),
             target_sub: "t".into(),

@@ -4,10 +4,13 @@ use lambda_http::{Body, Request, Response};
 use tracing::instrument;
 
 use crate::error::{ActasError, Result};
-use crate::http::{header, json_object_body, query_param, respond, string_field};
+use crate::http::{header, json_object_body, path_param, query_param, respond, string_field};
 use crate::identity::UserRef;
-use crate::impersonation::{authenticate, start_impersonation, ApiState, Dialect, StartRequest};
-use crate::payload::SessionPayload;
+use crate::impersonation::{
+    authenticate, exchange_token, issue_exchange_token, list_profiles, revert, start_impersonation,
+    ApiState, Dialect, StartRequest, TokenRoute,
+};
+use crate::payload::{ProfilesPage, SessionPayload, TokenResponse};
 
 /// `POST /auth/impersonate` — body `{"username": ...}` (seed 001) or `?uuid=<sub>` (seed 000).
 #[instrument(name = "impersonate", skip_all)]
@@ -46,6 +49,87 @@ async fn impersonate_request(state: &ApiState, req: &Request) -> Result<SessionP
     .await
 }
 
+fn required(value: Option<String>, name: &str) -> Result<String> {
+    value
+        .filter(|v| !v.trim().is_empty())
+        .ok_or_else(|| ActasError::BadRequest(format!("{name} is required")))
+}
+
+/// `GET /api/public/coworkers/{coworkerId}/impersonate` (seed 002).
+#[instrument(name = "coworker_impersonate", skip_all)]
+pub async fn coworker_impersonate(state: &ApiState, req: Request) -> Response<Body> {
+    respond(issue_token_request(state, &req, TokenRoute::Public).await)
+}
+
+/// `GET /api/sys/users/impersonate?coworkerId=` (seed 003).
+#[instrument(name = "sys_impersonate", skip_all)]
+pub async fn sys_impersonate(state: &ApiState, req: Request) -> Response<Body> {
+    respond(issue_token_request(state, &req, TokenRoute::Sys).await)
+}
+
+async fn issue_token_request(
+    state: &ApiState,
+    req: &Request,
+    route: TokenRoute,
+) -> Result<TokenResponse> {
+    let caller = authenticate(state, header(req, "authorization")).await?;
+    let coworker = match route {
+        TokenRoute::Public => path_param(req, "coworkerId"),
+        TokenRoute::Sys => query_param(req, "coworkerId"),
+    };
+    let target = UserRef::parse(&required(coworker, "coworkerId")?)?;
+    issue_exchange_token(state, &caller, &target, route).await
+}
+
+/// `POST /api/public/auth/login/{token}` (seed 002).
+#[instrument(name = "login_exchange", skip_all)]
+pub async fn login_exchange(state: &ApiState, req: Request) -> Response<Body> {
+    let result = match required(path_param(&req, "token"), "token") {
+        Ok(token) => exchange_token(state, &token, TokenRoute::Public).await,
+        Err(err) => Err(err),
+    };
+    respond(result)
+}
+
+/// `POST /api/sys/users/exchange` body `{"token": ...}` (seed 003).
+#[instrument(name = "sys_exchange", skip_all)]
+pub async fn sys_exchange(state: &ApiState, req: Request) -> Response<Body> {
+    respond(sys_exchange_request(state, &req).await)
+}
+
+async fn sys_exchange_request(state: &ApiState, req: &Request) -> Result<SessionPayload> {
+    let body = json_object_body(req)?;
+    let token = required(string_field(body.as_ref(), "token")?, "token")?;
+    exchange_token(state, &token, TokenRoute::Sys).await
+}
+
+/// `GET /api/public/coworkers/profiles` (seeds 002/003).
+#[instrument(name = "profiles", skip_all)]
+pub async fn profiles(state: &ApiState, req: Request) -> Response<Body> {
+    respond(profiles_request(state, &req).await)
+}
+
+async fn profiles_request(state: &ApiState, req: &Request) -> Result<ProfilesPage> {
+    let caller = authenticate(state, header(req, "authorization")).await?;
+    let next = query_param(req, "nextToken").filter(|t| !t.is_empty());
+    list_profiles(state, &caller, next).await
+}
+
+/// `POST /auth/impersonate/revert` body `{"impersonator_revert_token": ...}` (seed 000).
+#[instrument(name = "revert", skip_all)]
+pub async fn revert_impersonation(state: &ApiState, req: Request) -> Response<Body> {
+    respond(revert_request(state, &req).await)
+}
+
+async fn revert_request(state: &ApiState, req: &Request) -> Result<SessionPayload> {
+    let body = json_object_body(req)?;
+    let token = required(
+        string_field(body.as_ref(), "impersonator_revert_token")?,
+        "impersonator_revert_token",
+    )?;
+    revert(state, &token).await
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -80,6 +164,21 @@ mod tests {
     fn set_query(event: &mut Value, name: &str, value: &str) {
         event["queryStringParameters"] = json!({name: value});
         event["multiValueQueryStringParameters"] = json!({name: [value]});
+    }
+
+    #[derive(Clone, Copy)]
+    enum Route {
+        Impersonate,
+        CoworkerImpersonate,
+        SysImpersonate,
+        LoginExchange,
+        SysExchange,
+        Profiles,
+        Revert,
+    }
+
+    fn bearer(ev: &mut Value, token: &str) {
+        set_header(ev, "Authorization", Some(&format!("Bearer {token}")));
     }
 
     struct Fixture {
@@ -120,8 +219,21 @@ mod tests {
         }
 
         async fn call(&self, ev: Value) -> (u16, Value) {
+            self.call_route(Route::Impersonate, ev).await
+        }
+
+        async fn call_route(&self, route: Route, ev: Value) -> (u16, Value) {
             let request = lambda_http::request::from_str(&ev.to_string()).expect("a REST event");
-            let response = impersonate(&self.world.state, request).await;
+            let state = &self.world.state;
+            let response = match route {
+                Route::Impersonate => impersonate(state, request).await,
+                Route::CoworkerImpersonate => coworker_impersonate(state, request).await,
+                Route::SysImpersonate => sys_impersonate(state, request).await,
+                Route::LoginExchange => login_exchange(state, request).await,
+                Route::SysExchange => sys_exchange(state, request).await,
+                Route::Profiles => profiles(state, request).await,
+                Route::Revert => revert_impersonation(state, request).await,
+            };
             let status = response.status().as_u16();
             let body = serde_json::from_slice(response.body().as_ref()).expect("a JSON body");
             (status, body)
@@ -400,6 +512,294 @@ mod tests {
         assert_eq!(
             body["message"],
             "you may only impersonate users of a lower rank"
+        );
+    }
+
+    impl Fixture {
+        /// Seed 002: `caller` asks for a token to act as `target`.
+        async fn public_token(&self, caller: &str, target: &str) -> (u16, Value) {
+            let mut ev = event("coworker-impersonate.json");
+            bearer(&mut ev, &self.world.id_token(caller));
+            ev["pathParameters"] = json!({"coworkerId": target});
+            self.call_route(Route::CoworkerImpersonate, ev).await
+        }
+
+        /// Seed 003: `caller` asks for a token to act as `target` (`None`: no coworkerId).
+        async fn sys_token(&self, caller: &str, target: Option<&str>) -> (u16, Value) {
+            let mut ev = event("sys-impersonate.json");
+            bearer(&mut ev, &self.world.id_token(caller));
+            match target {
+                Some(t) => set_query(&mut ev, "coworkerId", t),
+                None => {
+                    ev["queryStringParameters"] = Value::Null;
+                    ev["multiValueQueryStringParameters"] = Value::Null;
+                }
+            }
+            self.call_route(Route::SysImpersonate, ev).await
+        }
+
+        async fn login(&self, token: &str) -> (u16, Value) {
+            let mut ev = event("login-exchange.json");
+            ev["pathParameters"] = json!({"token": token});
+            self.call_route(Route::LoginExchange, ev).await
+        }
+
+        async fn sys_exchange(&self, token: &str) -> (u16, Value) {
+            let mut ev = event("sys-exchange.json");
+            ev["body"] = json!(json!({"token": token}).to_string());
+            self.call_route(Route::SysExchange, ev).await
+        }
+    }
+
+    #[tokio::test]
+    async fn seed_002_team_admin_token_exchanges_once_for_a_session() {
+        let f = fixture().await;
+        let (status, body) = f.public_token("acme-team-admin", "acme-support-1").await;
+        assert_eq!(status, 200, "{body}");
+        let token = body["token"].as_str().unwrap().to_string();
+        assert_eq!(
+            f.sys_exchange(&token).await.0,
+            401,
+            "a public token does not work at the sys route"
+        );
+        let (status, session) = f.login(&token).await;
+        assert_eq!(status, 200, "{session}");
+        assert_eq!(session["username"], "acme-support-1");
+        assert_eq!(
+            session["impersonation"]["actor"]["username"],
+            "acme-team-admin"
+        );
+        let (status, again) = f.login(&token).await;
+        assert_eq!(status, 401, "single use: {again}");
+        assert_eq!(again["status"], "error");
+    }
+
+    #[tokio::test]
+    async fn seed_003_sys_token_exchanges_at_the_sys_route_only() {
+        let f = fixture().await;
+        let (status, body) = f.sys_token("acme-operator", Some("acme-sales-1")).await;
+        assert_eq!(status, 200, "{body}");
+        let token = body["token"].as_str().unwrap().to_string();
+        assert_eq!(
+            f.login(&token).await.0,
+            401,
+            "a sys token does not work at the public route"
+        );
+        let (status, session) = f.sys_exchange(&token).await;
+        assert_eq!(status, 200, "{session}");
+        assert_eq!(session["username"], "acme-sales-1");
+    }
+
+    #[tokio::test]
+    async fn token_routes_refuse_with_each_seeds_codes() {
+        let f = fixture().await;
+        let cases = [
+            (
+                "sys: plain user gets 401",
+                f.sys_token("acme-support-2", Some("acme-support-1")).await,
+                401,
+            ),
+            (
+                "sys: team admin gets 401",
+                f.sys_token("acme-team-admin", Some("acme-support-1")).await,
+                401,
+            ),
+            (
+                "sys: other tenant is not found here",
+                f.sys_token("acme-operator", Some("globex-user")).await,
+                404,
+            ),
+            (
+                "sys: unknown user",
+                f.sys_token("acme-operator", Some("nobody")).await,
+                404,
+            ),
+            (
+                "sys: missing coworkerId",
+                f.sys_token("acme-operator", None).await,
+                400,
+            ),
+            (
+                "sys: equal rank",
+                f.sys_token("acme-operator", Some("acme-operator")).await,
+                403,
+            ),
+            (
+                "public: plain user",
+                f.public_token("acme-support-2", "acme-support-1").await,
+                403,
+            ),
+            (
+                "public: another team",
+                f.public_token("acme-team-admin", "acme-sales-1").await,
+                403,
+            ),
+            (
+                "public: disabled member",
+                f.public_token("acme-team-admin", "acme-disabled").await,
+                403,
+            ),
+            (
+                "public: unknown user",
+                f.public_token("acme-team-admin", "nobody").await,
+                404,
+            ),
+            (
+                "public: other tenant",
+                f.public_token("acme-admin", "globex-user").await,
+                403,
+            ),
+        ];
+        for (name, (status, body), expected) in cases {
+            assert_eq!(status, expected, "{name}: {body}");
+            assert_eq!(body["status"], "error", "{name}");
+        }
+        let mut no_bearer = event("coworker-impersonate.json");
+        set_header(&mut no_bearer, "Authorization", None);
+        assert_eq!(
+            f.call_route(Route::CoworkerImpersonate, no_bearer).await.0,
+            401
+        );
+        for garbage in ["garbage", "a.b.c", ""] {
+            assert_eq!(
+                f.login(garbage).await.0,
+                if garbage.is_empty() { 400 } else { 401 },
+                "{garbage:?}"
+            );
+        }
+        let mut empty_body = event("sys-exchange.json");
+        empty_body["body"] = json!("{}");
+        assert_eq!(f.call_route(Route::SysExchange, empty_body).await.0, 400);
+    }
+
+    #[tokio::test]
+    async fn the_policy_is_checked_again_at_exchange() {
+        let f = fixture().await;
+        let (_, body) = f.sys_token("acme-operator", Some("acme-sales-1")).await;
+        let token = body["token"].as_str().unwrap().to_string();
+        f.world
+            .identity
+            .update_user("acme-operator", |u| u.groups.clear());
+        let (status, refused) = f.sys_exchange(&token).await;
+        assert_eq!(
+            status, 403,
+            "an operator who lost the group is refused: {refused}"
+        );
+
+        let (_, body) = f.public_token("acme-team-admin", "acme-support-2").await;
+        let token = body["token"].as_str().unwrap().to_string();
+        f.world
+            .identity
+            .update_user("acme-team-admin", |u| u.enabled = false);
+        assert_eq!(f.login(&token).await.0, 403, "a disabled actor is refused");
+    }
+
+    #[tokio::test]
+    async fn profiles_list_who_the_caller_may_act_as() {
+        let f = fixture().await;
+        let f = &f;
+        let list = |caller: &'static str| {
+            let mut ev = event("profiles.json");
+            bearer(&mut ev, &f.world.id_token(caller));
+            async move {
+                let (status, body) = f.call_route(Route::Profiles, ev).await;
+                assert_eq!(status, 200, "{body}");
+                let mut names: Vec<String> = body["Profiles"]
+                    .as_array()
+                    .unwrap()
+                    .iter()
+                    .map(|p| p["Username"].as_str().unwrap().to_string())
+                    .collect();
+                let current: Vec<&Value> = body["Profiles"]
+                    .as_array()
+                    .unwrap()
+                    .iter()
+                    .filter(|p| p["IsCurrent"] == true)
+                    .collect();
+                assert_eq!(current.len(), 1);
+                assert_eq!(current[0]["Username"], caller);
+                assert_eq!(current[0]["CanImpersonate"], false);
+                names.sort();
+                names
+            }
+        };
+        assert_eq!(list("acme-support-1").await, vec!["acme-support-1"]);
+        assert_eq!(
+            list("acme-team-admin").await,
+            vec!["acme-support-1", "acme-support-2", "acme-team-admin"]
+        );
+        assert_eq!(
+            list("acme-operator").await,
+            vec![
+                "acme-operator",
+                "acme-sales-1",
+                "acme-support-1",
+                "acme-support-2",
+                "acme-team-admin"
+            ]
+        );
+        let admin_sees = list("acme-admin").await;
+        assert!(
+            admin_sees.contains(&"acme-operator".to_string())
+                && !admin_sees.contains(&"globex-user".to_string())
+        );
+    }
+
+    #[tokio::test]
+    async fn revert_returns_the_actors_own_session_once() {
+        let f = fixture().await;
+        let (_, session) = f
+            .call(f.username_event("acme-admin", "acme-support-1"))
+            .await;
+        let revert_token = session["impersonator_revert_token"]
+            .as_str()
+            .unwrap()
+            .to_string();
+        let revert_with = |token: Value| {
+            let mut ev = event("revert.json");
+            ev["body"] = json!(json!({"impersonator_revert_token": token}).to_string());
+            f.call_route(Route::Revert, ev)
+        };
+        let (status, own) = revert_with(json!(revert_token)).await;
+        assert_eq!(status, 200, "{own}");
+        assert_eq!(own["username"], "acme-admin");
+        assert!(own.get("impersonation").is_none());
+        assert!(own["impersonator_revert_token"].is_null());
+        assert_eq!(own["clientId"], crate::testing::REVERT_CLIENT);
+
+        assert_eq!(revert_with(json!(revert_token)).await.0, 401, "used twice");
+        let forged = format!(
+            "{}.forged",
+            session["impersonation"]["id"].as_str().unwrap()
+        );
+        assert_eq!(revert_with(json!(forged)).await.0, 401, "forged");
+        assert_eq!(revert_with(json!("nonsense")).await.0, 401, "malformed");
+        assert_eq!(revert_with(json!(7)).await.0, 400, "not a string");
+    }
+
+    #[tokio::test]
+    async fn one_live_impersonation_per_target() {
+        let f = fixture().await;
+        assert_eq!(
+            f.call(f.username_event("acme-admin", "acme-support-1"))
+                .await
+                .0,
+            200
+        );
+        let (status, body) = f
+            .call(f.username_event("acme-operator", "acme-support-1"))
+            .await;
+        assert_eq!(status, 409, "{body}");
+        assert!(
+            body["message"].as_str().unwrap().contains("acme-admin"),
+            "names who holds it: {body}"
+        );
+        assert_eq!(
+            f.call(f.username_event("acme-admin", "acme-support-1"))
+                .await
+                .0,
+            200,
+            "the holder may restart"
         );
     }
 }

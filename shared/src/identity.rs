@@ -88,6 +88,8 @@ pub struct CognitoTokens {
 
 /// What the custom-auth triggers need to let a mint through: the grant and its one-time secret.
 pub struct MintRequest<'a> {
+    /// The app client the session belongs to (impersonation, or revert for an own session).
+    pub client_id: &'a str,
     pub username: &'a str,
     pub impersonation_id: &'a str,
     pub secret: &'a str,
@@ -96,8 +98,18 @@ pub struct MintRequest<'a> {
 /// The `ClientMetadata` key carrying the impersonation id to the triggers.
 pub const METADATA_IMPERSONATION_ID: &str = "impersonation_id";
 
+/// One page of the pool's users, with their groups.
+#[derive(Debug, Clone, Default)]
+pub struct UserPage {
+    pub users: Vec<UserRecord>,
+    pub next_token: Option<String>,
+}
+
 #[async_trait]
 pub trait IdentityProvider: Send + Sync {
+    /// One page (at most `limit` users, in the pool's order) after `page_token`.
+    async fn list_users(&self, page_token: Option<String>, limit: i32) -> Result<UserPage>;
+
     /// Finds a user by username, or by `sub` when the reference looks like one.
     async fn find_user(&self, user: &UserRef) -> Result<Option<UserRecord>>;
 

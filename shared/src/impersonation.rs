@@ -1,20 +1,30 @@
-//! Starting an impersonation: authenticate the caller, apply the policy, write a single-use
-//! grant, have Cognito mint the target's session through custom auth, and return the payload.
+//! The impersonation services: start (seeds 000/001), issue and exchange a two-step token (seeds
+//! 002/003), list the profiles a caller may act as, and revert (seed 000). Each authenticates,
+//! applies the policy, and mints through the same single-use grant.
 
 use std::sync::Arc;
 
-use tracing::info;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use base64::Engine;
+use tracing::{info, warn};
 
 use crate::api_keys::check_api_key;
 use crate::clock::{rfc3339_millis, Clock};
-use crate::config::ApiConfig;
+use crate::config::{ApiConfig, ApiKeyRequirement};
 use crate::error::{ActasError, Result};
+use crate::exchange::{ExchangeClaims, ExchangeTokens, AUDIENCE_PUBLIC, AUDIENCE_SYS};
 use crate::identity::{IdentityProvider, MintRequest, UserRecord, UserRef};
-use crate::jwt::{JwtVerifier, VerifiedToken};
-use crate::payload::{ActorSummary, ImpersonationSummary, SessionPayload, SessionTokens};
-use crate::policy::{self, Role, SessionKind};
-use crate::secrets::{hash_secret, new_secret};
-use crate::store::{ApiKeyStore, Impersonation, ImpersonationStatus, ImpersonationStore};
+use crate::jwt::{ActorClaim, JwtVerifier, VerifiedToken};
+use crate::payload::{
+    ActorSummary, ImpersonationSummary, Profile, ProfilesPage, SessionPayload, SessionTokens,
+    TokenResponse,
+};
+use crate::policy::{self, Denial, Role, SessionKind};
+use crate::secrets::{hash_secret, new_secret, secret_matches};
+use crate::store::{
+    ApiKeyStore, ExchangeGrant, ExchangeStore, GrantKind, Impersonation, ImpersonationStatus,
+    ImpersonationStore,
+};
 
 /// Everything the HTTP functions need, built once per container in `main`.
 pub struct ApiState {
@@ -22,17 +32,21 @@ pub struct ApiState {
     pub verifier: JwtVerifier,
     pub identity: Arc<dyn IdentityProvider>,
     pub impersonations: Arc<dyn ImpersonationStore>,
+    pub exchanges: Arc<dyn ExchangeStore>,
     pub api_keys: Arc<dyn ApiKeyStore>,
+    /// Two-step token signing; `None` in functions that neither issue nor exchange tokens.
+    pub exchange_tokens: Option<ExchangeTokens>,
     pub clock: Arc<dyn Clock>,
 }
 
 impl ApiState {
-    /// The deployed wiring: Cognito and DynamoDB adapters over one SDK configuration, and the
-    /// pool's JWKS over HTTP.
+    /// The deployed wiring: Cognito and DynamoDB adapters over one SDK configuration, the pool's
+    /// JWKS over HTTP, and (when configured) the signing keys from Secrets Manager.
     pub fn from_aws(config: ApiConfig, sdk: &aws_config::SdkConfig) -> Result<ApiState> {
         use crate::clock::SystemClock;
         use crate::cognito::CognitoIdentityProvider;
         use crate::dynamodb::DynamoStore;
+        use crate::exchange::SecretsManagerKeys;
         use crate::jwt::HttpJwksSource;
 
         let cognito = aws_sdk_cognitoidentityprovider::Client::new(sdk);
@@ -40,27 +54,36 @@ impl ApiState {
             aws_sdk_dynamodb::Client::new(sdk),
             &config.table_name,
         ));
-        let identity = Arc::new(CognitoIdentityProvider::new(
-            cognito,
-            &config.user_pool_id,
-            &config.impersonation_client_id,
-        ));
+        let identity = Arc::new(CognitoIdentityProvider::new(cognito, &config.user_pool_id));
         let verifier = JwtVerifier::new(
             Arc::new(HttpJwksSource::new(&config.jwks_url)?),
             &config.token_issuer,
             vec![
                 config.sign_in_client_id.clone(),
+                config.revert_client_id.clone(),
                 config.impersonation_client_id.clone(),
             ],
         );
+        let exchange_tokens = config.signing_key_secret_id.as_ref().map(|secret_id| {
+            let client = aws_sdk_secretsmanager::Client::new(sdk);
+            ExchangeTokens::new(Arc::new(SecretsManagerKeys::new(client, secret_id)))
+        });
         Ok(ApiState {
             config,
             verifier,
             identity,
             impersonations: store.clone(),
+            exchanges: store.clone(),
             api_keys: store,
+            exchange_tokens,
             clock: Arc::new(SystemClock),
         })
+    }
+
+    fn exchange_tokens(&self) -> Result<&ExchangeTokens> {
+        self.exchange_tokens
+            .as_ref()
+            .ok_or_else(|| ActasError::Internal("this function has no signing keys".into()))
     }
 }
 
@@ -96,6 +119,14 @@ pub async fn authenticate(state: &ApiState, authorization: Option<&str>) -> Resu
     Ok(Caller { token, user })
 }
 
+async fn find_target(state: &ApiState, target: &UserRef) -> Result<UserRecord> {
+    state
+        .identity
+        .find_user(target)
+        .await?
+        .ok_or_else(|| ActasError::NotFound("no such user".into()))
+}
+
 /// Which seed's request shape named the target.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Dialect {
@@ -117,7 +148,6 @@ pub async fn start_impersonation(
     caller: &Caller,
     request: StartRequest<'_>,
 ) -> Result<SessionPayload> {
-    use crate::config::ApiKeyRequirement;
     let needs_key = request.api_key.is_some()
         || request.dialect == Dialect::Username
         || state.config.api_key_requirement == ApiKeyRequirement::Always;
@@ -131,40 +161,274 @@ pub async fn start_impersonation(
         .await?;
     }
     if caller.session_kind(state) == SessionKind::Impersonated {
-        return Err(policy::Denial::ChainedImpersonation.into());
+        return Err(Denial::ChainedImpersonation.into());
     }
     policy::check_route_role(&actor, Role::Operator)?;
+    let target = find_target(state, &request.target).await?;
+    policy::check(&actor, SessionKind::Own, &target.principal())?;
+    mint_session_payload(state, &caller.user, &target, GrantKind::Impersonation).await
+}
 
-    let target_user = state
-        .identity
-        .find_user(&request.target)
+/// The two routes that issue a two-step token.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TokenRoute {
+    /// Seed 002: `GET /api/public/coworkers/{coworkerId}/impersonate`, for team admins and up.
+    Public,
+    /// Seed 003: `GET /api/sys/users/impersonate?coworkerId=`, for operators and up.
+    Sys,
+}
+
+impl TokenRoute {
+    fn audience(self) -> &'static str {
+        match self {
+            TokenRoute::Public => AUDIENCE_PUBLIC,
+            TokenRoute::Sys => AUDIENCE_SYS,
+        }
+    }
+
+    fn minimum_role(self) -> Role {
+        match self {
+            TokenRoute::Public => Role::TeamAdmin,
+            TokenRoute::Sys => Role::Operator,
+        }
+    }
+}
+
+/// Seeds 002/003: a short-lived token whose `jti` is a single-use grant bound to actor and target.
+pub async fn issue_exchange_token(
+    state: &ApiState,
+    caller: &Caller,
+    target: &UserRef,
+    route: TokenRoute,
+) -> Result<TokenResponse> {
+    let actor = caller.user.principal();
+    if caller.session_kind(state) == SessionKind::Impersonated {
+        return Err(Denial::ChainedImpersonation.into());
+    }
+    if policy::check_route_role(&actor, route.minimum_role()).is_err() {
+        return Err(match route {
+            // Seed 003: "Standard customer sessions will receive a 401 Unauthorized response."
+            TokenRoute::Sys => {
+                ActasError::Unauthorized("an operator or admin session is required".into())
+            }
+            TokenRoute::Public => Denial::RoleNotPermitted.into(),
+        });
+    }
+    let target_user = find_target(state, target).await?;
+    let target_principal = target_user.principal();
+    match policy::check(&actor, SessionKind::Own, &target_principal) {
+        // Seed 003: a customer outside the operator's tenant is "not found in this location".
+        Err(Denial::OutsideTenant) if route == TokenRoute::Sys => {
+            return Err(ActasError::NotFound("no such user in this location".into()))
+        }
+        other => other?,
+    }
+
+    let now = state.clock.now_secs();
+    let exp = now + state.config.exchange_token_secs;
+    let grant = ExchangeGrant {
+        id: uuid::Uuid::new_v4().to_string(),
+        audience: route.audience().to_string(),
+        actor_sub: caller.user.sub.clone(),
+        actor_username: caller.user.username.clone(),
+        target_sub: target_user.sub.clone(),
+        target_username: target_user.username.clone(),
+        token_expires_at: exp,
+        expires_at: exp + 86_400,
+    };
+    state.exchanges.put_exchange(&grant).await?;
+    let actor_claim = ActorClaim {
+        sub: grant.actor_sub.clone(),
+        username: Some(grant.actor_username.clone()),
+    };
+    let claims = ExchangeClaims::new(
+        route.audience(),
+        &grant.target_sub,
+        actor_claim,
+        &grant.id,
+        now,
+        exp,
+    );
+    let token = state.exchange_tokens()?.sign(&claims).await?;
+    info!(grant = %grant.id, actor = %grant.actor_username, target = %grant.target_username, "exchange token issued");
+    Ok(TokenResponse { token })
+}
+
+/// Seeds 002/003: exchanges a token for the session payload, once. The policy is checked again:
+/// an actor disabled or demoted since the token was issued is refused.
+pub async fn exchange_token(
+    state: &ApiState,
+    token: &str,
+    route: TokenRoute,
+) -> Result<SessionPayload> {
+    let claims = state
+        .exchange_tokens()?
+        .verify(token, route.audience())
+        .await?;
+    let grant = state
+        .exchanges
+        .consume_exchange(&claims.jti, route.audience(), state.clock.now_secs())
         .await?
-        .ok_or_else(|| ActasError::NotFound("no such user".into()))?;
-    policy::check(&actor, SessionKind::Own, &target_user.principal())?;
+        .ok_or_else(|| ActasError::Unauthorized("invalid or expired impersonation token".into()))?;
+    if grant.target_sub != claims.sub || grant.actor_sub != claims.act.sub {
+        return Err(ActasError::Unauthorized(
+            "invalid or expired impersonation token".into(),
+        ));
+    }
+    let actor = state
+        .identity
+        .find_user(&UserRef::parse(&grant.actor_username)?)
+        .await?
+        .filter(|u| u.sub == grant.actor_sub)
+        .ok_or_else(|| ActasError::Unauthorized("the impersonator no longer exists".into()))?;
+    let target = find_target(state, &UserRef::parse(&grant.target_username)?).await?;
+    let actor_principal = actor.principal();
+    if !actor_principal.enabled {
+        return Err(Denial::ActorDisabled.into());
+    }
+    policy::check_route_role(&actor_principal, route.minimum_role())?;
+    policy::check(&actor_principal, SessionKind::Own, &target.principal())?;
+    mint_session_payload(state, &actor, &target, GrantKind::Impersonation).await
+}
 
-    mint_impersonation(state, caller, &target_user).await
+/// Largest page of `GET /api/public/coworkers/profiles` (Cognito's `ListUsers` maximum).
+pub const PROFILES_PAGE_SIZE: i32 = 60;
+
+/// The caller (first page only) and every user of one page of the pool the policy lets them
+/// act as. One `ListUsers` page per call bounds the work; a page may hold fewer profiles than
+/// its size, and only a missing `NextToken` means the end.
+pub async fn list_profiles(
+    state: &ApiState,
+    caller: &Caller,
+    page_token: Option<String>,
+) -> Result<ProfilesPage> {
+    let actor = caller.user.principal();
+    let session = caller.session_kind(state);
+    let mut profiles = Vec::new();
+    if page_token.is_none() {
+        profiles.push(profile_of(&caller.user, true, false));
+    }
+    let may_impersonate = session == SessionKind::Own && actor.enabled && actor.role > Role::User;
+    if !may_impersonate {
+        return Ok(ProfilesPage {
+            profiles,
+            next_token: None,
+            page_size: PROFILES_PAGE_SIZE,
+        });
+    }
+    let cognito_token = match page_token {
+        Some(token) => Some(decode_page_token(&token)?),
+        None => None,
+    };
+    let page = state
+        .identity
+        .list_users(cognito_token, PROFILES_PAGE_SIZE)
+        .await?;
+    for user in &page.users {
+        if user.sub != caller.user.sub && policy::check(&actor, session, &user.principal()).is_ok()
+        {
+            profiles.push(profile_of(user, false, true));
+        }
+    }
+    Ok(ProfilesPage {
+        profiles,
+        next_token: page.next_token.map(|t| URL_SAFE_NO_PAD.encode(t)),
+        page_size: PROFILES_PAGE_SIZE,
+    })
+}
+
+fn decode_page_token(token: &str) -> Result<String> {
+    URL_SAFE_NO_PAD
+        .decode(token)
+        .ok()
+        .and_then(|bytes| String::from_utf8(bytes).ok())
+        .filter(|t| !t.is_empty())
+        .ok_or_else(|| ActasError::BadRequest("nextToken is not valid".into()))
+}
+
+fn profile_of(user: &UserRecord, is_current: bool, can_impersonate: bool) -> Profile {
+    let full_name = user
+        .attribute("name")
+        .map(str::to_string)
+        .or_else(
+            || match (user.attribute("given_name"), user.attribute("family_name")) {
+                (Some(given), Some(family)) => Some(format!("{given} {family}")),
+                _ => None,
+            },
+        )
+        .unwrap_or_else(|| user.username.clone());
+    let principal = user.principal();
+    Profile {
+        id: user.sub.clone(),
+        username: user.username.clone(),
+        full_name,
+        email: user.attribute("email").map(str::to_string),
+        team_id: principal.team,
+        tenant_id: principal.tenant,
+        role: principal.role.display_name().to_string(),
+        is_current,
+        can_impersonate,
+    }
+}
+
+/// Seed 000: ends the impersonation named by its revert token (single use) and returns the
+/// impersonator's own fresh session.
+pub async fn revert(state: &ApiState, revert_token: &str) -> Result<SessionPayload> {
+    let refused = || ActasError::Unauthorized("invalid or used revert token".into());
+    let (id, secret) = revert_token.trim().split_once('.').ok_or_else(refused)?;
+    if id.is_empty() || secret.is_empty() || id.len() > 64 {
+        return Err(refused());
+    }
+    let imp = state.impersonations.get(id).await?.ok_or_else(refused)?;
+    if imp.kind != GrantKind::Impersonation || !secret_matches(secret, &imp.revert_secret_hash) {
+        return Err(refused());
+    }
+    if !state
+        .impersonations
+        .end(id, Some(&imp.revert_secret_hash), state.clock.now_secs())
+        .await?
+    {
+        return Err(refused());
+    }
+    info!(impersonation_id = id, actor = %imp.actor_username, "impersonation reverted");
+    let actor = state
+        .identity
+        .find_user(&UserRef::parse(&imp.actor_username)?)
+        .await?
+        .filter(|u| u.sub == imp.actor_sub)
+        .ok_or_else(|| ActasError::Unauthorized("the impersonator no longer exists".into()))?;
+    if !actor.enabled {
+        return Err(Denial::ActorDisabled.into());
+    }
+    mint_session_payload(state, &actor, &actor, GrantKind::OwnSession).await
 }
 
 /// Writes the grant, has Cognito redeem it, and builds the payload. The grant is written before
-/// any token exists; if minting fails, the unredeemed grant simply expires.
-pub async fn mint_impersonation(
+/// any token exists; if minting fails, it is ended so the target is not held.
+pub async fn mint_session_payload(
     state: &ApiState,
-    caller: &Caller,
+    actor: &UserRecord,
     target: &UserRecord,
+    kind: GrantKind,
 ) -> Result<SessionPayload> {
     let now_millis = state.clock.now_millis();
     let now_secs = now_millis.div_euclid(1000);
     let mint_secret = new_secret()?;
     let revert_secret = new_secret()?;
     let ends_at = now_secs + state.config.impersonation_max_secs;
+    let client_id = match kind {
+        GrantKind::Impersonation => state.config.impersonation_client_id.clone(),
+        GrantKind::OwnSession => state.config.revert_client_id.clone(),
+    };
     let grant = Impersonation {
         id: uuid::Uuid::new_v4().to_string(),
-        actor_sub: caller.user.sub.clone(),
-        actor_username: caller.user.username.clone(),
+        kind,
+        actor_sub: actor.sub.clone(),
+        actor_username: actor.username.clone(),
         target_sub: target.sub.clone(),
         target_username: target.username.clone(),
         tenant: target.principal().tenant,
-        client_id: state.config.impersonation_client_id.clone(),
+        client_id: client_id.clone(),
         status: ImpersonationStatus::Pending,
         created_at_millis: now_millis,
         ends_at,
@@ -174,28 +438,45 @@ pub async fn mint_impersonation(
         // Kept a day past its end so the record can still be read after it ended.
         expires_at: ends_at + 86_400,
     };
-    state.impersonations.create(&grant).await?;
+    state.impersonations.create(&grant, now_secs).await?;
 
-    let tokens = state
+    let minted = state
         .identity
         .mint_session(MintRequest {
+            client_id: &client_id,
             username: &target.username,
             impersonation_id: &grant.id,
             secret: &mint_secret,
         })
-        .await?;
+        .await;
+    let tokens = match minted {
+        Ok(tokens) => tokens,
+        Err(err) => {
+            if let Err(release) = state.impersonations.end(&grant.id, None, now_secs).await {
+                warn!(impersonation_id = %grant.id, error = %release, "could not release a failed grant");
+            }
+            return Err(err);
+        }
+    };
     info!(
         impersonation_id = %grant.id,
+        kind = kind.as_str(),
         actor = %grant.actor_username,
         target = %grant.target_username,
-        "impersonation started"
+        "session minted"
     );
 
-    let expire_epoch = (now_millis + tokens.expires_in_secs * 1000).min(ends_at * 1000);
+    let impersonated = kind == GrantKind::Impersonation;
+    let token_expiry = now_millis + tokens.expires_in_secs * 1000;
+    let expire_epoch = if impersonated {
+        token_expiry.min(ends_at * 1000)
+    } else {
+        token_expiry
+    };
     let created = rfc3339_millis(now_millis);
     Ok(SessionPayload {
         endpoint_url: state.config.cognito_public_endpoint.clone(),
-        client_id: state.config.impersonation_client_id.clone(),
+        client_id,
         user_pool_id: state.config.user_pool_id.clone(),
         username: target.username.clone(),
         token: tokens.id_token.clone(),
@@ -208,17 +489,17 @@ pub async fn mint_impersonation(
         role: target.role().display_name().to_string(),
         timezone: target.attribute("zoneinfo").unwrap_or("UTC").to_string(),
         provider: provider_of(target),
-        impersonator_revert_token: format!("{}.{}", grant.id, revert_secret),
+        impersonator_revert_token: impersonated.then(|| format!("{}.{}", grant.id, revert_secret)),
         created_at: created.clone(),
         updated_at: created,
-        impersonation: ImpersonationSummary {
+        impersonation: impersonated.then(|| ImpersonationSummary {
             id: grant.id,
             actor: ActorSummary {
                 sub: grant.actor_sub,
                 username: grant.actor_username,
             },
             expires_at: rfc3339_millis(ends_at * 1000),
-        },
+        }),
     })
 }
 

@@ -10,6 +10,7 @@ pub mod cognito;
 pub mod config;
 pub mod dynamodb;
 pub mod error;
+pub mod exchange;
 pub mod handlers;
 pub mod http;
 pub mod identity;

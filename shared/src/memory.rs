@@ -10,16 +10,20 @@ use async_trait::async_trait;
 
 use crate::clock::Clock;
 use crate::error::{ActasError, Result};
-use crate::identity::{CognitoTokens, IdentityProvider, MintRequest, UserRecord, UserRef};
+use crate::identity::{
+    CognitoTokens, IdentityProvider, MintRequest, UserPage, UserRecord, UserRef,
+};
 use crate::store::{
-    ApiKey, ApiKeyStatus, ApiKeyStore, Impersonation, ImpersonationStatus, ImpersonationStore,
-    Redemption,
+    ApiKey, ApiKeyStatus, ApiKeyStore, ExchangeGrant, ExchangeStore, GrantKind, Impersonation,
+    ImpersonationStatus, ImpersonationStore, LiveImpersonation, Redemption,
 };
 use crate::triggers::redeem_grant;
 
 #[derive(Default)]
 pub struct MemoryStore {
     impersonations: Mutex<HashMap<String, Impersonation>>,
+    live: Mutex<HashMap<String, LiveImpersonation>>,
+    exchanges: Mutex<HashMap<String, (ExchangeGrant, bool)>>,
     api_keys: Mutex<HashMap<String, ApiKey>>,
 }
 
@@ -29,10 +33,33 @@ fn poisoned() -> ActasError {
 
 #[async_trait]
 impl ImpersonationStore for MemoryStore {
-    async fn create(&self, imp: &Impersonation) -> Result<()> {
+    async fn create(&self, imp: &Impersonation, now_secs: i64) -> Result<()> {
         let mut map = self.impersonations.lock().map_err(|_| poisoned())?;
+        let mut live = self.live.lock().map_err(|_| poisoned())?;
         if map.contains_key(&imp.id) {
             return Err(ActasError::Conflict("impersonation exists".into()));
+        }
+        if imp.kind == GrantKind::Impersonation {
+            if let Some(holder) = live.get(&imp.target_sub).filter(|l| l.ends_at > now_secs) {
+                if holder.actor_sub != imp.actor_sub {
+                    return Err(ActasError::Conflict(format!(
+                        "{} is already impersonating this user until it ends or is stopped",
+                        holder.actor_username
+                    )));
+                }
+                if let Some(previous) = map.get_mut(&holder.impersonation_id) {
+                    previous.status = ImpersonationStatus::Ended;
+                }
+            }
+            live.insert(
+                imp.target_sub.clone(),
+                LiveImpersonation {
+                    impersonation_id: imp.id.clone(),
+                    actor_sub: imp.actor_sub.clone(),
+                    actor_username: imp.actor_username.clone(),
+                    ends_at: imp.ends_at,
+                },
+            );
         }
         map.insert(imp.id.clone(), imp.clone());
         Ok(())
@@ -61,6 +88,70 @@ impl ImpersonationStore for MemoryStore {
                 Ok(true)
             }
             _ => Ok(false),
+        }
+    }
+
+    async fn live_for_target(&self, target_sub: &str) -> Result<Option<LiveImpersonation>> {
+        Ok(self
+            .live
+            .lock()
+            .map_err(|_| poisoned())?
+            .get(target_sub)
+            .cloned())
+    }
+
+    async fn end(
+        &self,
+        id: &str,
+        revert_secret_hash: Option<&str>,
+        _now_secs: i64,
+    ) -> Result<bool> {
+        let mut map = self.impersonations.lock().map_err(|_| poisoned())?;
+        let Some(imp) = map.get_mut(id) else {
+            return Ok(false);
+        };
+        let endable = imp.status != ImpersonationStatus::Ended
+            && revert_secret_hash.is_none_or(|h| h == imp.revert_secret_hash);
+        if !endable {
+            return Ok(false);
+        }
+        imp.status = ImpersonationStatus::Ended;
+        let mut live = self.live.lock().map_err(|_| poisoned())?;
+        if live
+            .get(&imp.target_sub)
+            .is_some_and(|l| l.impersonation_id == id)
+        {
+            live.remove(&imp.target_sub);
+        }
+        Ok(true)
+    }
+}
+
+#[async_trait]
+impl ExchangeStore for MemoryStore {
+    async fn put_exchange(&self, grant: &ExchangeGrant) -> Result<()> {
+        self.exchanges
+            .lock()
+            .map_err(|_| poisoned())?
+            .insert(grant.id.clone(), (grant.clone(), false));
+        Ok(())
+    }
+
+    async fn consume_exchange(
+        &self,
+        id: &str,
+        audience: &str,
+        now_secs: i64,
+    ) -> Result<Option<ExchangeGrant>> {
+        let mut map = self.exchanges.lock().map_err(|_| poisoned())?;
+        match map.get_mut(id) {
+            Some((grant, used))
+                if !*used && grant.token_expires_at > now_secs && grant.audience == audience =>
+            {
+                *used = true;
+                Ok(Some(grant.clone()))
+            }
+            _ => Ok(None),
         }
     }
 }
@@ -110,7 +201,6 @@ pub struct MemoryIdentityProvider {
     users: Mutex<Vec<UserRecord>>,
     store: Arc<dyn ImpersonationStore>,
     clock: Arc<dyn Clock>,
-    impersonation_client_id: String,
     token_validity_secs: i64,
 }
 
@@ -119,13 +209,11 @@ impl MemoryIdentityProvider {
         users: Vec<UserRecord>,
         store: Arc<dyn ImpersonationStore>,
         clock: Arc<dyn Clock>,
-        impersonation_client_id: impl Into<String>,
     ) -> Self {
         MemoryIdentityProvider {
             users: Mutex::new(users),
             store,
             clock,
-            impersonation_client_id: impersonation_client_id.into(),
             token_validity_secs: 900,
         }
     }
@@ -141,6 +229,19 @@ impl MemoryIdentityProvider {
 
 #[async_trait]
 impl IdentityProvider for MemoryIdentityProvider {
+    async fn list_users(&self, page_token: Option<String>, limit: i32) -> Result<UserPage> {
+        let users = self.users.lock().map_err(|_| poisoned())?;
+        let start: usize = page_token
+            .as_deref()
+            .and_then(|t| t.parse().ok())
+            .unwrap_or(0);
+        let end = (start + limit.max(1) as usize).min(users.len());
+        Ok(UserPage {
+            users: users.get(start..end).unwrap_or_default().to_vec(),
+            next_token: (end < users.len()).then(|| end.to_string()),
+        })
+    }
+
     async fn find_user(&self, user: &UserRef) -> Result<Option<UserRecord>> {
         let users = self.users.lock().map_err(|_| poisoned())?;
         Ok(users
@@ -155,7 +256,7 @@ impl IdentityProvider for MemoryIdentityProvider {
             self.clock.as_ref(),
             request.impersonation_id,
             request.username,
-            &self.impersonation_client_id,
+            request.client_id,
             request.secret,
         )
         .await?;

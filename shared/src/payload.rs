@@ -19,10 +19,43 @@ pub struct SessionPayload {
     pub role: String,
     pub timezone: String,
     pub provider: String,
-    pub impersonator_revert_token: String,
+    /// Present on impersonated sessions; `null` on an impersonator's own session after a revert.
+    pub impersonator_revert_token: Option<String>,
     pub created_at: String,
     pub updated_at: String,
-    pub impersonation: ImpersonationSummary,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub impersonation: Option<ImpersonationSummary>,
+}
+
+/// Seeds 002 and 003: the short-lived token to exchange for a session.
+#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
+pub struct TokenResponse {
+    pub token: String,
+}
+
+/// One entry of `GET /api/public/coworkers/profiles`.
+#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
+#[serde(rename_all = "PascalCase")]
+pub struct Profile {
+    /// The user's `sub`: usable as `coworkerId`.
+    pub id: String,
+    pub username: String,
+    pub full_name: String,
+    pub email: Option<String>,
+    pub team_id: Option<String>,
+    pub tenant_id: Option<String>,
+    pub role: String,
+    pub is_current: bool,
+    pub can_impersonate: bool,
+}
+
+#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
+#[serde(rename_all = "PascalCase")]
+pub struct ProfilesPage {
+    pub profiles: Vec<Profile>,
+    /// Pass as `nextToken` for the next page; absent on the last page.
+    pub next_token: Option<String>,
+    pub page_size: i32,
 }
 
 #[derive(Debug, Clone, Serialize, PartialEq, Eq)]

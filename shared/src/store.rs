@@ -34,10 +34,38 @@ impl ImpersonationStatus {
     }
 }
 
-/// One impersonation: who acts as whom, until when, and the hashes of its secrets.
+/// What a grant mints.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum GrantKind {
+    /// A session as the target, with `act` naming the actor.
+    Impersonation,
+    /// The actor's own session, handed back by a revert (no `act`).
+    OwnSession,
+}
+
+impl GrantKind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            GrantKind::Impersonation => "impersonation",
+            GrantKind::OwnSession => "own_session",
+        }
+    }
+
+    pub fn parse(value: &str) -> Option<Self> {
+        match value {
+            "impersonation" => Some(GrantKind::Impersonation),
+            "own_session" => Some(GrantKind::OwnSession),
+            _ => None,
+        }
+    }
+}
+
+/// One impersonation (or own-session grant): who acts as whom, until when, and the hashes of
+/// its secrets.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Impersonation {
     pub id: String,
+    pub kind: GrantKind,
     pub actor_sub: String,
     pub actor_username: String,
     pub target_sub: String,
@@ -80,10 +108,21 @@ pub struct ApiKey {
     pub created_at_millis: i64,
 }
 
+/// The one live impersonation of a target: what a token refresh is mapped back to.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LiveImpersonation {
+    pub impersonation_id: String,
+    pub actor_sub: String,
+    pub actor_username: String,
+    pub ends_at: i64,
+}
+
 #[async_trait]
 pub trait ImpersonationStore: Send + Sync {
-    /// Writes a new impersonation; fails if the id exists (it never should: ids are random).
-    async fn create(&self, impersonation: &Impersonation) -> Result<()>;
+    /// Writes a new grant. For an impersonation it also becomes the target's one live
+    /// impersonation, atomically: if another actor holds a live one, nothing is written and the
+    /// error is a 409 naming them; the same actor's previous one is ended and replaced.
+    async fn create(&self, impersonation: &Impersonation, now_secs: i64) -> Result<()>;
 
     async fn get(&self, id: &str) -> Result<Option<Impersonation>>;
 
@@ -91,6 +130,43 @@ pub trait ImpersonationStore: Send + Sync {
     /// still pending, for this user and client, within its deadline, with this secret hash.
     /// Returns whether this call was the one that did it.
     async fn activate(&self, redemption: &Redemption<'_>) -> Result<bool>;
+
+    /// The target's live impersonation, if one is recorded.
+    async fn live_for_target(&self, target_sub: &str) -> Result<Option<LiveImpersonation>>;
+
+    /// Ends an impersonation (active or pending → ended) and releases the target. With
+    /// `revert_secret_hash`, only if it matches: that makes a revert single use. Returns whether
+    /// this call ended it.
+    async fn end(&self, id: &str, revert_secret_hash: Option<&str>, now_secs: i64) -> Result<bool>;
+}
+
+/// A two-step token's grant (seeds 002/003): bound to actor, target and the route that issued
+/// it, exchanged at most once.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ExchangeGrant {
+    pub id: String,
+    pub audience: String,
+    pub actor_sub: String,
+    pub actor_username: String,
+    pub target_sub: String,
+    pub target_username: String,
+    /// When the token expires (epoch seconds).
+    pub token_expires_at: i64,
+    /// DynamoDB TTL.
+    pub expires_at: i64,
+}
+
+#[async_trait]
+pub trait ExchangeStore: Send + Sync {
+    async fn put_exchange(&self, grant: &ExchangeGrant) -> Result<()>;
+    /// Marks the grant exchanged if it is unused, unexpired and for `audience`; returns it then,
+    /// `None` otherwise (used, expired, unknown, or another route's).
+    async fn consume_exchange(
+        &self,
+        id: &str,
+        audience: &str,
+        now_secs: i64,
+    ) -> Result<Option<ExchangeGrant>>;
 }
 
 /// What the verify trigger knows when it redeems a grant.

@@ -18,6 +18,9 @@ use serde_json::{json, Value};
 
 use crate::clock::{Clock, SystemClock};
 use crate::config::{ApiConfig, ApiKeyRequirement};
+use crate::exchange::{
+    parse_key_set, rotate_key_set, ExchangeTokens, SigningKey, SigningKeySource,
+};
 use crate::identity::{UserRecord, ATTR_TEAM, ATTR_TEAM_ROLE, ATTR_TENANT};
 use crate::impersonation::ApiState;
 use crate::jwt::{JwksSource, JwtVerifier};
@@ -27,6 +30,7 @@ use crate::Result;
 pub const ISSUER: &str = "https://cognito-idp.us-east-1.amazonaws.com/us-east-1_test";
 pub const SIGN_IN_CLIENT: &str = "sign-in-client";
 pub const IMPERSONATION_CLIENT: &str = "impersonation-client";
+pub const REVERT_CLIENT: &str = "revert-client";
 
 /// An RSA key pair made for one test run.
 pub struct TestSigner {
@@ -197,6 +201,16 @@ pub fn demo_users() -> Vec<UserRecord> {
     ]
 }
 
+/// A signing-key source with a fixed key set.
+pub struct FixedSigningKeys(pub String);
+
+#[async_trait]
+impl SigningKeySource for FixedSigningKeys {
+    async fn load(&self) -> Result<Vec<SigningKey>> {
+        parse_key_set(&self.0)
+    }
+}
+
 /// An `ApiState` over in-memory ports, with the demo users and a fresh signing key.
 pub struct TestWorld {
     pub signer: TestSigner,
@@ -214,12 +228,15 @@ impl TestWorld {
             demo_users(),
             store.clone(),
             clock.clone(),
-            IMPERSONATION_CLIENT,
         ));
         let verifier = JwtVerifier::new(
             Arc::new(StaticJwks::new(signer.jwks())),
             ISSUER,
-            vec![SIGN_IN_CLIENT.to_string(), IMPERSONATION_CLIENT.to_string()],
+            vec![
+                SIGN_IN_CLIENT.to_string(),
+                REVERT_CLIENT.to_string(),
+                IMPERSONATION_CLIENT.to_string(),
+            ],
         );
         let config = ApiConfig {
             region: "us-east-1".into(),
@@ -227,6 +244,9 @@ impl TestWorld {
             user_pool_id: "us-east-1_test".into(),
             sign_in_client_id: SIGN_IN_CLIENT.into(),
             impersonation_client_id: IMPERSONATION_CLIENT.into(),
+            revert_client_id: REVERT_CLIENT.into(),
+            exchange_token_secs: 120,
+            signing_key_secret_id: None,
             jwks_url: format!("{ISSUER}/.well-known/jwks.json"),
             token_issuer: ISSUER.into(),
             cognito_public_endpoint: "https://cognito-idp.us-east-1.amazonaws.com/".into(),
@@ -239,7 +259,11 @@ impl TestWorld {
             verifier,
             identity: identity.clone(),
             impersonations: store.clone(),
+            exchanges: store.clone(),
             api_keys: store.clone(),
+            exchange_tokens: Some(ExchangeTokens::new(Arc::new(FixedSigningKeys(
+                rotate_key_set(None, 0).expect("a key set"),
+            )))),
             clock,
         };
         TestWorld {

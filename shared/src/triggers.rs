@@ -36,8 +36,23 @@ where
 
 pub struct TriggerState {
     pub impersonation_client_id: String,
+    pub revert_client_id: String,
     pub store: Arc<dyn ImpersonationStore>,
     pub clock: Arc<dyn Clock>,
+}
+
+/// The clients custom auth is for: impersonated sessions, and impersonators' own sessions
+/// handed back by a revert.
+#[derive(Debug, Clone)]
+pub struct CustomAuthClients {
+    pub impersonation_client_id: String,
+    pub revert_client_id: String,
+}
+
+impl CustomAuthClients {
+    fn allows(&self, client_id: Option<&str>) -> bool {
+        client_id.is_some_and(|c| c == self.impersonation_client_id || c == self.revert_client_id)
+    }
 }
 
 impl TriggerState {
@@ -53,6 +68,7 @@ impl TriggerState {
                 &config.table_name,
             )),
             impersonation_client_id: config.impersonation_client_id,
+            revert_client_id: config.revert_client_id,
             clock: Arc::new(crate::clock::SystemClock),
         }
     }
@@ -160,10 +176,11 @@ pub async fn redeem_grant(
 }
 
 /// DefineAuthChallenge: one custom challenge, then tokens if and only if it was answered right.
-pub fn define_auth_challenge(impersonation_client_id: &str, mut event: Value) -> Result<Value> {
+pub fn define_auth_challenge(clients: &CustomAuthClients, mut event: Value) -> Result<Value> {
     let parsed = TriggerEvent::read(&event)?;
     let session = parsed.request.session.as_deref().unwrap_or_default();
-    let response = if !parsed.from_client(impersonation_client_id) || parsed.request.user_not_found
+    let response = if !clients.allows(parsed.caller_context.client_id.as_deref())
+        || parsed.request.user_not_found
     {
         warn!(client = ?parsed.caller_context.client_id, "custom auth refused: not the impersonation client");
         json!({"issueTokens": false, "failAuthentication": true})
@@ -188,9 +205,9 @@ pub fn define_auth_challenge(impersonation_client_id: &str, mut event: Value) ->
 
 /// CreateAuthChallenge: the challenge carries nothing; the answer is the grant's secret, which
 /// only actas knows.
-pub fn create_auth_challenge(impersonation_client_id: &str, mut event: Value) -> Result<Value> {
+pub fn create_auth_challenge(clients: &CustomAuthClients, mut event: Value) -> Result<Value> {
     let parsed = TriggerEvent::read(&event)?;
-    if !parsed.from_client(impersonation_client_id) {
+    if !clients.allows(parsed.caller_context.client_id.as_deref()) {
         return Err(ActasError::Forbidden(
             "custom auth is only for the impersonation client".into(),
         ));
@@ -216,23 +233,24 @@ pub async fn verify_auth_challenge(state: &TriggerState, mut event: Value) -> Re
         .as_ref()
         .and_then(Value::as_str)
         .unwrap_or("");
-    let correct = match (
-        parsed.from_client(&state.impersonation_client_id),
-        parsed.impersonation_id(),
-        &parsed.user_name,
-    ) {
-        (true, Some(id), Some(username)) if !answer.is_empty() => {
-            let client_id = state.impersonation_client_id.as_str();
-            let redeemed = redeem_grant(
-                state.store.as_ref(),
-                state.clock.as_ref(),
-                id,
-                username,
-                client_id,
-                answer,
-            )
-            .await?;
-            info!(impersonation_id = id, redeemed, "grant redemption");
+    let clients = CustomAuthClients {
+        impersonation_client_id: state.impersonation_client_id.clone(),
+        revert_client_id: state.revert_client_id.clone(),
+    };
+    let client = parsed
+        .caller_context
+        .client_id
+        .as_deref()
+        .filter(|c| clients.allows(Some(c)));
+    let correct = match (client, parsed.impersonation_id(), &parsed.user_name) {
+        // The grant records its client: a grant for one client does not redeem on the other.
+        (Some(client_id), Some(id), Some(username)) if !answer.is_empty() => {
+            let (store, clock) = (state.store.as_ref(), state.clock.as_ref());
+            let redeemed = redeem_grant(store, clock, id, username, client_id, answer).await?;
+            info!(
+                impersonation_id = id,
+                client_id, redeemed, "grant redemption"
+            );
             redeemed
         }
         _ => false,
@@ -249,20 +267,35 @@ pub async fn pre_token_generation(state: &TriggerState, mut event: Value) -> Res
         // The sign-in client's own sessions pass through unchanged.
         return Ok(event);
     }
-    let source = parsed.trigger_source.as_deref().unwrap_or("");
-    if source == "TokenGeneration_RefreshTokens" {
-        return Err(ActasError::Forbidden(
-            "impersonated sessions cannot be refreshed".into(),
-        ));
-    }
-    let id = parsed.impersonation_id().ok_or_else(|| {
-        ActasError::Forbidden("tokens on the impersonation client need a grant".into())
-    })?;
+    let refresh = parsed.trigger_source.as_deref() == Some("TokenGeneration_RefreshTokens");
+    let id = if refresh {
+        // A refresh carries no metadata: it belongs to the target's one live impersonation.
+        let sub = parsed
+            .user_sub()
+            .ok_or_else(|| ActasError::Forbidden("refresh without a user".into()))?;
+        state
+            .store
+            .live_for_target(sub)
+            .await?
+            .map(|live| live.impersonation_id)
+            .ok_or_else(|| ActasError::Forbidden("the impersonation has ended".into()))?
+    } else {
+        parsed
+            .impersonation_id()
+            .ok_or_else(|| {
+                ActasError::Forbidden("tokens on the impersonation client need a grant".into())
+            })?
+            .to_string()
+    };
+    let id = id.as_str();
     let imp = state
         .store
         .get(id)
         .await?
         .ok_or_else(|| ActasError::Forbidden("no such impersonation".into()))?;
+    if imp.kind != crate::store::GrantKind::Impersonation {
+        return Err(ActasError::Forbidden("not an impersonation grant".into()));
+    }
     let same_user = match parsed.user_sub() {
         Some(sub) => sub == imp.target_sub,
         None => parsed.user_name.as_deref() == Some(imp.target_username.as_str()),
@@ -303,6 +336,14 @@ mod tests {
     use crate::store::{Impersonation, ImpersonationStatus};
 
     const CLIENT: &str = "IMPERSONATION_CLIENT_ID";
+    const REVERT_CLIENT: &str = "REVERT_CLIENT_ID";
+
+    fn clients() -> CustomAuthClients {
+        CustomAuthClients {
+            impersonation_client_id: CLIENT.into(),
+            revert_client_id: REVERT_CLIENT.into(),
+        }
+    }
     const START: i64 = 1_700_000_000;
 
     fn event(name: &str) -> Value {
@@ -321,27 +362,32 @@ mod tests {
         let store = Arc::new(MemoryStore::default());
         let clock = Arc::new(ManualClock::at_millis(START * 1000));
         store
-            .create(&Impersonation {
-                id: "IMPERSONATION_ID".into(),
-                actor_sub: "actor-sub".into(),
-                actor_username: "acme-admin".into(),
-                target_sub: "SUB_OF_ACME_SUPPORT_1".into(),
-                target_username: "acme-support-1".into(),
-                tenant: Some("acme".into()),
-                client_id: CLIENT.into(),
-                status: ImpersonationStatus::Pending,
-                created_at_millis: START * 1000,
-                ends_at: START + 3600,
-                mint_deadline: START + 60,
-                mint_secret_hash: hash_secret("GRANT_SECRET"),
-                revert_secret_hash: hash_secret("REVERT"),
-                expires_at: START + 90_000,
-            })
+            .create(
+                &Impersonation {
+                    id: "IMPERSONATION_ID".into(),
+                    kind: crate::store::GrantKind::Impersonation,
+                    actor_sub: "actor-sub".into(),
+                    actor_username: "acme-admin".into(),
+                    target_sub: "SUB_OF_ACME_SUPPORT_1".into(),
+                    target_username: "acme-support-1".into(),
+                    tenant: Some("acme".into()),
+                    client_id: CLIENT.into(),
+                    status: ImpersonationStatus::Pending,
+                    created_at_millis: START * 1000,
+                    ends_at: START + 3600,
+                    mint_deadline: START + 60,
+                    mint_secret_hash: hash_secret("GRANT_SECRET"),
+                    revert_secret_hash: hash_secret("REVERT"),
+                    expires_at: START + 90_000,
+                },
+                START,
+            )
             .await
             .unwrap();
         World {
             state: TriggerState {
                 impersonation_client_id: CLIENT.into(),
+                revert_client_id: REVERT_CLIENT.into(),
                 store,
                 clock: clock.clone(),
             },
@@ -358,7 +404,7 @@ mod tests {
 
     #[test]
     fn define_issues_one_challenge_then_tokens_only_after_success() {
-        let first = define_auth_challenge(CLIENT, event("define-auth-challenge.json")).unwrap();
+        let first = define_auth_challenge(&clients(), event("define-auth-challenge.json")).unwrap();
         assert_eq!(first["response"]["challengeName"], CUSTOM_CHALLENGE);
         assert_eq!(first["response"]["issueTokens"], false);
         assert_eq!(
@@ -370,7 +416,7 @@ mod tests {
             let mut ev = event("define-auth-challenge.json");
             ev["request"]["session"] =
                 json!([{"challengeName": "CUSTOM_CHALLENGE", "challengeResult": result}]);
-            define_auth_challenge(CLIENT, ev).unwrap()["response"].clone()
+            define_auth_challenge(&clients(), ev).unwrap()["response"].clone()
         };
         assert_eq!(
             round(true),
@@ -387,7 +433,8 @@ mod tests {
             {"challengeName": "CUSTOM_CHALLENGE", "challengeResult": true}
         ]);
         assert_eq!(
-            define_auth_challenge(CLIENT, two_rounds).unwrap()["response"]["failAuthentication"],
+            define_auth_challenge(&clients(), two_rounds).unwrap()["response"]
+                ["failAuthentication"],
             true
         );
     }
@@ -410,12 +457,53 @@ mod tests {
         let mut ev = event("define-auth-challenge.json");
         ev["callerContext"]["clientId"] = json!("sign-in-client");
         assert_eq!(
-            define_auth_challenge(CLIENT, ev.clone()).unwrap()["response"]["failAuthentication"],
+            define_auth_challenge(&clients(), ev.clone()).unwrap()["response"]
+                ["failAuthentication"],
             true
         );
-        assert!(create_auth_challenge(CLIENT, ev).is_err());
-        let created = create_auth_challenge(CLIENT, event("create-auth-challenge.json")).unwrap();
+        assert!(create_auth_challenge(&clients(), ev).is_err());
+        let created =
+            create_auth_challenge(&clients(), event("create-auth-challenge.json")).unwrap();
         assert_eq!(created["response"]["challengeMetadata"], "ACTAS_GRANT");
+    }
+
+    #[tokio::test]
+    async fn verify_redeems_an_own_session_grant_only_on_the_revert_client() {
+        let world = world().await;
+        let own = Impersonation {
+            id: "OWN".into(),
+            kind: crate::store::GrantKind::OwnSession,
+            client_id: REVERT_CLIENT.into(),
+            ..world
+                .state
+                .store
+                .get("IMPERSONATION_ID")
+                .await
+                .unwrap()
+                .unwrap()
+        };
+        world.state.store.create(&own, START).await.unwrap();
+        let on = |client: &'static str| {
+            move |e: &mut Value| {
+                e["callerContext"]["clientId"] = json!(client);
+                e["request"]["clientMetadata"]["impersonation_id"] = json!("OWN");
+            }
+        };
+        assert!(
+            !verify(&world, on(CLIENT)).await,
+            "an own-session grant does not redeem on the impersonation client"
+        );
+        assert!(
+            verify(&world, on(REVERT_CLIENT)).await,
+            "it redeems on the revert client"
+        );
+        assert!(!verify(&world, on(REVERT_CLIENT)).await, "once");
+        assert!(
+            !verify(&world, |e| e["callerContext"]["clientId"] =
+                json!(REVERT_CLIENT))
+            .await,
+            "an impersonation grant does not redeem on the revert client"
+        );
     }
 
     #[tokio::test]
@@ -499,7 +587,26 @@ mod tests {
         assert!(verify(&world, |_| {}).await);
         let mut refresh = event("pre-token-generation.json");
         refresh["triggerSource"] = json!("TokenGeneration_RefreshTokens");
-        assert!(pre_token_generation(&world.state, refresh).await.is_err());
+        refresh["request"]["clientMetadata"] = json!({});
+        let refreshed = pre_token_generation(&world.state, refresh.clone())
+            .await
+            .unwrap();
+        let claims = &refreshed["response"]["claimsAndScopeOverrideDetails"]["idTokenGeneration"]
+            ["claimsToAddOrOverride"];
+        assert_eq!(
+            claims[CLAIM_IMPERSONATION_ID], "IMPERSONATION_ID",
+            "a refresh maps to the live impersonation"
+        );
+        assert!(world
+            .state
+            .store
+            .end("IMPERSONATION_ID", None, START)
+            .await
+            .unwrap());
+        assert!(
+            pre_token_generation(&world.state, refresh).await.is_err(),
+            "no refresh after the end"
+        );
 
         let mut other_user = event("pre-token-generation.json");
         other_user["request"]["userAttributes"]["sub"] = json!("someone-else");

@@ -2,11 +2,28 @@
 //! `scripts/up`) and the clients a test needs. Every test builds its own, so tests share no
 //! connection pool across runtimes.
 
+mod openapi;
+
 use std::path::PathBuf;
 use std::sync::Arc;
 
 use actas::jwt::{HttpJwksSource, JwtVerifier, VerifiedToken};
-pub use actas_cli::{call_api, jwt_claims, sign_in, ApiResponse, StackFile, StackUser};
+pub use actas_cli::{jwt_claims, sign_in, ApiResponse, StackFile, StackUser};
+pub use openapi::assert_matches_openapi;
+
+/// Calls the deployed API and checks the response against `docs/openapi.yaml`.
+pub async fn call_api(
+    http: &reqwest::Client,
+    stack: &StackFile,
+    method: &str,
+    path: &str,
+    headers: &[(&str, &str)],
+    body: Option<&str>,
+) -> actas_cli::CliResult<ApiResponse> {
+    let response = actas_cli::call_api(http, stack, method, path, headers, body).await?;
+    assert_matches_openapi(method, path, &response);
+    Ok(response)
+}
 use serde_json::{json, Value};
 
 pub struct Harness {
@@ -48,6 +65,97 @@ impl Harness {
             .get(tenant)
             .cloned()
             .expect("a demo API key")
+    }
+
+    /// A new user of the pool for one test, so tests never hold each other's targets.
+    /// `role` is `user`, `team-admin`, `operator`, `admin` or `super-admin`.
+    pub async fn fresh_user(&self, role: &str, tenant: &str, team: Option<&str>) -> StackUser {
+        use aws_sdk_cognitoidentityprovider::types::{AttributeType, MessageActionType};
+        let suffix = &uuid_like()[..10];
+        let username = format!("t-{role}-{suffix}");
+        let email = format!("{username}@{tenant}.example");
+        let attr = |n: &str, v: &str| {
+            AttributeType::builder()
+                .name(n)
+                .value(v)
+                .build()
+                .expect("attribute")
+        };
+        let attributes = vec![
+            attr("email", &email),
+            attr("custom:tenant_id", tenant),
+            attr("custom:team_id", team.unwrap_or("")),
+            attr(
+                "custom:team_role",
+                if role == "team-admin" {
+                    "admin"
+                } else {
+                    "member"
+                },
+            ),
+        ];
+        let pool = &self.stack.user_pool_id;
+        self.cognito
+            .admin_create_user()
+            .user_pool_id(pool)
+            .username(&username)
+            .set_user_attributes(Some(attributes))
+            .message_action(MessageActionType::Suppress)
+            .send()
+            .await
+            .expect("create user");
+        let password = actas_cli::seed::DEMO_PASSWORD;
+        self.cognito
+            .admin_set_user_password()
+            .user_pool_id(pool)
+            .username(&username)
+            .password(password)
+            .permanent(true)
+            .send()
+            .await
+            .expect("set password");
+        if matches!(role, "operator" | "admin" | "super-admin") {
+            self.cognito
+                .admin_add_user_to_group()
+                .user_pool_id(pool)
+                .username(&username)
+                .group_name(role)
+                .send()
+                .await
+                .expect("add to group");
+        }
+        let user = self
+            .cognito
+            .admin_get_user()
+            .user_pool_id(pool)
+            .username(&username)
+            .send()
+            .await
+            .expect("user");
+        let sub = user
+            .user_attributes()
+            .iter()
+            .find(|a| a.name() == "sub")
+            .and_then(|a| a.value())
+            .expect("sub");
+        StackUser {
+            sub: sub.to_string(),
+            username,
+            email,
+            password: password.to_string(),
+            role: role.to_string(),
+            tenant: tenant.to_string(),
+            team: team.map(str::to_string),
+            enabled: true,
+        }
+    }
+
+    /// Signs in any user (demo or fresh) and returns the id token.
+    pub async fn id_token_of(&self, user: &StackUser) -> String {
+        sign_in(&self.cognito, &self.stack, &user.username, &user.password)
+            .await
+            .expect("sign-in")
+            .id_token
     }
 
     /// The id token of a demo user, from a real sign-in on the sign-in client.
@@ -167,19 +275,19 @@ pub fn event(name: &str) -> Value {
 impl Harness {
     /// Writes a pending grant for `target` straight into the table, with a secret the test
     /// knows, as the impersonate function would. Returns (grant id, secret).
-    pub async fn pending_grant(&self, target: &str) -> (String, String) {
+    pub async fn pending_grant(&self, target: &StackUser) -> (String, String) {
         use actas::secrets::{hash_secret, new_secret};
-        use actas::store::{Impersonation, ImpersonationStatus, ImpersonationStore};
+        use actas::store::{GrantKind, Impersonation, ImpersonationStatus, ImpersonationStore};
         let store = actas::dynamodb::DynamoStore::new(
             aws_sdk_dynamodb::Client::new(&self.sdk),
             &self.stack.table_name,
         );
-        let target = self.user(target);
         let secret = new_secret().expect("randomness");
         let now = now_millis() / 1000;
         let id = format!("test-{}", now_millis());
         let grant = Impersonation {
             id: format!("{id}-{}", &secret[..8]),
+            kind: GrantKind::Impersonation,
             actor_sub: self.user("acme-admin").sub.clone(),
             actor_username: "acme-admin".into(),
             target_sub: target.sub.clone(),
@@ -194,7 +302,72 @@ impl Harness {
             revert_secret_hash: hash_secret("unused"),
             expires_at: now + 7200,
         };
-        store.create(&grant).await.expect("grant written");
+        store.create(&grant, now).await.expect("grant written");
         (grant.id, secret)
+    }
+}
+
+/// 32 hex characters of fresh randomness.
+pub fn uuid_like() -> String {
+    actas::secrets::hash_secret(&actas::secrets::new_secret().expect("randomness"))[..32]
+        .to_string()
+}
+
+impl Harness {
+    /// `GET` with a bearer token.
+    pub async fn get(&self, path: &str, bearer: Option<&str>) -> ApiResponse {
+        let authorization = bearer.map(|t| format!("Bearer {t}"));
+        let headers: Vec<(&str, &str)> = authorization
+            .iter()
+            .map(|a| ("authorization", a.as_str()))
+            .collect();
+        call_api(&self.http, &self.stack, "GET", path, &headers, None)
+            .await
+            .expect("the API answers")
+    }
+
+    /// `POST` a JSON body without credentials (the exchange and revert routes).
+    pub async fn post(&self, path: &str, body: &Value) -> ApiResponse {
+        call_api(
+            &self.http,
+            &self.stack,
+            "POST",
+            path,
+            &[],
+            Some(&body.to_string()),
+        )
+        .await
+        .expect("the API answers")
+    }
+
+    /// REFRESH_TOKEN_AUTH with Cognito directly, as a front end would: the new id token, or the
+    /// error text.
+    pub async fn refresh(&self, client_id: &str, refresh_token: &str) -> Result<String, String> {
+        use aws_sdk_cognitoidentityprovider::types::AuthFlowType;
+        let output = self
+            .cognito
+            .initiate_auth()
+            .client_id(client_id)
+            .auth_flow(AuthFlowType::RefreshTokenAuth)
+            .auth_parameters("REFRESH_TOKEN", refresh_token)
+            .send()
+            .await
+            .map_err(|e| {
+                aws_sdk_cognitoidentityprovider::error::DisplayErrorContext(&e).to_string()
+            })?;
+        output
+            .authentication_result()
+            .and_then(|r| r.id_token())
+            .map(str::to_string)
+            .ok_or_else(|| "no tokens".to_string())
+    }
+
+    /// The deployed signing keys, to make tokens that fail for exactly one reason.
+    pub fn deployed_exchange_tokens(&self) -> actas::exchange::ExchangeTokens {
+        let client = aws_sdk_secretsmanager::Client::new(&self.sdk);
+        actas::exchange::ExchangeTokens::new(Arc::new(actas::exchange::SecretsManagerKeys::new(
+            client,
+            &self.stack.signing_key_secret_id,
+        )))
     }
 }

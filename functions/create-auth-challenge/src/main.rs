@@ -1,7 +1,7 @@
 //! Cognito CreateAuthChallenge trigger: the challenge is answered with a grant's secret.
 
 use actas::config::TriggerConfig;
-use actas::triggers::create_auth_challenge;
+use actas::triggers::{create_auth_challenge, CustomAuthClients};
 use lambda_runtime::{run, service_fn, Error, LambdaEvent};
 use serde_json::Value;
 
@@ -9,9 +9,13 @@ use serde_json::Value;
 async fn main() -> Result<(), Error> {
     lambda_runtime::tracing::init_default_subscriber();
     let config = TriggerConfig::from_env()?;
-    let client_id = config.impersonation_client_id.as_str();
+    let clients = CustomAuthClients {
+        impersonation_client_id: config.impersonation_client_id,
+        revert_client_id: config.revert_client_id,
+    };
+    let clients = &clients;
     run(service_fn(move |event: LambdaEvent<Value>| async move {
-        create_auth_challenge(client_id, event.payload).map_err(Error::from)
+        create_auth_challenge(clients, event.payload).map_err(Error::from)
     }))
     .await
 }

@@ -98,3 +98,73 @@ async fn trigger_events_answer_as_cognito_expects() {
         ["claimsToAddOrOverride"];
     assert_eq!(added["act"]["username"], "acme-admin", "{claims}");
 }
+
+fn body_of(result: &Value) -> Value {
+    serde_json::from_str(result["body"].as_str().expect("a body")).expect("a JSON body")
+}
+
+/// The two-step, profiles and revert events, in the order a client would send them. (Demo
+/// targets here: acme-support-2 by acme-team-admin, acme-sales-1 by acme-operator.)
+#[tokio::test]
+async fn two_step_profiles_and_revert_events_answer_200() {
+    let h = Harness::new().await;
+    let team_admin = format!("Bearer {}", h.id_token("acme-team-admin").await);
+    let operator = format!("Bearer {}", h.id_token("acme-operator").await);
+
+    let mut issue = event("coworker-impersonate.json");
+    set_header(&mut issue, "Authorization", &team_admin);
+    let issued = invoke(&h, "CoworkerImpersonateFunction", &issue).await;
+    assert_eq!(issued["statusCode"], 200, "{issued}");
+    let token = body_of(&issued)["token"].as_str().unwrap().to_string();
+
+    let mut login = event("login-exchange.json");
+    login["pathParameters"]["token"] = json!(token);
+    let session = invoke(&h, "LoginExchangeFunction", &login).await;
+    assert_eq!(session["statusCode"], 200, "{session}");
+    let session = body_of(&session);
+    assert_eq!(session["username"], "acme-support-2");
+
+    let mut sys_issue = event("sys-impersonate.json");
+    set_header(&mut sys_issue, "Authorization", &operator);
+    let issued = invoke(&h, "SysImpersonateFunction", &sys_issue).await;
+    assert_eq!(issued["statusCode"], 200, "{issued}");
+    let mut sys_exchange = event("sys-exchange.json");
+    sys_exchange["body"] = json!(json!({"token": body_of(&issued)["token"]}).to_string());
+    let sys_session = invoke(&h, "SysExchangeFunction", &sys_exchange).await;
+    assert_eq!(sys_session["statusCode"], 200, "{sys_session}");
+    assert_eq!(body_of(&sys_session)["username"], "acme-sales-1");
+
+    let mut profiles = event("profiles.json");
+    set_header(&mut profiles, "Authorization", &team_admin);
+    let listed = invoke(&h, "ProfilesFunction", &profiles).await;
+    assert_eq!(listed["statusCode"], 200, "{listed}");
+    assert!(body_of(&listed)["Profiles"]
+        .as_array()
+        .is_some_and(|p| p.len() >= 2));
+
+    for payload in [session, body_of(&sys_session)] {
+        let mut revert = event("revert.json");
+        revert["body"] = json!(
+            json!({"impersonator_revert_token": payload["impersonator_revert_token"]}).to_string()
+        );
+        let reverted = invoke(&h, "RevertFunction", &revert).await;
+        assert_eq!(reverted["statusCode"], 200, "{reverted}");
+    }
+
+    // The unfilled files are requests without valid credentials or tokens: clean refusals.
+    for (file, function, status) in [
+        (
+            "coworker-impersonate.json",
+            "CoworkerImpersonateFunction",
+            401,
+        ),
+        ("sys-impersonate.json", "SysImpersonateFunction", 401),
+        ("login-exchange.json", "LoginExchangeFunction", 401),
+        ("sys-exchange.json", "SysExchangeFunction", 401),
+        ("profiles.json", "ProfilesFunction", 401),
+        ("revert.json", "RevertFunction", 401),
+    ] {
+        let result = invoke(&h, function, &event(file)).await;
+        assert_eq!(result["statusCode"], status, "{file}: {result}");
+    }
+}

@@ -163,38 +163,133 @@ async fn run(args: &Args) -> CliResult<()> {
     Ok(())
 }
 
-/// Shows the main job working against the deployed stack, then how to do it by hand.
+/// Shows every dialect working against the deployed stack, then how to do it by hand. (Demo
+/// targets: acme-support-1 by acme-admin, acme-support-2 by acme-team-admin, acme-sales-1 by
+/// acme-operator — the integration tests keep to the same pairs.)
 async fn walkthrough(stack: &StackFile) -> CliResult<()> {
-    let sdk = aws_config::load_from_env().await;
+    let sdk = stack.sdk_config().await;
     let cognito = aws_sdk_cognitoidentityprovider::Client::new(&sdk);
     let http = reqwest::Client::new();
-    let admin = stack.user("acme-admin")?;
-    let target = stack.user("acme-support-1")?;
     let acme_key = stack.api_keys.get("acme").ok_or("no acme API key")?;
+    let bearer = |token: &str| format!("Bearer {token}");
+    let token_of = |username: &str| {
+        let cognito = &cognito;
+        let username = username.to_string();
+        async move {
+            let user = stack.user(&username)?;
+            CliResult::Ok(
+                sign_in(cognito, stack, &user.username, &user.password)
+                    .await?
+                    .id_token,
+            )
+        }
+    };
+    let expect = |what: &str, response: &actas_cli::ApiResponse| -> CliResult<()> {
+        if response.status != 200 {
+            return Err(format!("{what} failed: {} {}", response.status, response.body).into());
+        }
+        Ok(())
+    };
 
-    let signed_in = sign_in(&cognito, stack, &admin.username, &admin.password).await?;
-    let body = json!({"username": target.username}).to_string();
-    let authorization = format!("Bearer {}", signed_in.id_token);
-    let response = call_api(
+    // Seed 001: one step, username and API key.
+    let admin = bearer(&token_of("acme-admin").await?);
+    let body = json!({"username": "acme-support-1"}).to_string();
+    let one_step = call_api(
         &http,
         stack,
         "POST",
         "/auth/impersonate",
-        &[("authorization", &authorization), ("x-api-key", acme_key)],
+        &[("authorization", &admin), ("x-api-key", acme_key)],
         Some(&body),
     )
     .await?;
-    if response.status != 200 {
-        return Err(format!(
-            "impersonation failed: {} {}",
-            response.status, response.body
+    expect("POST /auth/impersonate", &one_step)?;
+    let claims = jwt_claims(one_step.body["token"].as_str().ok_or("no token")?)?;
+    // Seed 000: the way back.
+    let revert_body =
+        json!({"impersonator_revert_token": one_step.body["impersonator_revert_token"]})
+            .to_string();
+    let reverted = call_api(
+        &http,
+        stack,
+        "POST",
+        "/auth/impersonate/revert",
+        &[],
+        Some(&revert_body),
+    )
+    .await?;
+    expect("POST /auth/impersonate/revert", &reverted)?;
+    let own = jwt_claims(reverted.body["token"].as_str().ok_or("no token")?)?;
+
+    // Seed 002: a team admin's profiles, token, and exchange.
+    let team_admin = bearer(&token_of("acme-team-admin").await?);
+    let profiles = call_api(
+        &http,
+        stack,
+        "GET",
+        "/api/public/coworkers/profiles",
+        &[("authorization", &team_admin)],
+        None,
+    )
+    .await?;
+    expect("GET /api/public/coworkers/profiles", &profiles)?;
+    let names: Vec<&str> = profiles.body["Profiles"]
+        .as_array()
+        .map(|p| p.iter().filter_map(|p| p["Username"].as_str()).collect())
+        .unwrap_or_default();
+    let issued = call_api(
+        &http,
+        stack,
+        "GET",
+        "/api/public/coworkers/acme-support-2/impersonate",
+        &[("authorization", &team_admin)],
+        None,
+    )
+    .await?;
+    expect("GET /api/public/coworkers/{id}/impersonate", &issued)?;
+    let login_path = format!(
+        "/api/public/auth/login/{}",
+        issued.body["token"].as_str().unwrap_or_default()
+    );
+    let two_step = call_api(&http, stack, "POST", &login_path, &[], None).await?;
+    expect("POST /api/public/auth/login/{token}", &two_step)?;
+
+    // Seed 003: an operator's token and exchange.
+    let operator = bearer(&token_of("acme-operator").await?);
+    let sys = call_api(
+        &http,
+        stack,
+        "GET",
+        "/api/sys/users/impersonate?coworkerId=acme-sales-1",
+        &[("authorization", &operator)],
+        None,
+    )
+    .await?;
+    expect("GET /api/sys/users/impersonate", &sys)?;
+    let exchange_body = json!({"token": sys.body["token"]}).to_string();
+    let sys_session = call_api(
+        &http,
+        stack,
+        "POST",
+        "/api/sys/users/exchange",
+        &[],
+        Some(&exchange_body),
+    )
+    .await?;
+    expect("POST /api/sys/users/exchange", &sys_session)?;
+    for session in [&two_step, &sys_session] {
+        let body = json!({"impersonator_revert_token": session.body["impersonator_revert_token"]})
+            .to_string();
+        call_api(
+            &http,
+            stack,
+            "POST",
+            "/auth/impersonate/revert",
+            &[],
+            Some(&body),
         )
-        .into());
+        .await?;
     }
-    let id_token = response.body["session"]["authorization"]
-        .as_str()
-        .ok_or("no id token in payload")?;
-    let claims = jwt_claims(id_token)?;
 
     println!();
     println!("actas is running on the local AWS stack.");
@@ -209,54 +304,81 @@ async fn walkthrough(stack: &StackFile) -> CliResult<()> {
         seed::DEMO_PASSWORD
     );
     println!();
+    println!("Just now, against the deployed stack:");
     println!(
-        "Just now: {} signed in and impersonated {}:",
-        admin.username, target.username
-    );
-    println!("  POST /auth/impersonate -> {}", response.status);
-    println!(
-        "  id token sub:              {} ({})",
-        claims["sub"], claims["cognito:username"]
-    );
-    println!("  id token act:              {}", claims["act"]);
-    println!(
-        "  impersonation id:          {}",
-        claims["impersonation_id"]
+        "  seed 001  acme-admin     POST /auth/impersonate {{username: acme-support-1}} -> 200"
     );
     println!(
-        "  session.expireEpoch:       {}",
-        response.body["session"]["expireEpoch"]
+        "            id token: sub {} ({}), act {}",
+        claims["sub"], claims["cognito:username"], claims["act"]
     );
+    println!(
+        "            session.expireEpoch {} (ms)",
+        one_step.body["session"]["expireEpoch"]
+    );
+    println!("  seed 000  POST /auth/impersonate/revert -> 200: acme-admin's own session (sub {}, act {})", own["sub"], own.get("act").cloned().unwrap_or(json!("none")));
+    // Users the integration tests created (`t-...`) are counted, not listed.
+    let (tests, demo): (Vec<&str>, Vec<&str>) = names.iter().partition(|n| n.starts_with("t-"));
+    let more = if tests.is_empty() {
+        String::new()
+    } else {
+        format!(" (+{} test users)", tests.len())
+    };
+    println!(
+        "  seed 002  acme-team-admin profiles (first page): {}{more}",
+        demo.join(", ")
+    );
+    println!("            GET  /api/public/coworkers/acme-support-2/impersonate -> {{token}}; POST /api/public/auth/login/{{token}} -> 200 as {}", two_step.body["username"]);
+    println!("  seed 003  acme-operator  GET /api/sys/users/impersonate?coworkerId=acme-sales-1 -> {{token}}; POST /api/sys/users/exchange -> 200 as {}", sys_session.body["username"]);
     println!();
-    println!("Try it yourself (copy and paste):");
-    println!();
-    println!("  API={}", stack.api_url);
-    println!("  ID_TOKEN=$(curl -s {} \\", stack.endpoint);
-    println!("    -H 'X-Amz-Target: AWSCognitoIdentityProviderService.InitiateAuth' \\");
-    println!("    -H 'Content-Type: application/x-amz-json-1.1' \\");
-    println!(
-        "    -d '{{\"AuthFlow\":\"USER_PASSWORD_AUTH\",\"ClientId\":\"{}\",\"AuthParameters\":{{\"USERNAME\":\"{}\",\"PASSWORD\":\"{}\"}}}}' \\",
-        stack.sign_in_client_id, admin.username, admin.password
+
+    let script = format!(
+        r#"# actas walkthrough: copy and paste, or run with `bash .local/walkthrough.sh`
+API={api}
+signin() {{ curl -s {endpoint} -H 'X-Amz-Target: AWSCognitoIdentityProviderService.InitiateAuth' \
+  -H 'Content-Type: application/x-amz-json-1.1' \
+  -d "{{\"AuthFlow\":\"USER_PASSWORD_AUTH\",\"ClientId\":\"{client}\",\"AuthParameters\":{{\"USERNAME\":\"$1\",\"PASSWORD\":\"{password}\"}}}}" \
+  | python3 -c 'import sys,json; print(json.load(sys.stdin)["AuthenticationResult"]["IdToken"])'; }}
+field() {{ python3 -c 'import sys,json; print(json.load(sys.stdin)[sys.argv[1]])' "$1"; }}
+jwt() {{ python3 -c 'import sys,json,base64; t=sys.argv[1].split(".")[1]; print(json.dumps(json.loads(base64.urlsafe_b64decode(t+"==")), indent=2))' "$1"; }}
+
+# Seed 001: an admin impersonates a user of their tenant (username + the tenant's API key)
+ADMIN=$(signin acme-admin)
+curl -s -X POST "$API/auth/impersonate" -H "Authorization: Bearer $ADMIN" \
+  -H 'X-API-Key: {key}' -H 'Content-Type: application/json' \
+  -d '{{"username":"acme-support-1"}}' > /tmp/actas-session.json
+jwt "$(field token < /tmp/actas-session.json)"          # sub: acme-support-1, act: acme-admin
+
+# Seed 000: the same by sub (no API key needed), then back to the admin's own session
+curl -s -X POST "$API/auth/impersonate?uuid={sub}" -H "Authorization: Bearer $ADMIN" > /tmp/actas-session.json
+curl -s -X POST "$API/auth/impersonate/revert" -H 'Content-Type: application/json' \
+  -d "{{\"impersonator_revert_token\":\"$(field impersonator_revert_token < /tmp/actas-session.json)\"}}" | field username
+
+# Seed 002: a team admin lists whom they may act as, gets a short-lived token, exchanges it once
+TEAM_ADMIN=$(signin acme-team-admin)
+curl -s "$API/api/public/coworkers/profiles" -H "Authorization: Bearer $TEAM_ADMIN"
+TOKEN=$(curl -s "$API/api/public/coworkers/acme-support-2/impersonate" -H "Authorization: Bearer $TEAM_ADMIN" | field token)
+curl -s -X POST "$API/api/public/auth/login/$TOKEN" | field username     # acme-support-2
+curl -s -X POST "$API/api/public/auth/login/$TOKEN"                      # 401: single use
+
+# Seed 003: an operator does the same through the sys routes
+OPERATOR=$(signin acme-operator)
+TOKEN=$(curl -s "$API/api/sys/users/impersonate?coworkerId=acme-sales-1" -H "Authorization: Bearer $OPERATOR" | field token)
+curl -s -X POST "$API/api/sys/users/exchange" -H 'Content-Type: application/json' -d "{{\"token\":\"$TOKEN\"}}" | field username
+"#,
+        api = stack.api_url,
+        endpoint = stack.endpoint,
+        client = stack.sign_in_client_id,
+        password = seed::DEMO_PASSWORD,
+        key = acme_key,
+        sub = stack.user("acme-support-1")?.sub,
     );
-    println!("    | python3 -c 'import sys,json; print(json.load(sys.stdin)[\"AuthenticationResult\"][\"IdToken\"])')");
+    std::fs::write(".local/walkthrough.sh", &script)?;
+    println!("Try it yourself (also in .local/walkthrough.sh):");
     println!();
-    println!(
-        "  curl -s -X POST \"$API/auth/impersonate\" -H \"Authorization: Bearer $ID_TOKEN\" \\"
-    );
-    println!("    -H 'X-API-Key: {acme_key}' -H 'Content-Type: application/json' \\");
-    println!(
-        "    -d '{{\"username\":\"{}\"}}' | tee /tmp/actas-session.json",
-        target.username
-    );
-    println!();
-    println!(
-        "  # the impersonated id token, decoded: sub is {}, act names {}",
-        target.username, admin.username
-    );
-    println!("  python3 -c 'import json,base64; t=json.load(open(\"/tmp/actas-session.json\"))[\"session\"][\"authorization\"].split(\".\")[1]; print(json.dumps(json.loads(base64.urlsafe_b64decode(t+\"==\")), indent=2))'");
-    println!();
-    println!("  # seed 000 dialect: by sub, no API key needed");
-    println!("  curl -s -X POST \"$API/auth/impersonate?uuid={}\" -H \"Authorization: Bearer $ID_TOKEN\"", target.sub);
+    for line in script.lines() {
+        println!("  {line}");
+    }
     println!();
     println!("Stop the stack with scripts/down.");
     Ok(())

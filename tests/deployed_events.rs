@@ -46,8 +46,8 @@ async fn impersonate_events_answer_200() {
     let mut by_uuid = event("impersonate-uuid.json");
     set_header(&mut by_uuid, "Authorization", &token);
     let sub = h.user("acme-support-1").sub.clone();
-    by_uuid["queryStringParameters"] = json!({"uuid": sub});
-    by_uuid["multiValueQueryStringParameters"] = json!({"uuid": [sub]});
+    by_uuid["queryStringParameters"]["uuid"] = json!(sub);
+    by_uuid["multiValueQueryStringParameters"]["uuid"] = json!([sub]);
     let result = invoke(&h, "ImpersonateFunction", &by_uuid).await;
     assert_eq!(result["statusCode"], 200, "{result}");
 

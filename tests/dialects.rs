@@ -15,7 +15,7 @@ async fn public_token(
     coworker: &str,
 ) -> actas_integration_tests::ApiResponse {
     h.get(
-        &format!("/api/public/coworkers/{coworker}/impersonate"),
+        &format!("/api/public/coworkers/{coworker}/impersonate?reason=integration+test"),
         Some(bearer),
     )
     .await
@@ -27,7 +27,7 @@ async fn sys_token(
     coworker: &str,
 ) -> actas_integration_tests::ApiResponse {
     h.get(
-        &format!("/api/sys/users/impersonate?coworkerId={coworker}"),
+        &format!("/api/sys/users/impersonate?coworkerId={coworker}&reason=integration+test"),
         Some(bearer),
     )
     .await

@@ -56,7 +56,10 @@ async fn seed_000_impersonates_by_sub_without_an_api_key() {
     let target = h.fresh_user("user", "acme", Some("sales")).await;
     let response = h
         .post_impersonate(
-            &format!("/auth/impersonate?uuid={}", target.sub),
+            &format!(
+                "/auth/impersonate?uuid={}&reason=integration+test",
+                target.sub
+            ),
             Some(&token),
             None,
             None,
@@ -103,7 +106,7 @@ async fn every_refusal_has_its_status_and_the_error_shape() {
         .as_str()
         .unwrap()
         .to_string();
-    let body = |target: &str| json!({"username": target}).to_string();
+    let body = |target: &str| json!({"username": target, "reason": "integration test"}).to_string();
 
     let cases: Vec<(&str, Option<&str>, Option<&str>, String, u16)> = vec![
         ("no token", None, Some(&acme), body("acme-support-1"), 401),
@@ -225,4 +228,50 @@ async fn every_refusal_has_its_status_and_the_error_shape() {
         let response = h.impersonate(bearer, key, &body).await;
         assert_error(&response, status, name);
     }
+}
+
+#[tokio::test]
+async fn a_reason_is_required_and_at_most_500_characters() {
+    let h = Harness::new().await;
+    let token = h.id_token("acme-admin").await;
+    let key = h.api_key("acme");
+    let target = h.fresh_user("user", "acme", None).await;
+    let long = "x".repeat(501);
+    for (name, body) in [
+        ("no reason", json!({"username": target.username})),
+        (
+            "too long",
+            json!({"username": target.username, "reason": long}),
+        ),
+    ] {
+        assert_error(
+            &h.impersonate(Some(&token), Some(&key), &body.to_string())
+                .await,
+            422,
+            name,
+        );
+    }
+    let operator = h.id_token("acme-operator").await;
+    let no_reason = h
+        .get(
+            &format!("/api/sys/users/impersonate?coworkerId={}", target.username),
+            Some(&operator),
+        )
+        .await;
+    assert_error(&no_reason, 422, "sys token without a reason");
+
+    let kept = h
+        .impersonate(
+            Some(&token),
+            Some(&key),
+            &json!({"username": target.username, "reason": "r".repeat(500), "ticket": "SUP-9"})
+                .to_string(),
+        )
+        .await;
+    assert_eq!(kept.status, 200, "{}", kept.body);
+    assert_eq!(kept.body["impersonation"]["ticket"], "SUP-9");
+    assert_eq!(
+        kept.body["impersonation"]["reason"].as_str().map(str::len),
+        Some(500)
+    );
 }

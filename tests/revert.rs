@@ -61,7 +61,7 @@ async fn revert_ends_the_impersonation_and_returns_the_actors_own_session() {
         .impersonate(
             Some(own.body["session"]["authorization"].as_str().unwrap()),
             Some(&h.api_key("acme")),
-            &json!({"username": target.username}).to_string(),
+            &json!({"username": target.username, "reason": "integration test"}).to_string(),
         )
         .await;
     assert_eq!(again.status, 200, "{}", again.body);
@@ -98,7 +98,7 @@ async fn a_second_actor_is_told_who_holds_the_target() {
         .impersonate(
             Some(&operator),
             Some(&h.api_key("acme")),
-            &json!({"username": target.username}).to_string(),
+            &json!({"username": target.username, "reason": "integration test"}).to_string(),
         )
         .await;
     assert_error(&response, 409, "second actor");

@@ -193,7 +193,8 @@ async fn walkthrough(stack: &StackFile) -> CliResult<()> {
 
     // Seed 001: one step, username and API key.
     let admin = bearer(&token_of("acme-admin").await?);
-    let body = json!({"username": "acme-support-1"}).to_string();
+    let body = json!({"username": "acme-support-1", "reason": "walkthrough", "ticket": "DEMO-1"})
+        .to_string();
     let one_step = call_api(
         &http,
         stack,
@@ -241,7 +242,7 @@ async fn walkthrough(stack: &StackFile) -> CliResult<()> {
         &http,
         stack,
         "GET",
-        "/api/public/coworkers/acme-support-2/impersonate",
+        "/api/public/coworkers/acme-support-2/impersonate?reason=walkthrough",
         &[("authorization", &team_admin)],
         None,
     )
@@ -260,7 +261,7 @@ async fn walkthrough(stack: &StackFile) -> CliResult<()> {
         &http,
         stack,
         "GET",
-        "/api/sys/users/impersonate?coworkerId=acme-sales-1",
+        "/api/sys/users/impersonate?coworkerId=acme-sales-1&reason=walkthrough",
         &[("authorization", &operator)],
         None,
     )
@@ -346,24 +347,24 @@ jwt() {{ python3 -c 'import sys,json,base64; t=sys.argv[1].split(".")[1]; print(
 ADMIN=$(signin acme-admin)
 curl -s -X POST "$API/auth/impersonate" -H "Authorization: Bearer $ADMIN" \
   -H 'X-API-Key: {key}' -H 'Content-Type: application/json' \
-  -d '{{"username":"acme-support-1"}}' > /tmp/actas-session.json
+  -d '{{"username":"acme-support-1","reason":"Customer asked for help","ticket":"SUP-1042"}}' > /tmp/actas-session.json
 jwt "$(field token < /tmp/actas-session.json)"          # sub: acme-support-1, act: acme-admin
 
 # Seed 000: the same by sub (no API key needed), then back to the admin's own session
-curl -s -X POST "$API/auth/impersonate?uuid={sub}" -H "Authorization: Bearer $ADMIN" > /tmp/actas-session.json
+curl -s -X POST "$API/auth/impersonate?uuid={sub}&reason=Customer+asked+for+help" -H "Authorization: Bearer $ADMIN" > /tmp/actas-session.json
 curl -s -X POST "$API/auth/impersonate/revert" -H 'Content-Type: application/json' \
   -d "{{\"impersonator_revert_token\":\"$(field impersonator_revert_token < /tmp/actas-session.json)\"}}" | field username
 
 # Seed 002: a team admin lists whom they may act as, gets a short-lived token, exchanges it once
 TEAM_ADMIN=$(signin acme-team-admin)
 curl -s "$API/api/public/coworkers/profiles" -H "Authorization: Bearer $TEAM_ADMIN"
-TOKEN=$(curl -s "$API/api/public/coworkers/acme-support-2/impersonate" -H "Authorization: Bearer $TEAM_ADMIN" | field token)
+TOKEN=$(curl -s "$API/api/public/coworkers/acme-support-2/impersonate?reason=Team+member+needs+help" -H "Authorization: Bearer $TEAM_ADMIN" | field token)
 curl -s -X POST "$API/api/public/auth/login/$TOKEN" | field username     # acme-support-2
 curl -s -X POST "$API/api/public/auth/login/$TOKEN"                      # 401: single use
 
 # Seed 003: an operator does the same through the sys routes
 OPERATOR=$(signin acme-operator)
-TOKEN=$(curl -s "$API/api/sys/users/impersonate?coworkerId=acme-sales-1" -H "Authorization: Bearer $OPERATOR" | field token)
+TOKEN=$(curl -s "$API/api/sys/users/impersonate?coworkerId=acme-sales-1&reason=Support+call" -H "Authorization: Bearer $OPERATOR" | field token)
 curl -s -X POST "$API/api/sys/users/exchange" -H 'Content-Type: application/json' -d "{{\"token\":\"$TOKEN\"}}" | field username
 "#,
         api = stack.api_url,

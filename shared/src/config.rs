@@ -123,6 +123,8 @@ pub struct ApiConfig {
     /// The hard limit of an impersonation.
     pub impersonation_max_secs: i64,
     pub api_key_requirement: ApiKeyRequirement,
+    /// Whether every start must give a reason (`REASON_REQUIRED`, default true).
+    pub reason_required: bool,
     /// Lifetime of a two-step (seeds 002/003) token.
     pub exchange_token_secs: i64,
     /// The secret holding actas's signing keys for two-step tokens; only the functions that
@@ -160,6 +162,7 @@ impl ApiConfig {
             impersonation_client_id: env.required("IMPERSONATION_CLIENT_ID"),
             revert_client_id: env.required("REVERT_CLIENT_ID"),
             exchange_token_secs: env.parsed_or("EXCHANGE_TOKEN_SECONDS", 120),
+            reason_required: env.parsed_or("REASON_REQUIRED", true),
             signing_key_secret_id: env.optional("SIGNING_KEY_SECRET_ID"),
             mint_window_secs: env.parsed_or("MINT_WINDOW_SECONDS", 60),
             impersonation_max_secs: env.parsed_or("IMPERSONATION_MAX_SECONDS", 3600),

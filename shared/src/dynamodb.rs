@@ -131,7 +131,15 @@ fn impersonation_item(imp: &Impersonation) -> Item {
     if let Some(tenant) = &imp.tenant {
         item.insert("tenant".to_string(), s(tenant));
     }
+    insert_optional(&mut item, "reason", imp.reason.as_deref());
+    insert_optional(&mut item, "ticket", imp.ticket.as_deref());
     item
+}
+
+fn insert_optional(item: &mut Item, name: &str, value: Option<&str>) {
+    if let Some(value) = value {
+        item.insert(name.to_string(), s(value));
+    }
 }
 
 fn impersonation_from(item: &Item) -> Result<Impersonation> {
@@ -146,6 +154,8 @@ fn impersonation_from(item: &Item) -> Result<Impersonation> {
         target_sub: get_s(item, "target_sub")?,
         target_username: get_s(item, "target_username")?,
         tenant: get_opt_s(item, "tenant"),
+        reason: get_opt_s(item, "reason"),
+        ticket: get_opt_s(item, "ticket"),
         client_id: get_s(item, "client_id")?,
         status: ImpersonationStatus::parse(&status)
             .ok_or_else(|| ActasError::Internal(format!("unknown status {status}")))?,
@@ -448,6 +458,8 @@ fn exchange_item(grant: &ExchangeGrant) -> Item {
         ("token_expires_at".to_string(), n(grant.token_expires_at)),
         ("expires_at".to_string(), n(grant.expires_at)),
     ]);
+    insert_optional(&mut item, "reason", grant.reason.as_deref());
+    insert_optional(&mut item, "ticket", grant.ticket.as_deref());
     item
 }
 
@@ -459,6 +471,8 @@ fn exchange_from(item: &Item) -> Result<ExchangeGrant> {
         actor_username: get_s(item, "actor_username")?,
         target_sub: get_s(item, "target_sub")?,
         target_username: get_s(item, "target_username")?,
+        reason: get_opt_s(item, "reason"),
+        ticket: get_opt_s(item, "ticket"),
         token_expires_at: get_n(item, "token_expires_at")?,
         expires_at: get_n(item, "expires_at")?,
     })
@@ -608,6 +622,8 @@ mod tests {
             target_sub: "t".into(),
             target_username: "user".into(),
             tenant: Some("acme".into()),
+            reason: Some("ticket 42: billing looks wrong".into()),
+            ticket: None,
             client_id: "client".into(),
             status: ImpersonationStatus::Pending,
             created_at_millis: 1_700_000_000_123,

@@ -6,6 +6,7 @@ use tracing::instrument;
 use crate::error::{ActasError, Result};
 use crate::http::{header, json_object_body, path_param, query_param, respond, string_field};
 use crate::identity::UserRef;
+use crate::impersonation::Justification;
 use crate::impersonation::{
     authenticate, exchange_token, issue_exchange_token, list_profiles, revert, start_impersonation,
     ApiState, Dialect, StartRequest, TokenRoute,
@@ -23,6 +24,9 @@ async fn impersonate_request(state: &ApiState, req: &Request) -> Result<SessionP
     let body = json_object_body(req)?;
     let username = string_field(body.as_ref(), "username")?;
     let uuid = query_param(req, "uuid").filter(|v| !v.trim().is_empty());
+    // POST: reason and ticket in the body; seed 000's call has no body, so the query works too.
+    let reason = string_field(body.as_ref(), "reason")?.or_else(|| query_param(req, "reason"));
+    let ticket = string_field(body.as_ref(), "ticket")?.or_else(|| query_param(req, "ticket"));
     let (target, dialect) = match (username, uuid) {
         (Some(username), None) => (UserRef::parse(&username)?, Dialect::Username),
         (None, Some(uuid)) => (UserRef::parse(&uuid)?, Dialect::Uuid),
@@ -37,13 +41,16 @@ async fn impersonate_request(state: &ApiState, req: &Request) -> Result<SessionP
             ))
         }
     };
+    let justification = Justification::parse(reason, ticket, state.config.reason_required)?;
+    let api_key = header(req, "x-api-key");
     start_impersonation(
         state,
         &caller,
         StartRequest {
             target,
             dialect,
-            api_key: header(req, "x-api-key"),
+            api_key,
+            justification,
         },
     )
     .await
@@ -78,7 +85,12 @@ async fn issue_token_request(
         TokenRoute::Sys => query_param(req, "coworkerId"),
     };
     let target = UserRef::parse(&required(coworker, "coworkerId")?)?;
-    issue_exchange_token(state, &caller, &target, route).await
+    let justification = Justification::parse(
+        query_param(req, "reason"),
+        query_param(req, "ticket"),
+        state.config.reason_required,
+    )?;
+    issue_exchange_token(state, &caller, &target, route, justification).await
 }
 
 /// `POST /api/public/auth/login/{token}` (seed 002).
@@ -161,9 +173,17 @@ mod tests {
         }
     }
 
+    /// Sets one query parameter, keeping the others.
     fn set_query(event: &mut Value, name: &str, value: &str) {
-        event["queryStringParameters"] = json!({name: value});
-        event["multiValueQueryStringParameters"] = json!({name: [value]});
+        for (map, v) in [
+            ("queryStringParameters", json!(value)),
+            ("multiValueQueryStringParameters", json!([value])),
+        ] {
+            if !event[map].is_object() {
+                event[map] = json!({});
+            }
+            event[map][name] = v;
+        }
     }
 
     #[derive(Clone, Copy)]
@@ -214,7 +234,9 @@ mod tests {
                 Some(&format!("Bearer {}", self.world.id_token(caller))),
             );
             set_header(&mut ev, "X-API-Key", Some(&self.acme_key));
-            ev["body"] = json!(json!({"username": target}).to_string());
+            ev["body"] = json!(
+                json!({"username": target, "reason": "checking a billing report"}).to_string()
+            );
             ev
         }
 
@@ -521,6 +543,7 @@ mod tests {
             let mut ev = event("coworker-impersonate.json");
             bearer(&mut ev, &self.world.id_token(caller));
             ev["pathParameters"] = json!({"coworkerId": target});
+            set_query(&mut ev, "reason", "helping with a report");
             self.call_route(Route::CoworkerImpersonate, ev).await
         }
 
@@ -529,7 +552,10 @@ mod tests {
             let mut ev = event("sys-impersonate.json");
             bearer(&mut ev, &self.world.id_token(caller));
             match target {
-                Some(t) => set_query(&mut ev, "coworkerId", t),
+                Some(t) => {
+                    set_query(&mut ev, "coworkerId", t);
+                    set_query(&mut ev, "reason", "helping with a report");
+                }
                 None => {
                     ev["queryStringParameters"] = Value::Null;
                     ev["multiValueQueryStringParameters"] = Value::Null;
@@ -801,5 +827,93 @@ mod tests {
             200,
             "the holder may restart"
         );
+    }
+
+    #[tokio::test]
+    async fn a_reason_is_required_bounded_and_kept() {
+        let f = fixture().await;
+        let with_body = |body: Value| {
+            let mut ev = f.username_event("acme-admin", "acme-support-1");
+            ev["body"] = json!(body.to_string());
+            ev
+        };
+        let long = "x".repeat(501);
+        let cases = [
+            ("no reason", json!({"username": "acme-support-1"}), 422),
+            (
+                "blank reason",
+                json!({"username": "acme-support-1", "reason": "   "}),
+                422,
+            ),
+            (
+                "reason too long",
+                json!({"username": "acme-support-1", "reason": long}),
+                422,
+            ),
+            (
+                "reason not a string",
+                json!({"username": "acme-support-1", "reason": 5}),
+                400,
+            ),
+            (
+                "ticket too long",
+                json!({"username": "acme-support-1", "reason": "r", "ticket": "t".repeat(201)}),
+                422,
+            ),
+            (
+                "control characters",
+                json!({"username": "acme-support-1", "reason": "a\u{7}b"}),
+                422,
+            ),
+        ];
+        for (name, body, expected) in cases {
+            let (status, answer) = f.call(with_body(body)).await;
+            assert_eq!(status, expected, "{name}: {answer}");
+            assert_eq!(answer["status"], "error");
+        }
+        let exactly_500 = "r".repeat(500);
+        let (status, session) = f
+            .call(with_body(
+                json!({"username": "acme-support-1", "reason": exactly_500, "ticket": "SUP-1"}),
+            ))
+            .await;
+        assert_eq!(status, 200, "{session}");
+        assert_eq!(session["impersonation"]["reason"], exactly_500.as_str());
+        assert_eq!(session["impersonation"]["ticket"], "SUP-1");
+        let id = session["impersonation"]["id"].as_str().unwrap();
+        let stored = f.world.store.get(id).await.unwrap().unwrap();
+        assert_eq!(stored.reason.as_deref(), Some(exactly_500.as_str()));
+    }
+
+    #[tokio::test]
+    async fn a_two_step_reason_travels_from_the_token_to_the_session() {
+        let f = fixture().await;
+        let mut ev = event("sys-impersonate.json");
+        bearer(&mut ev, &f.world.id_token("acme-operator"));
+        ev["queryStringParameters"] = json!({"coworkerId": "acme-sales-1"});
+        ev["multiValueQueryStringParameters"] = json!({"coworkerId": ["acme-sales-1"]});
+        assert_eq!(
+            f.call_route(Route::SysImpersonate, ev.clone()).await.0,
+            422,
+            "no reason"
+        );
+        set_query(&mut ev, "reason", "customer call");
+        set_query(&mut ev, "ticket", "SUP-7");
+        let (_, token) = f.call_route(Route::SysImpersonate, ev).await;
+        let (status, session) = f.sys_exchange(token["token"].as_str().unwrap()).await;
+        assert_eq!(status, 200, "{session}");
+        assert_eq!(session["impersonation"]["reason"], "customer call");
+        assert_eq!(session["impersonation"]["ticket"], "SUP-7");
+    }
+
+    #[tokio::test]
+    async fn a_deployment_may_make_the_reason_optional() {
+        let mut f = fixture().await;
+        f.world.state.config.reason_required = false;
+        let mut ev = f.username_event("acme-admin", "acme-support-1");
+        ev["body"] = json!(json!({"username": "acme-support-1"}).to_string());
+        let (status, session) = f.call(ev).await;
+        assert_eq!(status, 200, "{session}");
+        assert!(session["impersonation"]["reason"].is_null());
     }
 }

@@ -127,6 +127,59 @@ async fn find_target(state: &ApiState, target: &UserRef) -> Result<UserRecord> {
         .ok_or_else(|| ActasError::NotFound("no such user".into()))
 }
 
+/// Why an impersonation happens: a reason (required unless the deployment says otherwise) and
+/// an optional ticket reference. Stored with the impersonation.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Justification {
+    pub reason: Option<String>,
+    pub ticket: Option<String>,
+}
+
+pub const MAX_REASON_CHARS: usize = 500;
+pub const MAX_TICKET_CHARS: usize = 200;
+
+impl Justification {
+    /// Well-formed but missing or too long is a 422, as issue 4 asks.
+    pub fn parse(
+        reason: Option<String>,
+        ticket: Option<String>,
+        reason_required: bool,
+    ) -> Result<Justification> {
+        let clean = |v: Option<String>| v.map(|v| v.trim().to_string()).filter(|v| !v.is_empty());
+        let (reason, ticket) = (clean(reason), clean(ticket));
+        if reason_required && reason.is_none() {
+            return Err(ActasError::Unprocessable(
+                "a reason is required to impersonate".into(),
+            ));
+        }
+        if reason
+            .as_ref()
+            .is_some_and(|r| r.chars().count() > MAX_REASON_CHARS)
+        {
+            return Err(ActasError::Unprocessable(format!(
+                "the reason is longer than {MAX_REASON_CHARS} characters"
+            )));
+        }
+        if ticket
+            .as_ref()
+            .is_some_and(|t| t.chars().count() > MAX_TICKET_CHARS)
+        {
+            return Err(ActasError::Unprocessable(format!(
+                "the ticket is longer than {MAX_TICKET_CHARS} characters"
+            )));
+        }
+        if [&reason, &ticket]
+            .iter()
+            .any(|v| v.as_ref().is_some_and(|v| v.chars().any(char::is_control)))
+        {
+            return Err(ActasError::Unprocessable(
+                "reason and ticket must be plain text".into(),
+            ));
+        }
+        Ok(Justification { reason, ticket })
+    }
+}
+
 /// Which seed's request shape named the target.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Dialect {
@@ -140,6 +193,7 @@ pub struct StartRequest<'a> {
     pub target: UserRef,
     pub dialect: Dialect,
     pub api_key: Option<&'a str>,
+    pub justification: Justification,
 }
 
 /// `POST /auth/impersonate`: operators, admins and super-admins.
@@ -166,7 +220,14 @@ pub async fn start_impersonation(
     policy::check_route_role(&actor, Role::Operator)?;
     let target = find_target(state, &request.target).await?;
     policy::check(&actor, SessionKind::Own, &target.principal())?;
-    mint_session_payload(state, &caller.user, &target, GrantKind::Impersonation).await
+    mint_session_payload(
+        state,
+        &caller.user,
+        &target,
+        GrantKind::Impersonation,
+        &request.justification,
+    )
+    .await
 }
 
 /// The two routes that issue a two-step token.
@@ -200,6 +261,7 @@ pub async fn issue_exchange_token(
     caller: &Caller,
     target: &UserRef,
     route: TokenRoute,
+    justification: Justification,
 ) -> Result<TokenResponse> {
     let actor = caller.user.principal();
     if caller.session_kind(state) == SessionKind::Impersonated {
@@ -233,6 +295,8 @@ pub async fn issue_exchange_token(
         actor_username: caller.user.username.clone(),
         target_sub: target_user.sub.clone(),
         target_username: target_user.username.clone(),
+        reason: justification.reason,
+        ticket: justification.ticket,
         token_expires_at: exp,
         expires_at: exp + 86_400,
     };
@@ -288,7 +352,18 @@ pub async fn exchange_token(
     }
     policy::check_route_role(&actor_principal, route.minimum_role())?;
     policy::check(&actor_principal, SessionKind::Own, &target.principal())?;
-    mint_session_payload(state, &actor, &target, GrantKind::Impersonation).await
+    let justification = Justification {
+        reason: grant.reason,
+        ticket: grant.ticket,
+    };
+    mint_session_payload(
+        state,
+        &actor,
+        &target,
+        GrantKind::Impersonation,
+        &justification,
+    )
+    .await
 }
 
 /// Largest page of `GET /api/public/coworkers/profiles` (Cognito's `ListUsers` maximum).
@@ -400,7 +475,14 @@ pub async fn revert(state: &ApiState, revert_token: &str) -> Result<SessionPaylo
     if !actor.enabled {
         return Err(Denial::ActorDisabled.into());
     }
-    mint_session_payload(state, &actor, &actor, GrantKind::OwnSession).await
+    mint_session_payload(
+        state,
+        &actor,
+        &actor,
+        GrantKind::OwnSession,
+        &Justification::default(),
+    )
+    .await
 }
 
 /// Writes the grant, has Cognito redeem it, and builds the payload. The grant is written before
@@ -410,6 +492,7 @@ pub async fn mint_session_payload(
     actor: &UserRecord,
     target: &UserRecord,
     kind: GrantKind,
+    justification: &Justification,
 ) -> Result<SessionPayload> {
     let now_millis = state.clock.now_millis();
     let now_secs = now_millis.div_euclid(1000);
@@ -428,6 +511,8 @@ pub async fn mint_session_payload(
         target_sub: target.sub.clone(),
         target_username: target.username.clone(),
         tenant: target.principal().tenant,
+        reason: justification.reason.clone(),
+        ticket: justification.ticket.clone(),
         client_id: client_id.clone(),
         status: ImpersonationStatus::Pending,
         created_at_millis: now_millis,
@@ -498,6 +583,8 @@ pub async fn mint_session_payload(
                 sub: grant.actor_sub,
                 username: grant.actor_username,
             },
+            reason: grant.reason,
+            ticket: grant.ticket,
             expires_at: rfc3339_millis(ends_at * 1000),
         }),
     })

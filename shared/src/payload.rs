@@ -79,6 +79,8 @@ pub struct ActorSummary {
 pub struct ImpersonationSummary {
     pub id: String,
     pub actor: ActorSummary,
+    pub reason: Option<String>,
+    pub ticket: Option<String>,
     /// The hard end of the impersonation (RFC 3339).
     pub expires_at: String,
 }

@@ -71,6 +71,10 @@ pub struct Impersonation {
     pub target_sub: String,
     pub target_username: String,
     pub tenant: Option<String>,
+    /// Why, as the actor gave it (issue 4: required by default, at most 500 characters).
+    pub reason: Option<String>,
+    /// An optional reference such as a support ticket.
+    pub ticket: Option<String>,
     /// The app client whose tokens this impersonation may receive.
     pub client_id: String,
     pub status: ImpersonationStatus,
@@ -150,6 +154,8 @@ pub struct ExchangeGrant {
     pub actor_username: String,
     pub target_sub: String,
     pub target_username: String,
+    pub reason: Option<String>,
+    pub ticket: Option<String>,
     /// When the token expires (epoch seconds).
     pub token_expires_at: i64,
     /// DynamoDB TTL.

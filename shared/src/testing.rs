@@ -246,6 +246,7 @@ impl TestWorld {
             impersonation_client_id: IMPERSONATION_CLIENT.into(),
             revert_client_id: REVERT_CLIENT.into(),
             exchange_token_secs: 120,
+            reason_required: true,
             signing_key_secret_id: None,
             jwks_url: format!("{ISSUER}/.well-known/jwks.json"),
             token_issuer: ISSUER.into(),

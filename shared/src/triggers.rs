@@ -371,6 +371,8 @@ mod tests {
                     target_sub: "SUB_OF_ACME_SUPPORT_1".into(),
                     target_username: "acme-support-1".into(),
                     tenant: Some("acme".into()),
+                    reason: Some("testing".into()),
+                    ticket: None,
                     client_id: CLIENT.into(),
                     status: ImpersonationStatus::Pending,
                     created_at_millis: START * 1000,

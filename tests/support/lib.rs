@@ -206,7 +206,7 @@ impl Harness {
             .impersonate(
                 Some(&token),
                 Some(&key),
-                &json!({"username": target}).to_string(),
+                &json!({"username": target, "reason": "integration test"}).to_string(),
             )
             .await;
         assert_eq!(
@@ -293,6 +293,8 @@ impl Harness {
             target_sub: target.sub.clone(),
             target_username: target.username.clone(),
             tenant: Some(target.tenant.clone()),
+            reason: Some("integration test".into()),
+            ticket: None,
             client_id: self.stack.impersonation_client_id.clone(),
             status: ImpersonationStatus::Pending,
             created_at_millis: now_millis(),

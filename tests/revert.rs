@@ -112,3 +112,52 @@ async fn a_second_actor_is_told_who_holds_the_target() {
     );
     h.impersonate_ok("acme-admin", &target.username).await;
 }
+
+#[tokio::test]
+async fn refresh_fails_once_the_actor_is_demoted_or_disabled() {
+    let h = Harness::new().await;
+    let pool = h.stack.user_pool_id.clone();
+    let imp_client = h.stack.impersonation_client_id.clone();
+    for change in ["demote", "disable"] {
+        let actor = h.fresh_user("operator", "acme", None).await;
+        let target = h.fresh_user("user", "acme", None).await;
+        let bearer = h.id_token_of(&actor).await;
+        let body = json!({"username": target.username, "reason": "integration test"}).to_string();
+        let session = h
+            .impersonate(Some(&bearer), Some(&h.api_key("acme")), &body)
+            .await;
+        assert_eq!(session.status, 200, "{}", session.body);
+        let refresh_token = session.body["session"]["refreshToken"]
+            .as_str()
+            .unwrap()
+            .to_string();
+        assert!(
+            h.refresh(&imp_client, &refresh_token).await.is_ok(),
+            "{change}: control"
+        );
+        match change {
+            "demote" => {
+                let removal = h.cognito.admin_remove_user_from_group().user_pool_id(&pool);
+                removal
+                    .username(&actor.username)
+                    .group_name("operator")
+                    .send()
+                    .await
+                    .unwrap();
+            }
+            _ => {
+                h.cognito
+                    .admin_disable_user()
+                    .user_pool_id(&pool)
+                    .username(&actor.username)
+                    .send()
+                    .await
+                    .unwrap();
+            }
+        }
+        assert!(
+            h.refresh(&imp_client, &refresh_token).await.is_err(),
+            "{change}: refresh must fail"
+        );
+    }
+}

@@ -123,6 +123,8 @@ pub struct ApiConfig {
     /// The hard limit of an impersonation.
     pub impersonation_max_secs: i64,
     pub api_key_requirement: ApiKeyRequirement,
+    /// Lifetime of impersonated id/access tokens; the hard limit may not be shorter.
+    pub token_validity_secs: i64,
     /// Whether every start must give a reason (`REASON_REQUIRED`, default true).
     pub reason_required: bool,
     /// Lifetime of a two-step (seeds 002/003) token.
@@ -163,6 +165,7 @@ impl ApiConfig {
             revert_client_id: env.required("REVERT_CLIENT_ID"),
             exchange_token_secs: env.parsed_or("EXCHANGE_TOKEN_SECONDS", 120),
             reason_required: env.parsed_or("REASON_REQUIRED", true),
+            token_validity_secs: env.parsed_or::<i64>("IMPERSONATION_TOKEN_MINUTES", 15) * 60,
             signing_key_secret_id: env.optional("SIGNING_KEY_SECRET_ID"),
             mint_window_secs: env.parsed_or("MINT_WINDOW_SECONDS", 60),
             impersonation_max_secs: env.parsed_or("IMPERSONATION_MAX_SECONDS", 3600),
@@ -180,6 +183,12 @@ impl ApiConfig {
         {
             env.reject("MINT_WINDOW_SECONDS, IMPERSONATION_MAX_SECONDS and EXCHANGE_TOKEN_SECONDS must be positive");
         }
+        if config.impersonation_max_secs < config.token_validity_secs {
+            // Otherwise the first tokens of an impersonation would outlive its end.
+            env.reject(
+                "IMPERSONATION_MAX_SECONDS may not be shorter than IMPERSONATION_TOKEN_MINUTES",
+            );
+        }
         env.finish(config)
     }
 }
@@ -194,6 +203,11 @@ pub struct TriggerConfig {
     pub impersonation_client_id: String,
     /// Custom auth here mints an impersonator's own session (after a revert), without `act`.
     pub revert_client_id: String,
+    /// On refresh the actor is read again from the pool, and the policy applied.
+    pub user_pool_id: String,
+    /// Lifetime of impersonated id/access tokens (the impersonation client's setting): a refresh
+    /// whose tokens would outlive the impersonation's hard end is refused.
+    pub token_validity_secs: i64,
 }
 
 impl TriggerConfig {
@@ -206,6 +220,8 @@ impl TriggerConfig {
             table_name: env.required("TABLE_NAME"),
             impersonation_client_id: env.required("IMPERSONATION_CLIENT_ID"),
             revert_client_id: env.required("REVERT_CLIENT_ID"),
+            user_pool_id: env.required("USER_POOL_ID"),
+            token_validity_secs: env.parsed_or::<i64>("IMPERSONATION_TOKEN_MINUTES", 15) * 60,
         };
         env.finish(config)
     }

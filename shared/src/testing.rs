@@ -247,6 +247,7 @@ impl TestWorld {
             revert_client_id: REVERT_CLIENT.into(),
             exchange_token_secs: 120,
             reason_required: true,
+            token_validity_secs: 900,
             signing_key_secret_id: None,
             jwks_url: format!("{ISSUER}/.well-known/jwks.json"),
             token_issuer: ISSUER.into(),

@@ -13,7 +13,8 @@ use tracing::{info, warn};
 
 use crate::clock::Clock;
 use crate::error::{ActasError, Result};
-use crate::identity::METADATA_IMPERSONATION_ID;
+use crate::identity::{IdentityProvider, UserRef, METADATA_IMPERSONATION_ID};
+use crate::policy::{self, SessionKind};
 use crate::secrets::secret_matches;
 use crate::store::{ImpersonationStore, Redemption};
 
@@ -38,6 +39,9 @@ pub struct TriggerState {
     pub impersonation_client_id: String,
     pub revert_client_id: String,
     pub store: Arc<dyn ImpersonationStore>,
+    /// Read on refresh: the actor must still be permitted.
+    pub identity: Arc<dyn IdentityProvider>,
+    pub token_validity_secs: i64,
     pub clock: Arc<dyn Clock>,
 }
 
@@ -67,6 +71,11 @@ impl TriggerState {
                 client,
                 &config.table_name,
             )),
+            identity: Arc::new(crate::cognito::CognitoIdentityProvider::new(
+                aws_sdk_cognitoidentityprovider::Client::new(sdk),
+                &config.user_pool_id,
+            )),
+            token_validity_secs: config.token_validity_secs,
             impersonation_client_id: config.impersonation_client_id,
             revert_client_id: config.revert_client_id,
             clock: Arc::new(crate::clock::SystemClock),
@@ -259,6 +268,37 @@ pub async fn verify_auth_challenge(state: &TriggerState, mut event: Value) -> Re
     Ok(event)
 }
 
+/// A refresh extends nothing: its tokens may not outlive the impersonation, and the actor must
+/// still be enabled and outrank the target, read fresh from the pool.
+async fn refresh_still_permitted(
+    state: &TriggerState,
+    imp: &crate::store::Impersonation,
+) -> Result<()> {
+    let refused = |why: &str| {
+        warn!(impersonation_id = %imp.id, why, "refresh refused");
+        ActasError::Forbidden(format!("refresh refused: {why}"))
+    };
+    if state.clock.now_secs() + state.token_validity_secs > imp.ends_at {
+        return Err(refused(
+            "the impersonation ends before refreshed tokens would",
+        ));
+    }
+    let actor = state
+        .identity
+        .find_user(&UserRef::parse(&imp.actor_username)?)
+        .await?
+        .filter(|u| u.sub == imp.actor_sub)
+        .ok_or_else(|| refused("the actor no longer exists"))?;
+    let target = state
+        .identity
+        .find_user(&UserRef::parse(&imp.target_username)?)
+        .await?
+        .filter(|u| u.sub == imp.target_sub)
+        .ok_or_else(|| refused("the target no longer exists"))?;
+    policy::check(&actor.principal(), SessionKind::Own, &target.principal())
+        .map_err(|d| refused(d.code()))
+}
+
 /// PreTokenGeneration (V2): writes the actor into the id and access tokens of an impersonated
 /// session. Idempotent and read-only: the local emulator calls it twice per issuance.
 pub async fn pre_token_generation(state: &TriggerState, mut event: Value) -> Result<Value> {
@@ -310,6 +350,9 @@ pub async fn pre_token_generation(state: &TriggerState, mut event: Value) -> Res
         );
         return Err(ActasError::Forbidden("impersonation is not live".into()));
     }
+    if refresh {
+        refresh_still_permitted(state, &imp).await?;
+    }
     let claims = json!({
         CLAIM_ACT: {"sub": imp.actor_sub, "username": imp.actor_username},
         CLAIM_IMPERSONATION_ID: imp.id,
@@ -355,12 +398,28 @@ mod tests {
     struct World {
         state: TriggerState,
         clock: Arc<ManualClock>,
+        identity: Arc<crate::memory::MemoryIdentityProvider>,
+    }
+
+    /// The events' actor and target, as the pool has them.
+    fn pool_users() -> Vec<crate::identity::UserRecord> {
+        let mut actor = crate::testing::user("acme-admin", &["admin"], Some("acme"), None, false);
+        actor.sub = "actor-sub".into();
+        let mut target =
+            crate::testing::user("acme-support-1", &[], Some("acme"), Some("support"), false);
+        target.sub = "SUB_OF_ACME_SUPPORT_1".into();
+        vec![actor, target]
     }
 
     /// A pending grant `IMPERSONATION_ID` for the events' user, secret `GRANT_SECRET`.
     async fn world() -> World {
         let store = Arc::new(MemoryStore::default());
         let clock = Arc::new(ManualClock::at_millis(START * 1000));
+        let identity = Arc::new(crate::memory::MemoryIdentityProvider::new(
+            pool_users(),
+            store.clone(),
+            clock.clone(),
+        ));
         store
             .create(
                 &Impersonation {
@@ -390,10 +449,13 @@ mod tests {
             state: TriggerState {
                 impersonation_client_id: CLIENT.into(),
                 revert_client_id: REVERT_CLIENT.into(),
-                store,
+                store: store.clone(),
+                identity: identity.clone(),
+                token_validity_secs: 900,
                 clock: clock.clone(),
             },
             clock,
+            identity,
         }
     }
 
@@ -638,5 +700,67 @@ mod tests {
             .await
             .unwrap();
         assert_eq!(out, ev);
+    }
+
+    fn refresh_event() -> Value {
+        let mut refresh = event("pre-token-generation.json");
+        refresh["triggerSource"] = json!("TokenGeneration_RefreshTokens");
+        refresh["request"]["clientMetadata"] = json!({});
+        refresh
+    }
+
+    #[tokio::test]
+    async fn refresh_fails_once_the_actor_is_disabled_or_demoted() {
+        let world = world().await;
+        assert!(verify(&world, |_| {}).await);
+        assert!(
+            pre_token_generation(&world.state, refresh_event())
+                .await
+                .is_ok(),
+            "control"
+        );
+
+        world
+            .identity
+            .update_user("acme-admin", |u| u.groups.clear());
+        assert!(
+            pre_token_generation(&world.state, refresh_event())
+                .await
+                .is_err(),
+            "demoted actor"
+        );
+        world
+            .identity
+            .update_user("acme-admin", |u| u.groups = vec!["admin".into()]);
+        assert!(
+            pre_token_generation(&world.state, refresh_event())
+                .await
+                .is_ok(),
+            "restored"
+        );
+        world
+            .identity
+            .update_user("acme-admin", |u| u.enabled = false);
+        assert!(
+            pre_token_generation(&world.state, refresh_event())
+                .await
+                .is_err(),
+            "disabled actor"
+        );
+    }
+
+    #[tokio::test]
+    async fn no_refreshed_token_outlives_the_impersonation() {
+        let world = world().await;
+        assert!(verify(&world, |_| {}).await);
+        // Ends at START + 3600, tokens live 900 s: the last refresh is at START + 2700.
+        world.clock.advance_secs(2700);
+        assert!(pre_token_generation(&world.state, refresh_event())
+            .await
+            .is_ok());
+        world.clock.advance_secs(1);
+        assert!(pre_token_generation(&world.state, refresh_event())
+            .await
+            .is_err());
     }
 }

@@ -168,3 +168,44 @@ async fn two_step_profiles_and_revert_events_answer_200() {
         assert_eq!(result["statusCode"], status, "{file}: {result}");
     }
 }
+
+#[tokio::test]
+async fn lifecycle_events_answer_as_expected() {
+    let h = Harness::new().await;
+    let target = h.fresh_user("user", "acme", None).await;
+    let session = h.impersonate_ok("acme-admin", &target.username).await;
+    let impersonated = format!(
+        "Bearer {}",
+        session["session"]["accessToken"].as_str().unwrap()
+    );
+
+    let mut check = event("token-check.json");
+    set_header(&mut check, "Authorization", &impersonated);
+    let checked = invoke(&h, "TokenCheckFunction", &check).await;
+    assert_eq!(checked["statusCode"], 200, "{checked}");
+    assert_eq!(body_of(&checked)["valid"], true);
+
+    let mut stop = event("stop.json");
+    set_header(
+        &mut stop,
+        "Authorization",
+        &format!("Bearer {}", h.id_token("acme-admin").await),
+    );
+    stop["pathParameters"]["id"] = session["impersonation"]["id"].clone();
+    let stopped = invoke(&h, "StopFunction", &stop).await;
+    assert_eq!(stopped["statusCode"], 200, "{stopped}");
+
+    let mut sign_out = event("sign-out.json");
+    set_header(&mut sign_out, "Authorization", &impersonated);
+    let signed_out = invoke(&h, "StopFunction", &sign_out).await;
+    assert_eq!(signed_out["statusCode"], 200, "{signed_out}");
+
+    for (file, function) in [
+        ("token-check.json", "TokenCheckFunction"),
+        ("stop.json", "StopFunction"),
+        ("sign-out.json", "StopFunction"),
+    ] {
+        let result = invoke(&h, function, &event(file)).await;
+        assert_eq!(result["statusCode"], 401, "{file}: {result}");
+    }
+}

@@ -209,6 +209,17 @@ impl IdentityProvider for CognitoIdentityProvider {
         }
     }
 
+    async fn revoke_refresh_token(&self, client_id: &str, refresh_token: &str) -> Result<()> {
+        self.client
+            .revoke_token()
+            .client_id(client_id)
+            .token(refresh_token)
+            .send()
+            .await
+            .map_err(|e| upstream("RevokeToken", e))?;
+        Ok(())
+    }
+
     async fn mint_session(&self, request: MintRequest<'_>) -> Result<CognitoTokens> {
         let started = self
             .client

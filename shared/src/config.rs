@@ -123,6 +123,8 @@ pub struct ApiConfig {
     /// The hard limit of an impersonation.
     pub impersonation_max_secs: i64,
     pub api_key_requirement: ApiKeyRequirement,
+    /// The KMS key that seals impersonated sessions' refresh tokens (kept for revocation).
+    pub refresh_token_key_id: String,
     /// Lifetime of impersonated id/access tokens; the hard limit may not be shorter.
     pub token_validity_secs: i64,
     /// Whether every start must give a reason (`REASON_REQUIRED`, default true).
@@ -165,6 +167,7 @@ impl ApiConfig {
             revert_client_id: env.required("REVERT_CLIENT_ID"),
             exchange_token_secs: env.parsed_or("EXCHANGE_TOKEN_SECONDS", 120),
             reason_required: env.parsed_or("REASON_REQUIRED", true),
+            refresh_token_key_id: env.required("REFRESH_TOKEN_KEY_ID"),
             token_validity_secs: env.parsed_or::<i64>("IMPERSONATION_TOKEN_MINUTES", 15) * 60,
             signing_key_secret_id: env.optional("SIGNING_KEY_SECRET_ID"),
             mint_window_secs: env.parsed_or("MINT_WINDOW_SECONDS", 60),
@@ -263,6 +266,7 @@ mod tests {
             ("SIGN_IN_CLIENT_ID", "s"),
             ("IMPERSONATION_CLIENT_ID", "i"),
             ("REVERT_CLIENT_ID", "r"),
+            ("REFRESH_TOKEN_KEY_ID", "k"),
         ]))
         .unwrap();
         assert_eq!(

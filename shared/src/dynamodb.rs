@@ -133,6 +133,14 @@ fn impersonation_item(imp: &Impersonation) -> Item {
     }
     insert_optional(&mut item, "reason", imp.reason.as_deref());
     insert_optional(&mut item, "ticket", imp.ticket.as_deref());
+    insert_optional(
+        &mut item,
+        "refresh_token_sealed",
+        imp.refresh_token_sealed.as_deref(),
+    );
+    if let Some(ended_at) = imp.ended_at {
+        item.insert("ended_at".to_string(), n(ended_at));
+    }
     item
 }
 
@@ -165,6 +173,8 @@ fn impersonation_from(item: &Item) -> Result<Impersonation> {
         mint_secret_hash: get_s(item, "mint_secret_hash")?,
         revert_secret_hash: get_s(item, "revert_secret_hash")?,
         expires_at: get_n(item, "expires_at")?,
+        refresh_token_sealed: get_opt_s(item, "refresh_token_sealed"),
+        ended_at: get_n(item, "ended_at").ok(),
     })
 }
 
@@ -363,6 +373,20 @@ impl ImpersonationStore for DynamoStore {
             }
             Err(err) => Err(upstream("UpdateItem", err)),
         }
+    }
+
+    async fn keep_refresh_token(&self, id: &str, sealed: &str) -> Result<()> {
+        self.client
+            .update_item()
+            .table_name(&self.table)
+            .set_key(Some(key(impersonation_pk(id), IMPERSONATION_SK)))
+            .update_expression("SET refresh_token_sealed = :sealed")
+            .condition_expression("attribute_exists(pk)")
+            .expression_attribute_values(":sealed", s(sealed))
+            .send()
+            .await
+            .map_err(|e| upstream("UpdateItem", e))?;
+        Ok(())
     }
 
     async fn live_for_target(&self, target_sub: &str) -> Result<Option<LiveImpersonation>> {
@@ -632,6 +656,8 @@ mod tests {
             mint_secret_hash: "h1".into(),
             revert_secret_hash: "h2".into(),
             expires_at: 1_700_090_000,
+            refresh_token_sealed: Some("c2VhbGVk".into()),
+            ended_at: None,
         };
         let item = impersonation_item(&imp);
         assert_eq!(item["gsi1pk"], s("TARGET#t"));

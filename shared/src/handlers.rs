@@ -142,6 +142,30 @@ async fn revert_request(state: &ApiState, req: &Request) -> Result<SessionPayloa
     revert(state, &token).await
 }
 
+/// `GET /auth/token` (seed 000's token check).
+#[instrument(name = "token_check", skip_all)]
+pub async fn token_check(state: &ApiState, req: Request) -> Response<Body> {
+    respond(crate::lifecycle::check_token(state, header(&req, "authorization")).await)
+}
+
+/// `DELETE /auth/impersonations/{id}` by the impersonator or an admin above them, and
+/// `DELETE /auth/impersonate` from the impersonated session itself (seed 000's sign-out).
+#[instrument(name = "stop", skip_all)]
+pub async fn stop(state: &ApiState, req: Request) -> Response<Body> {
+    respond(stop_request(state, &req).await)
+}
+
+async fn stop_request(state: &ApiState, req: &Request) -> Result<crate::lifecycle::StopResult> {
+    let authorization = header(req, "authorization");
+    match path_param(req, "id") {
+        Some(id) => {
+            let caller = authenticate(state, authorization).await?;
+            crate::lifecycle::stop_by_id(state, &caller, &id).await
+        }
+        None => crate::lifecycle::stop_own(state, authorization).await,
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -195,6 +219,8 @@ mod tests {
         SysExchange,
         Profiles,
         Revert,
+        TokenCheck,
+        Stop,
     }
 
     fn bearer(ev: &mut Value, token: &str) {
@@ -255,6 +281,8 @@ mod tests {
                 Route::SysExchange => sys_exchange(state, request).await,
                 Route::Profiles => profiles(state, request).await,
                 Route::Revert => revert_impersonation(state, request).await,
+                Route::TokenCheck => token_check(state, request).await,
+                Route::Stop => stop(state, request).await,
             };
             let status = response.status().as_u16();
             let body = serde_json::from_slice(response.body().as_ref()).expect("a JSON body");
@@ -915,5 +943,159 @@ mod tests {
         let (status, session) = f.call(ev).await;
         assert_eq!(status, 200, "{session}");
         assert!(session["impersonation"]["reason"].is_null());
+    }
+
+    impl Fixture {
+        /// What Cognito would issue for the impersonated session of `session` (a payload).
+        fn impersonated_token(&self, session: &Value) -> String {
+            let target = self.world.user(session["username"].as_str().unwrap());
+            let mut claims = id_token_claims(&target.sub, &target.username);
+            claims["aud"] = json!(IMPERSONATION_CLIENT);
+            claims["act"] = json!(session["impersonation"]["actor"]);
+            claims["impersonation_id"] = session["impersonation"]["id"].clone();
+            self.world.signer.sign(&claims)
+        }
+
+        async fn check(&self, token: &str) -> (u16, Value) {
+            let mut ev = event("token-check.json");
+            bearer(&mut ev, token);
+            self.call_route(Route::TokenCheck, ev).await
+        }
+
+        async fn stop_as(&self, caller: &str, id: &str) -> (u16, Value) {
+            let mut ev = event("stop.json");
+            bearer(&mut ev, &self.world.id_token(caller));
+            ev["pathParameters"] = json!({"id": id});
+            self.call_route(Route::Stop, ev).await
+        }
+    }
+
+    #[tokio::test]
+    async fn token_check_reads_a_stop_at_once() {
+        let f = fixture().await;
+        let (_, session) = f
+            .call(f.username_event("acme-admin", "acme-support-1"))
+            .await;
+        let token = f.impersonated_token(&session);
+        let (status, before) = f.check(&token).await;
+        assert_eq!(status, 200, "{before}");
+        assert_eq!(before["valid"], true);
+        assert_eq!(before["impersonation"]["active"], true);
+        assert_eq!(before["impersonation"]["actor"]["username"], "acme-admin");
+        assert_eq!(
+            before["impersonation"]["reason"],
+            "checking a billing report"
+        );
+
+        let id = session["impersonation"]["id"].as_str().unwrap();
+        assert_eq!(f.stop_as("acme-admin", id).await.0, 200);
+        let (status, after) = f.check(&token).await;
+        assert_eq!(status, 200);
+        assert_eq!(
+            after["valid"], false,
+            "a stopped impersonation reads inactive at once"
+        );
+        assert_eq!(after["impersonation"]["status"], "ended");
+
+        let (status, own) = f.check(&f.world.id_token("acme-admin")).await;
+        assert_eq!(
+            (status, &own["valid"], &own["impersonation"]),
+            (200, &json!(true), &Value::Null)
+        );
+        assert_eq!(f.check("garbage").await.0, 401);
+    }
+
+    #[tokio::test]
+    async fn stop_revokes_once_ends_and_is_harmless_twice() {
+        let f = fixture().await;
+        let (_, session) = f
+            .call(f.username_event("acme-admin", "acme-support-1"))
+            .await;
+        let id = session["impersonation"]["id"].as_str().unwrap();
+        let (status, stopped) = f.stop_as("acme-admin", id).await;
+        assert_eq!(status, 200, "{stopped}");
+        assert_eq!(stopped["impersonation"]["active"], false);
+        assert!(stopped["impersonation"]["ended_at"].is_string());
+        let refresh = session["session"]["refreshToken"].as_str().unwrap();
+        assert!(
+            f.world
+                .identity
+                .revoked
+                .lock()
+                .unwrap()
+                .iter()
+                .any(|t| t == refresh),
+            "revoked in Cognito"
+        );
+        assert_eq!(
+            f.stop_as("acme-admin", id).await.0,
+            200,
+            "stopping twice is harmless"
+        );
+        assert_eq!(
+            f.world
+                .store
+                .live_for_target(&f.world.user("acme-support-1").sub)
+                .await
+                .unwrap(),
+            None
+        );
+        assert_eq!(f.stop_as("acme-admin", "no-such-id").await.0, 404);
+    }
+
+    #[tokio::test]
+    async fn who_may_stop_an_impersonation() {
+        let f = fixture().await;
+        let (_, session) = f
+            .call(f.username_event("acme-operator", "acme-support-1"))
+            .await;
+        let id = session["impersonation"]["id"].as_str().unwrap().to_string();
+        for (caller, expected) in [
+            ("acme-support-2", 403),
+            ("acme-team-admin", 403),
+            ("globex-admin", 403),
+            ("acme-admin", 200),
+        ] {
+            assert_eq!(f.stop_as(caller, &id).await.0, expected, "{caller}");
+        }
+        let (_, by_admin) = f
+            .call(f.username_event("acme-admin", "acme-support-2"))
+            .await;
+        let id = by_admin["impersonation"]["id"]
+            .as_str()
+            .unwrap()
+            .to_string();
+        assert_eq!(
+            f.stop_as("acme-operator", &id).await.0,
+            403,
+            "an operator cannot stop an admin's"
+        );
+        assert_eq!(
+            f.stop_as("acme-super", &id).await.0,
+            200,
+            "a super-admin can"
+        );
+    }
+
+    #[tokio::test]
+    async fn an_impersonated_session_signs_itself_out() {
+        let f = fixture().await;
+        let (_, session) = f
+            .call(f.username_event("acme-admin", "acme-support-1"))
+            .await;
+        let mut ev = event("sign-out.json");
+        bearer(&mut ev, &f.impersonated_token(&session));
+        let (status, body) = f.call_route(Route::Stop, ev.clone()).await;
+        assert_eq!(status, 200, "{body}");
+        assert_eq!(body["impersonation"]["status"], "ended");
+        assert_eq!(f.call_route(Route::Stop, ev).await.0, 200, "twice");
+
+        let mut own = event("sign-out.json");
+        bearer(&mut own, &f.world.id_token("acme-admin"));
+        assert_eq!(
+            f.call_route(Route::Stop, own).await.0,
+            403,
+            "not an impersonated session"
+        );
     }
 }

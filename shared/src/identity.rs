@@ -116,6 +116,10 @@ pub trait IdentityProvider: Send + Sync {
     /// Runs Cognito custom auth on the impersonation client for `username`, answering the
     /// challenge with the grant's secret. Never touches a password.
     async fn mint_session(&self, request: MintRequest<'_>) -> Result<CognitoTokens>;
+
+    /// Revokes a refresh token (Cognito `RevokeToken`): it refreshes no more, and Cognito's own
+    /// APIs refuse the access tokens it issued.
+    async fn revoke_refresh_token(&self, client_id: &str, refresh_token: &str) -> Result<()>;
 }
 
 #[cfg(test)]

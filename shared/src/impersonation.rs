@@ -25,6 +25,7 @@ use crate::store::{
     ApiKeyStore, ExchangeGrant, ExchangeStore, GrantKind, Impersonation, ImpersonationStatus,
     ImpersonationStore,
 };
+use crate::vault::RefreshTokenVault;
 
 /// Everything the HTTP functions need, built once per container in `main`.
 pub struct ApiState {
@@ -34,6 +35,8 @@ pub struct ApiState {
     pub impersonations: Arc<dyn ImpersonationStore>,
     pub exchanges: Arc<dyn ExchangeStore>,
     pub api_keys: Arc<dyn ApiKeyStore>,
+    /// Keeps impersonated sessions' refresh tokens, sealed, so that a stop can revoke them.
+    pub vault: Arc<dyn RefreshTokenVault>,
     /// Two-step token signing; `None` in functions that neither issue nor exchange tokens.
     pub exchange_tokens: Option<ExchangeTokens>,
     pub clock: Arc<dyn Clock>,
@@ -68,7 +71,12 @@ impl ApiState {
             let client = aws_sdk_secretsmanager::Client::new(sdk);
             ExchangeTokens::new(Arc::new(SecretsManagerKeys::new(client, secret_id)))
         });
+        let vault = Arc::new(crate::vault::KmsVault::new(
+            aws_sdk_kms::Client::new(sdk),
+            &config.refresh_token_key_id,
+        ));
         Ok(ApiState {
+            vault,
             config,
             verifier,
             identity,
@@ -522,6 +530,8 @@ pub async fn mint_session_payload(
         revert_secret_hash: hash_secret(&revert_secret),
         // Kept a day past its end so the record can still be read after it ended.
         expires_at: ends_at + 86_400,
+        refresh_token_sealed: None,
+        ended_at: None,
     };
     state.impersonations.create(&grant, now_secs).await?;
 
@@ -552,6 +562,9 @@ pub async fn mint_session_payload(
     );
 
     let impersonated = kind == GrantKind::Impersonation;
+    if impersonated {
+        keep_refresh_token(state, &grant.id, &tokens.refresh_token, now_secs).await?;
+    }
     let token_expiry = now_millis + tokens.expires_in_secs * 1000;
     let expire_epoch = if impersonated {
         token_expiry.min(ends_at * 1000)
@@ -588,6 +601,35 @@ pub async fn mint_session_payload(
             expires_at: rfc3339_millis(ends_at * 1000),
         }),
     })
+}
+
+/// Seals and stores the refresh token so that a stop can revoke it. If it cannot be kept, the
+/// session could outlive a stop: revoke it now and end the impersonation (fail closed).
+async fn keep_refresh_token(
+    state: &ApiState,
+    id: &str,
+    refresh_token: &str,
+    now_secs: i64,
+) -> Result<()> {
+    let kept = match state.vault.seal(id, refresh_token).await {
+        Ok(sealed) => state.impersonations.keep_refresh_token(id, &sealed).await,
+        Err(err) => Err(err),
+    };
+    if let Err(err) = kept {
+        let client = &state.config.impersonation_client_id;
+        if let Err(revoke) = state
+            .identity
+            .revoke_refresh_token(client, refresh_token)
+            .await
+        {
+            warn!(impersonation_id = id, error = %revoke, "could not revoke an unkept session");
+        }
+        if let Err(end) = state.impersonations.end(id, None, now_secs).await {
+            warn!(impersonation_id = id, error = %end, "could not end an unkept session");
+        }
+        return Err(err);
+    }
+    Ok(())
 }
 
 /// Seed 000's `provider`: how the target signs in — `email` for the pool's own users, the

@@ -16,12 +16,14 @@ pub mod http;
 pub mod identity;
 pub mod impersonation;
 pub mod jwt;
+pub mod lifecycle;
 pub mod memory;
 pub mod payload;
 pub mod policy;
 pub mod secrets;
 pub mod store;
 pub mod triggers;
+pub mod vault;
 
 #[cfg(any(test, feature = "testing"))]
 pub mod testing;

@@ -91,6 +91,15 @@ impl ImpersonationStore for MemoryStore {
         }
     }
 
+    async fn keep_refresh_token(&self, id: &str, sealed: &str) -> Result<()> {
+        let mut map = self.impersonations.lock().map_err(|_| poisoned())?;
+        let imp = map
+            .get_mut(id)
+            .ok_or_else(|| ActasError::Internal("no such impersonation".into()))?;
+        imp.refresh_token_sealed = Some(sealed.to_string());
+        Ok(())
+    }
+
     async fn live_for_target(&self, target_sub: &str) -> Result<Option<LiveImpersonation>> {
         Ok(self
             .live
@@ -100,12 +109,7 @@ impl ImpersonationStore for MemoryStore {
             .cloned())
     }
 
-    async fn end(
-        &self,
-        id: &str,
-        revert_secret_hash: Option<&str>,
-        _now_secs: i64,
-    ) -> Result<bool> {
+    async fn end(&self, id: &str, revert_secret_hash: Option<&str>, now_secs: i64) -> Result<bool> {
         let mut map = self.impersonations.lock().map_err(|_| poisoned())?;
         let Some(imp) = map.get_mut(id) else {
             return Ok(false);
@@ -116,6 +120,7 @@ impl ImpersonationStore for MemoryStore {
             return Ok(false);
         }
         imp.status = ImpersonationStatus::Ended;
+        imp.ended_at = Some(now_secs);
         let mut live = self.live.lock().map_err(|_| poisoned())?;
         if live
             .get(&imp.target_sub)
@@ -196,8 +201,28 @@ impl ApiKeyStore for MemoryStore {
     }
 }
 
+/// Seals by tagging: enough for tests to see that the token is kept and opened per impersonation.
+#[derive(Default)]
+pub struct MemoryVault;
+
+#[async_trait]
+impl crate::vault::RefreshTokenVault for MemoryVault {
+    async fn seal(&self, impersonation_id: &str, refresh_token: &str) -> Result<String> {
+        Ok(format!("sealed:{impersonation_id}:{refresh_token}"))
+    }
+
+    async fn open(&self, impersonation_id: &str, sealed: &str) -> Result<String> {
+        sealed
+            .strip_prefix(&format!("sealed:{impersonation_id}:"))
+            .map(str::to_string)
+            .ok_or_else(|| ActasError::Internal("sealed for another impersonation".into()))
+    }
+}
+
 /// Users held in memory; minting redeems the grant in `store` like the Cognito triggers do.
 pub struct MemoryIdentityProvider {
+    /// Refresh tokens revoked through this provider.
+    pub revoked: Mutex<Vec<String>>,
     users: Mutex<Vec<UserRecord>>,
     store: Arc<dyn ImpersonationStore>,
     clock: Arc<dyn Clock>,
@@ -211,6 +236,7 @@ impl MemoryIdentityProvider {
         clock: Arc<dyn Clock>,
     ) -> Self {
         MemoryIdentityProvider {
+            revoked: Mutex::new(Vec::new()),
             users: Mutex::new(users),
             store,
             clock,
@@ -248,6 +274,14 @@ impl IdentityProvider for MemoryIdentityProvider {
             .iter()
             .find(|u| u.username == user.as_str() || u.sub == user.as_str())
             .cloned())
+    }
+
+    async fn revoke_refresh_token(&self, _client_id: &str, refresh_token: &str) -> Result<()> {
+        self.revoked
+            .lock()
+            .map_err(|_| poisoned())?
+            .push(refresh_token.to_string());
+        Ok(())
     }
 
     async fn mint_session(&self, request: MintRequest<'_>) -> Result<CognitoTokens> {

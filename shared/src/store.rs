@@ -87,6 +87,10 @@ pub struct Impersonation {
     pub revert_secret_hash: String,
     /// DynamoDB TTL (epoch seconds): when the record may be deleted.
     pub expires_at: i64,
+    /// The session's refresh token, sealed by the vault, kept so that stopping can revoke it.
+    pub refresh_token_sealed: Option<String>,
+    /// When it ended (epoch seconds), if it has.
+    pub ended_at: Option<i64>,
 }
 
 impl Impersonation {
@@ -134,6 +138,9 @@ pub trait ImpersonationStore: Send + Sync {
     /// still pending, for this user and client, within its deadline, with this secret hash.
     /// Returns whether this call was the one that did it.
     async fn activate(&self, redemption: &Redemption<'_>) -> Result<bool>;
+
+    /// Keeps the sealed refresh token of a minted session.
+    async fn keep_refresh_token(&self, id: &str, sealed: &str) -> Result<()>;
 
     /// The target's live impersonation, if one is recorded.
     async fn live_for_target(&self, target_sub: &str) -> Result<Option<LiveImpersonation>>;

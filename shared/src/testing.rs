@@ -247,6 +247,7 @@ impl TestWorld {
             revert_client_id: REVERT_CLIENT.into(),
             exchange_token_secs: 120,
             reason_required: true,
+            refresh_token_key_id: "test-key".into(),
             token_validity_secs: 900,
             signing_key_secret_id: None,
             jwks_url: format!("{ISSUER}/.well-known/jwks.json"),
@@ -263,6 +264,7 @@ impl TestWorld {
             impersonations: store.clone(),
             exchanges: store.clone(),
             api_keys: store.clone(),
+            vault: Arc::new(crate::memory::MemoryVault),
             exchange_tokens: Some(ExchangeTokens::new(Arc::new(FixedSigningKeys(
                 rotate_key_set(None, 0).expect("a key set"),
             )))),

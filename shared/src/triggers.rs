@@ -440,6 +440,8 @@ mod tests {
                     mint_secret_hash: hash_secret("GRANT_SECRET"),
                     revert_secret_hash: hash_secret("REVERT"),
                     expires_at: START + 90_000,
+                    refresh_token_sealed: None,
+                    ended_at: None,
                 },
                 START,
             )

@@ -303,6 +303,8 @@ impl Harness {
             mint_secret_hash: hash_secret(&secret),
             revert_secret_hash: hash_secret("unused"),
             expires_at: now + 7200,
+            refresh_token_sealed: None,
+            ended_at: None,
         };
         store.create(&grant, now).await.expect("grant written");
         (grant.id, secret)
@@ -371,5 +373,22 @@ impl Harness {
             client,
             &self.stack.signing_key_secret_id,
         )))
+    }
+}
+
+impl Harness {
+    /// `DELETE` with a bearer token.
+    pub async fn delete(&self, path: &str, bearer: &str) -> ApiResponse {
+        let authorization = format!("Bearer {bearer}");
+        call_api(
+            &self.http,
+            &self.stack,
+            "DELETE",
+            path,
+            &[("authorization", &authorization)],
+            None,
+        )
+        .await
+        .expect("the API answers")
     }
 }

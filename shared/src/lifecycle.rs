@@ -1,0 +1,196 @@
+//! After the start: checking a token (seed 000's "is this token valid") and stopping an
+//! impersonation. A stopped impersonation reads inactive at once, its refresh token is revoked
+//! in Cognito, and stopping twice is harmless.
+
+use serde::Serialize;
+use tracing::{info, warn};
+
+use crate::clock::rfc3339_millis;
+use crate::error::{ActasError, Result};
+use crate::identity::UserRef;
+use crate::impersonation::{ApiState, Caller};
+use crate::jwt::TokenUse;
+use crate::payload::ActorSummary;
+use crate::policy::{Denial, Role, SessionKind};
+use crate::store::{GrantKind, Impersonation, ImpersonationStatus};
+
+/// An impersonation as its readers see it.
+#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
+pub struct ImpersonationView {
+    pub id: String,
+    pub actor: ActorSummary,
+    pub target: ActorSummary,
+    pub tenant: Option<String>,
+    pub reason: Option<String>,
+    pub ticket: Option<String>,
+    /// `pending`, `active` or `ended`.
+    pub status: String,
+    /// Active now: started, not ended or stopped, before its hard end.
+    pub active: bool,
+    pub started_at: String,
+    pub ends_at: String,
+    pub ended_at: Option<String>,
+}
+
+impl ImpersonationView {
+    pub fn of(imp: &Impersonation, now_secs: i64) -> ImpersonationView {
+        ImpersonationView {
+            id: imp.id.clone(),
+            actor: ActorSummary {
+                sub: imp.actor_sub.clone(),
+                username: imp.actor_username.clone(),
+            },
+            target: ActorSummary {
+                sub: imp.target_sub.clone(),
+                username: imp.target_username.clone(),
+            },
+            tenant: imp.tenant.clone(),
+            reason: imp.reason.clone(),
+            ticket: imp.ticket.clone(),
+            status: imp.status.as_str().to_string(),
+            active: imp.is_live(now_secs),
+            started_at: rfc3339_millis(imp.created_at_millis),
+            ends_at: rfc3339_millis(imp.ends_at * 1000),
+            ended_at: imp.ended_at.map(|t| rfc3339_millis(t * 1000)),
+        }
+    }
+}
+
+/// `GET /auth/token`: what the presented token is, and for an impersonated session whether the
+/// impersonation is still on, so a downstream service can enforce a stop before `exp`.
+#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
+pub struct TokenStatus {
+    /// The signature, issuer, client and expiry check out, and any impersonation is active.
+    pub valid: bool,
+    pub sub: String,
+    pub username: String,
+    pub token_use: &'static str,
+    pub client_id: String,
+    pub expires_at: String,
+    pub impersonation: Option<ImpersonationView>,
+}
+
+pub async fn check_token(state: &ApiState, authorization: Option<&str>) -> Result<TokenStatus> {
+    let token = state.verifier.verify_header(authorization).await?;
+    let now = state.clock.now_secs();
+    let impersonation = match token.impersonation_id.as_deref() {
+        Some(id) => Some(
+            state
+                .impersonations
+                .get(id)
+                .await?
+                .filter(|imp| imp.target_sub == token.sub)
+                .map(|imp| ImpersonationView::of(&imp, now))
+                .ok_or_else(|| {
+                    ActasError::Unauthorized("the token names no impersonation of its user".into())
+                })?,
+        ),
+        None => None,
+    };
+    Ok(TokenStatus {
+        valid: impersonation.as_ref().is_none_or(|i| i.active),
+        sub: token.sub,
+        username: token.username,
+        token_use: match token.token_use {
+            TokenUse::Id => "id",
+            TokenUse::Access => "access",
+        },
+        client_id: token.client_id,
+        expires_at: rfc3339_millis(token.expires_at * 1000),
+        impersonation,
+    })
+}
+
+#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
+pub struct StopResult {
+    /// Always `ended`: stopping an ended impersonation changes nothing.
+    pub status: &'static str,
+    pub impersonation: ImpersonationView,
+}
+
+async fn find_impersonation(state: &ApiState, id: &str) -> Result<Impersonation> {
+    let not_found = || ActasError::NotFound("no such impersonation".into());
+    if id.is_empty() || id.len() > 64 {
+        return Err(not_found());
+    }
+    state
+        .impersonations
+        .get(id)
+        .await?
+        .filter(|imp| imp.kind == GrantKind::Impersonation)
+        .ok_or_else(not_found)
+}
+
+/// `DELETE /auth/impersonations/{id}`: by the impersonator, an admin of the tenant who
+/// outranks the impersonator, or a super-admin.
+pub async fn stop_by_id(state: &ApiState, caller: &Caller, id: &str) -> Result<StopResult> {
+    if caller.session_kind(state) == SessionKind::Impersonated {
+        return Err(Denial::ChainedImpersonation.into());
+    }
+    let imp = find_impersonation(state, id).await?;
+    let me = caller.user.principal();
+    let permitted = if me.sub == imp.actor_sub {
+        true
+    } else if me.role == Role::SuperAdmin {
+        true
+    } else if me.role == Role::Admin && me.tenant.is_some() && me.tenant == imp.tenant {
+        let actor_rank = match UserRef::parse(&imp.actor_username) {
+            Ok(actor) => state
+                .identity
+                .find_user(&actor)
+                .await?
+                .map(|a| a.role().rank()),
+            Err(_) => None,
+        };
+        actor_rank.is_none_or(|rank| me.role.rank() > rank)
+    } else {
+        false
+    };
+    if !me.enabled || !permitted {
+        return Err(ActasError::Forbidden(
+            "you may not stop this impersonation".into(),
+        ));
+    }
+    end_and_revoke(state, imp, &caller.user.username).await
+}
+
+/// `DELETE /auth/impersonate` (seed 000's sign-out): the impersonated session ends itself.
+pub async fn stop_own(state: &ApiState, authorization: Option<&str>) -> Result<StopResult> {
+    let token = state.verifier.verify_header(authorization).await?;
+    let id = token
+        .impersonation_id
+        .as_deref()
+        .ok_or_else(|| ActasError::Forbidden("this session is not an impersonation".into()))?;
+    let imp = find_impersonation(state, id).await?;
+    if imp.target_sub != token.sub {
+        return Err(ActasError::Forbidden(
+            "this session is not that impersonation".into(),
+        ));
+    }
+    end_and_revoke(state, imp, &token.username).await
+}
+
+async fn end_and_revoke(
+    state: &ApiState,
+    imp: Impersonation,
+    stopped_by: &str,
+) -> Result<StopResult> {
+    let now = state.clock.now_secs();
+    let ended_now = state.impersonations.end(&imp.id, None, now).await?;
+    // Revoking again on a second stop is harmless, and covers a first stop whose revoke failed.
+    if let Some(sealed) = &imp.refresh_token_sealed {
+        let refresh_token = state.vault.open(&imp.id, sealed).await?;
+        state
+            .identity
+            .revoke_refresh_token(&state.config.impersonation_client_id, &refresh_token)
+            .await?;
+    } else if imp.status == ImpersonationStatus::Active {
+        warn!(impersonation_id = %imp.id, "an active impersonation without a kept refresh token");
+    }
+    info!(impersonation_id = %imp.id, stopped_by, ended_now, "impersonation stopped");
+    let current = state.impersonations.get(&imp.id).await?.unwrap_or(imp);
+    Ok(StopResult {
+        status: "ended",
+        impersonation: ImpersonationView::of(&current, now),
+    })
+}

@@ -157,3 +157,129 @@ async fn the_impersonated_session_signs_itself_out() {
         "not an impersonation",
     );
 }
+
+/// Every id listed, following `next_token` to the end.
+async fn listed(h: &Harness, bearer: &str, query: &str) -> Vec<String> {
+    let mut ids = Vec::new();
+    let mut next: Option<String> = None;
+    for _ in 0..50 {
+        let path = match &next {
+            Some(token) => format!("/auth/impersonations?{query}&nextToken={token}"),
+            None => format!("/auth/impersonations?{query}"),
+        };
+        let page = h.get(&path, Some(bearer)).await;
+        assert_eq!(page.status, 200, "{}", page.body);
+        ids.extend(
+            page.body["impersonations"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|i| i["id"].as_str().unwrap().to_string()),
+        );
+        match page.body["next_token"].as_str() {
+            Some(token) => next = Some(token.to_string()),
+            None => {
+                ids.sort();
+                return ids;
+            }
+        }
+    }
+    panic!("the listing did not end");
+}
+
+#[tokio::test]
+async fn listings_are_scoped_per_role_and_everyone_sees_their_own() {
+    let h = Harness::new().await;
+    // A tenant of this test's own, so the sets are exact.
+    let tenant = format!("tenant-{}", &actas_integration_tests::uuid_like()[..8]);
+    let admin = h.fresh_user("admin", &tenant, None).await;
+    let operator = h.fresh_user("operator", &tenant, None).await;
+    let user = h.fresh_user("user", &tenant, None).await;
+    let other = h.fresh_user("user", &tenant, None).await;
+    let admin_token = h.id_token_of(&admin).await;
+    let operator_token = h.id_token_of(&operator).await;
+
+    // Seed 000's dialect (`?uuid=`) needs no API key, and this tenant has none.
+    let start = |bearer: String, target_sub: String| {
+        let h = &h;
+        async move {
+            let path = format!("/auth/impersonate?uuid={target_sub}&reason=integration+test");
+            let response = h.post_impersonate(&path, Some(&bearer), None, None).await;
+            assert_eq!(response.status, 200, "{}", response.body);
+            response.body["impersonation"]["id"]
+                .as_str()
+                .unwrap()
+                .to_string()
+        }
+    };
+    let by_admin = start(admin_token.clone(), user.sub.clone()).await;
+    let by_operator = start(operator_token.clone(), other.sub.clone()).await;
+    let mut both = vec![by_admin.clone(), by_operator.clone()];
+    both.sort();
+
+    assert_eq!(
+        listed(&h, &admin_token, "active=true").await,
+        both,
+        "an admin sees the tenant"
+    );
+    assert_eq!(
+        listed(&h, &operator_token, "actor=".to_string().as_str()).await,
+        both,
+        "so does an operator"
+    );
+    assert_eq!(
+        listed(&h, &h.id_token_of(&user).await, "target=me").await,
+        vec![by_admin.clone()],
+        "target=me"
+    );
+    assert!(
+        listed(&h, &h.id_token_of(&user).await, "active=true")
+            .await
+            .is_empty(),
+        "a user started nothing"
+    );
+    assert_eq!(
+        listed(&h, &admin_token, &format!("actor={}", operator.username)).await,
+        vec![by_operator.clone()]
+    );
+    let super_sees = listed(
+        &h,
+        &h.id_token("acme-super").await,
+        &format!("target={}", user.sub),
+    )
+    .await;
+    assert_eq!(
+        super_sees,
+        vec![by_admin.clone()],
+        "a super-admin across tenants"
+    );
+    assert!(
+        listed(
+            &h,
+            &h.id_token("acme-admin").await,
+            &format!("target={}", user.sub)
+        )
+        .await
+        .is_empty(),
+        "another tenant's admin"
+    );
+
+    let stop = h
+        .delete(&format!("/auth/impersonations/{by_admin}"), &admin_token)
+        .await;
+    assert_eq!(stop.status, 200);
+    assert_eq!(
+        listed(&h, &admin_token, "active=true").await,
+        vec![by_operator.clone()]
+    );
+    assert_eq!(
+        listed(&h, &admin_token, "active=false").await,
+        vec![by_admin.clone()]
+    );
+    assert_error(
+        &h.get("/auth/impersonations?since=yesterday", Some(&admin_token))
+            .await,
+        400,
+        "bad since",
+    );
+}

@@ -13,7 +13,8 @@ use tracing::warn;
 use crate::error::{ActasError, Result};
 use crate::store::{
     ApiKey, ApiKeyStatus, ApiKeyStore, ExchangeGrant, ExchangeStore, GrantKind, Impersonation,
-    ImpersonationStatus, ImpersonationStore, LiveImpersonation, Redemption,
+    ImpersonationPage, ImpersonationStatus, ImpersonationStore, ListQuery, ListScope,
+    LiveImpersonation, Redemption,
 };
 use aws_sdk_dynamodb::operation::transact_write_items::TransactWriteItemsError;
 use aws_sdk_dynamodb::types::{Put, ReturnValue, TransactWriteItem, Update};
@@ -375,6 +376,105 @@ impl ImpersonationStore for DynamoStore {
         }
     }
 
+    async fn list(&self, q: &ListQuery) -> Result<ImpersonationPage> {
+        let mut filters = vec!["#kind = :kind".to_string()];
+        let mut names = HashMap::from([("#kind".to_string(), "kind".to_string())]);
+        let mut values = HashMap::from([(":kind".to_string(), s("impersonation"))]);
+        if let Some(actor) = &q.actor_sub {
+            filters.push("actor_sub = :actor".into());
+            values.insert(":actor".into(), s(actor));
+        }
+        if let Some(target) = &q.target_sub {
+            filters.push("target_sub = :target".into());
+            values.insert(":target".into(), s(target));
+        }
+        if let Some(active) = q.active_only {
+            let live = "(#status = :active AND ends_at > :now)";
+            filters.push(if active {
+                live.to_string()
+            } else {
+                format!("NOT {live}")
+            });
+            names.insert("#status".into(), "status".into());
+            values.insert(":active".into(), s(ImpersonationStatus::Active.as_str()));
+            values.insert(":now".into(), n(q.now_secs));
+        }
+        let since = q.since_millis.unwrap_or(0).max(0);
+        let (partition, index_pk) = match &q.scope {
+            ListScope::Target(sub) => (Some(format!("TARGET#{sub}")), "gsi1pk"),
+            ListScope::Tenant(tenant) => (Some(tenant_partition(tenant.as_deref())), "gsi2pk"),
+            ListScope::All => (None, ""),
+        };
+        let start = decode_page_token(
+            q.page_token.as_deref(),
+            partition.as_deref().map(|p| (index_pk, p)),
+        )?;
+        let (items, last) = match (&q.scope, partition) {
+            (ListScope::All, _) | (_, None) => {
+                filters.push("created_at >= :since".into());
+                values.insert(":since".into(), n(since));
+                let page = self
+                    .client
+                    .scan()
+                    .table_name(&self.table)
+                    .filter_expression(filters.join(" AND "))
+                    .set_expression_attribute_names(Some(names))
+                    .set_expression_attribute_values(Some(values))
+                    .set_exclusive_start_key(start)
+                    .limit(q.limit)
+                    .send()
+                    .await
+                    .map_err(|e| upstream("Scan", e))?;
+                (page.items().to_vec(), page.last_evaluated_key().cloned())
+            }
+            (ListScope::Target(_), Some(pk)) | (ListScope::Tenant(_), Some(pk)) => {
+                let (index, condition, from) = if index_pk == "gsi1pk" {
+                    (
+                        "gsi1",
+                        "gsi1pk = :pk AND gsi1sk >= :from",
+                        format!("{since:013}"),
+                    )
+                } else {
+                    (
+                        "gsi2",
+                        "gsi2pk = :pk AND gsi2sk BETWEEN :from AND :to",
+                        format!("IMP#{since:013}"),
+                    )
+                };
+                values.insert(":pk".into(), s(pk));
+                values.insert(":from".into(), s(from));
+                if index == "gsi2" {
+                    values.insert(":to".into(), s("IMP#~"));
+                }
+                let page = self
+                    .client
+                    .query()
+                    .table_name(&self.table)
+                    .index_name(index)
+                    .key_condition_expression(condition)
+                    .filter_expression(filters.join(" AND "))
+                    .set_expression_attribute_names(Some(names))
+                    .set_expression_attribute_values(Some(values))
+                    .set_exclusive_start_key(start)
+                    .scan_index_forward(false)
+                    .limit(q.limit)
+                    .send()
+                    .await
+                    .map_err(|e| upstream("Query", e))?;
+                (page.items().to_vec(), page.last_evaluated_key().cloned())
+            }
+        };
+        Ok(ImpersonationPage {
+            items: items
+                .iter()
+                .map(impersonation_from)
+                .collect::<Result<_>>()?,
+            next_token: last
+                .filter(|k| !k.is_empty())
+                .map(|k| encode_page_token(&k)),
+        })
+    }
+
     async fn keep_refresh_token(&self, id: &str, sealed: &str) -> Result<()> {
         self.client
             .update_item()
@@ -466,6 +566,37 @@ impl ImpersonationStore for DynamoStore {
         }
         Ok(true)
     }
+}
+
+/// A listing's continuation: its last key, as base64url JSON of string attributes.
+fn encode_page_token(key: &Item) -> String {
+    use base64::Engine;
+    let plain: HashMap<&String, &str> = key
+        .iter()
+        .filter_map(|(k, v)| v.as_s().ok().map(|v| (k, v.as_str())))
+        .collect();
+    base64::engine::general_purpose::URL_SAFE_NO_PAD
+        .encode(serde_json::to_vec(&plain).unwrap_or_default())
+}
+
+/// Reads a continuation, refusing one that points into another partition than the listing's.
+fn decode_page_token(token: Option<&str>, partition: Option<(&str, &str)>) -> Result<Option<Item>> {
+    use base64::Engine;
+    let Some(token) = token else { return Ok(None) };
+    let invalid = || ActasError::BadRequest("nextToken is not valid".into());
+    let bytes = base64::engine::general_purpose::URL_SAFE_NO_PAD
+        .decode(token)
+        .map_err(|_| invalid())?;
+    let plain: HashMap<String, String> = serde_json::from_slice(&bytes).map_err(|_| invalid())?;
+    if !plain.contains_key("pk") || !plain.contains_key("sk") || plain.len() > 4 {
+        return Err(invalid());
+    }
+    if let Some((attribute, value)) = partition {
+        if plain.get(attribute).map(String::as_str) != Some(value) {
+            return Err(invalid());
+        }
+    }
+    Ok(Some(plain.into_iter().map(|(k, v)| (k, s(v))).collect()))
 }
 
 fn exchange_item(grant: &ExchangeGrant) -> Item {

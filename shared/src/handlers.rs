@@ -166,6 +166,28 @@ async fn stop_request(state: &ApiState, req: &Request) -> Result<crate::lifecycl
     }
 }
 
+/// `GET /auth/impersonations?active=&actor=&target=&since=&nextToken=`.
+#[instrument(name = "list_impersonations", skip_all)]
+pub async fn list_impersonations(state: &ApiState, req: Request) -> Response<Body> {
+    respond(list_request(state, &req).await)
+}
+
+async fn list_request(
+    state: &ApiState,
+    req: &Request,
+) -> Result<crate::lifecycle::ImpersonationList> {
+    let caller = authenticate(state, header(req, "authorization")).await?;
+    let param = |name: &str| query_param(req, name).filter(|v| !v.trim().is_empty());
+    let filters = crate::lifecycle::ListFilters {
+        active: param("active"),
+        actor: param("actor"),
+        target: param("target"),
+        since: param("since"),
+        next_token: param("nextToken"),
+    };
+    crate::lifecycle::list_impersonations(state, &caller, filters).await
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -221,6 +243,7 @@ mod tests {
         Revert,
         TokenCheck,
         Stop,
+        List,
     }
 
     fn bearer(ev: &mut Value, token: &str) {
@@ -283,6 +306,7 @@ mod tests {
                 Route::Revert => revert_impersonation(state, request).await,
                 Route::TokenCheck => token_check(state, request).await,
                 Route::Stop => stop(state, request).await,
+                Route::List => list_impersonations(state, request).await,
             };
             let status = response.status().as_u16();
             let body = serde_json::from_slice(response.body().as_ref()).expect("a JSON body");
@@ -1097,5 +1121,128 @@ mod tests {
             403,
             "not an impersonated session"
         );
+    }
+
+    impl Fixture {
+        /// `GET /auth/impersonations` as `caller` with query parameters; the listed ids.
+        async fn list(&self, caller: &str, params: &[(&str, &str)]) -> (u16, Value) {
+            let mut ev = event("list-impersonations.json");
+            bearer(&mut ev, &self.world.id_token(caller));
+            ev["queryStringParameters"] = Value::Null;
+            ev["multiValueQueryStringParameters"] = Value::Null;
+            for (name, value) in params {
+                set_query(&mut ev, name, value);
+            }
+            self.call_route(Route::List, ev).await
+        }
+
+        async fn started(&self, actor: &str, target: &str) -> String {
+            let mut ev = self.username_event(actor, target);
+            if actor.starts_with("globex") {
+                set_header(&mut ev, "X-API-Key", Some(&self.globex_key));
+            }
+            let (status, session) = self.call(ev).await;
+            assert_eq!(status, 200, "{session}");
+            session["impersonation"]["id"].as_str().unwrap().to_string()
+        }
+    }
+
+    fn ids(body: &Value) -> Vec<String> {
+        let mut ids: Vec<String> = body["impersonations"]
+            .as_array()
+            .unwrap_or_else(|| panic!("a list: {body}"))
+            .iter()
+            .map(|i| i["id"].as_str().unwrap().to_string())
+            .collect();
+        ids.sort();
+        ids
+    }
+
+    fn sorted(mut v: Vec<String>) -> Vec<String> {
+        v.sort();
+        v
+    }
+
+    #[tokio::test]
+    async fn listings_are_scoped_to_the_caller() {
+        let f = fixture().await;
+        let by_admin = f.started("acme-admin", "acme-support-1").await;
+        let by_operator = f.started("acme-operator", "acme-sales-1").await;
+        let in_globex = f.started("globex-admin", "globex-user").await;
+        let by_super = f.started("acme-super", "acme-support-2").await;
+
+        assert_eq!(
+            ids(&f.list("acme-super", &[]).await.1),
+            sorted(vec![
+                by_admin.clone(),
+                by_operator.clone(),
+                in_globex.clone(),
+                by_super.clone()
+            ])
+        );
+        assert_eq!(
+            ids(&f.list("acme-admin", &[]).await.1),
+            sorted(vec![
+                by_admin.clone(),
+                by_operator.clone(),
+                by_super.clone()
+            ])
+        );
+        assert_eq!(
+            ids(&f.list("globex-admin", &[]).await.1),
+            vec![in_globex.clone()]
+        );
+        assert!(
+            ids(&f.list("acme-team-admin", &[]).await.1).is_empty(),
+            "started nothing"
+        );
+        assert!(
+            ids(&f.list("acme-support-2", &[("actor", "acme-admin")]).await.1).is_empty(),
+            "a user sees only their own"
+        );
+        assert_eq!(
+            ids(&f.list("acme-support-1", &[("target", "me")]).await.1),
+            vec![by_admin.clone()],
+            "target=me"
+        );
+        assert_eq!(
+            ids(&f.list("acme-admin", &[("actor", "acme-operator")]).await.1),
+            vec![by_operator.clone()]
+        );
+        assert_eq!(
+            ids(&f.list("acme-super", &[("target", "globex-user")]).await.1),
+            vec![in_globex.clone()]
+        );
+
+        assert_eq!(f.stop_as("acme-admin", &by_admin).await.0, 200);
+        let active = f.list("acme-admin", &[("active", "true")]).await.1;
+        assert_eq!(
+            ids(&active),
+            sorted(vec![by_operator.clone(), by_super.clone()])
+        );
+        assert_eq!(
+            ids(&f.list("acme-admin", &[("active", "false")]).await.1),
+            vec![by_admin.clone()]
+        );
+        assert!(
+            ids(&f.list("acme-admin", &[("since", "4102444800000")]).await.1).is_empty(),
+            "since 2100"
+        );
+        assert_eq!(
+            ids(&f
+                .list("acme-admin", &[("since", "2000-01-01T00:00:00Z")])
+                .await
+                .1)
+            .len(),
+            3
+        );
+
+        for (name, params) in [
+            ("active", [("active", "maybe")]),
+            ("since", [("since", "yesterday")]),
+            ("token", [("nextToken", "zzz")]),
+        ] {
+            assert_eq!(f.list("acme-admin", &params).await.0, 400, "{name}");
+        }
     }
 }

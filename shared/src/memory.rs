@@ -15,7 +15,8 @@ use crate::identity::{
 };
 use crate::store::{
     ApiKey, ApiKeyStatus, ApiKeyStore, ExchangeGrant, ExchangeStore, GrantKind, Impersonation,
-    ImpersonationStatus, ImpersonationStore, LiveImpersonation, Redemption,
+    ImpersonationPage, ImpersonationStatus, ImpersonationStore, ListQuery, ListScope,
+    LiveImpersonation, Redemption,
 };
 use crate::triggers::redeem_grant;
 
@@ -89,6 +90,47 @@ impl ImpersonationStore for MemoryStore {
             }
             _ => Ok(false),
         }
+    }
+
+    async fn list(&self, q: &ListQuery) -> Result<ImpersonationPage> {
+        let map = self.impersonations.lock().map_err(|_| poisoned())?;
+        let mut items: Vec<&Impersonation> = map
+            .values()
+            .filter(|i| i.kind == GrantKind::Impersonation)
+            .filter(|i| match &q.scope {
+                ListScope::All => true,
+                ListScope::Tenant(t) => &i.tenant == t,
+                ListScope::Target(sub) => &i.target_sub == sub,
+            })
+            .filter(|i| q.actor_sub.as_ref().is_none_or(|a| &i.actor_sub == a))
+            .filter(|i| q.target_sub.as_ref().is_none_or(|t| &i.target_sub == t))
+            .filter(|i| {
+                q.active_only
+                    .is_none_or(|active| i.is_live(q.now_secs) == active)
+            })
+            .filter(|i| i.created_at_millis >= q.since_millis.unwrap_or(0))
+            .collect();
+        items.sort_by(|a, b| {
+            b.created_at_millis
+                .cmp(&a.created_at_millis)
+                .then(b.id.cmp(&a.id))
+        });
+        let start: usize = match &q.page_token {
+            Some(t) => t
+                .parse()
+                .map_err(|_| ActasError::BadRequest("nextToken is not valid".into()))?,
+            None => 0,
+        };
+        let end = (start + q.limit.max(1) as usize).min(items.len());
+        Ok(ImpersonationPage {
+            items: items
+                .get(start..end)
+                .unwrap_or_default()
+                .iter()
+                .map(|i| (*i).clone())
+                .collect(),
+            next_token: (end < items.len()).then(|| end.to_string()),
+        })
     }
 
     async fn keep_refresh_token(&self, id: &str, sealed: &str) -> Result<()> {

@@ -142,6 +142,10 @@ pub trait ImpersonationStore: Send + Sync {
     /// Keeps the sealed refresh token of a minted session.
     async fn keep_refresh_token(&self, id: &str, sealed: &str) -> Result<()>;
 
+    /// One page of impersonations (never own-session grants), newest first where the scope
+    /// allows. A page may be short; only a missing `next_token` ends the listing.
+    async fn list(&self, query: &ListQuery) -> Result<ImpersonationPage>;
+
     /// The target's live impersonation, if one is recorded.
     async fn live_for_target(&self, target_sub: &str) -> Result<Option<LiveImpersonation>>;
 
@@ -149,6 +153,36 @@ pub trait ImpersonationStore: Send + Sync {
     /// `revert_secret_hash`, only if it matches: that makes a revert single use. Returns whether
     /// this call ended it.
     async fn end(&self, id: &str, revert_secret_hash: Option<&str>, now_secs: i64) -> Result<bool>;
+}
+
+/// Which impersonations a listing reads: its partition decides the work one page costs.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ListScope {
+    /// Every tenant (super-admins).
+    All,
+    /// One tenant (`None`: users without a tenant).
+    Tenant(Option<String>),
+    /// The impersonations of one target (`target=me`).
+    Target(String),
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ListQuery {
+    pub scope: ListScope,
+    pub actor_sub: Option<String>,
+    pub target_sub: Option<String>,
+    pub active_only: Option<bool>,
+    /// Started at or after (epoch milliseconds).
+    pub since_millis: Option<i64>,
+    pub page_token: Option<String>,
+    pub limit: i32,
+    pub now_secs: i64,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ImpersonationPage {
+    pub items: Vec<Impersonation>,
+    pub next_token: Option<String>,
 }
 
 /// A two-step token's grant (seeds 002/003): bound to actor, target and the route that issued

@@ -123,6 +123,8 @@ pub struct ApiConfig {
     /// The hard limit of an impersonation.
     pub impersonation_max_secs: i64,
     pub api_key_requirement: ApiKeyRequirement,
+    /// The EventBridge bus audit events go to (`EVENT_BUS_NAME`, default `default`).
+    pub event_bus_name: String,
     /// The KMS key that seals impersonated sessions' refresh tokens (kept for revocation).
     pub refresh_token_key_id: String,
     /// Lifetime of impersonated id/access tokens; the hard limit may not be shorter.
@@ -168,6 +170,9 @@ impl ApiConfig {
             exchange_token_secs: env.parsed_or("EXCHANGE_TOKEN_SECONDS", 120),
             reason_required: env.parsed_or("REASON_REQUIRED", true),
             refresh_token_key_id: env.required("REFRESH_TOKEN_KEY_ID"),
+            event_bus_name: env
+                .optional("EVENT_BUS_NAME")
+                .unwrap_or_else(|| "default".into()),
             token_validity_secs: env.parsed_or::<i64>("IMPERSONATION_TOKEN_MINUTES", 15) * 60,
             signing_key_secret_id: env.optional("SIGNING_KEY_SECRET_ID"),
             mint_window_secs: env.parsed_or("MINT_WINDOW_SECONDS", 60),

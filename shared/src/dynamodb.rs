@@ -10,6 +10,7 @@ use aws_sdk_dynamodb::types::AttributeValue;
 use aws_sdk_dynamodb::Client;
 use tracing::warn;
 
+use crate::audit::{AuditEvent, AuditRecord, AuditStore};
 use crate::error::{ActasError, Result};
 use crate::store::{
     ApiKey, ApiKeyStatus, ApiKeyStore, ExchangeGrant, ExchangeStore, GrantKind, Impersonation,
@@ -221,7 +222,12 @@ fn api_key_from(item: &Item) -> Result<ApiKey> {
 
 #[async_trait]
 impl ImpersonationStore for DynamoStore {
-    async fn create(&self, imp: &Impersonation, now_secs: i64) -> Result<()> {
+    async fn create(
+        &self,
+        imp: &Impersonation,
+        now_secs: i64,
+        audit: Option<&AuditRecord>,
+    ) -> Result<()> {
         if imp.kind == GrantKind::OwnSession {
             self.client
                 .put_item()
@@ -280,6 +286,15 @@ impl ImpersonationStore for DynamoStore {
                 )
                 .build(),
         ];
+        if let Some(record) = audit {
+            let put_audit = Put::builder()
+                .table_name(&self.table)
+                .set_item(Some(audit_item(record)))
+                .condition_expression("attribute_not_exists(pk)")
+                .build()
+                .map_err(|e| ActasError::Internal(e.to_string()))?;
+            items.push(TransactWriteItem::builder().put(put_audit).build());
+        }
         if let Some(replaced) = live {
             // The same actor starting again ends their previous impersonation of this target.
             let end_previous = Update::builder()
@@ -597,6 +612,122 @@ fn decode_page_token(token: Option<&str>, partition: Option<(&str, &str)>) -> Re
         }
     }
     Ok(Some(plain.into_iter().map(|(k, v)| (k, s(v))).collect()))
+}
+
+const AUDIT_SK: &str = "AUDIT";
+
+fn audit_item(record: &AuditRecord) -> Item {
+    let mut item = key(format!("AUDIT#{}", record.id), AUDIT_SK);
+    item.extend([
+        ("kind".to_string(), s("audit")),
+        ("id".to_string(), s(&record.id)),
+        ("at".to_string(), n(record.at_millis)),
+        ("event".to_string(), s(record.event.as_str())),
+        ("outcome".to_string(), s(record.outcome)),
+        ("expires_at".to_string(), n(record.expires_at())),
+        (
+            "gsi2pk".to_string(),
+            s(tenant_partition(record.tenant.as_deref())),
+        ),
+        (
+            "gsi2sk".to_string(),
+            s(format!("AUDIT#{:013}#{}", record.at_millis, record.id)),
+        ),
+    ]);
+    let optional = [
+        ("cause", &record.cause),
+        ("actor_sub", &record.actor_sub),
+        ("actor_username", &record.actor_username),
+        ("target_sub", &record.target_sub),
+        ("target_username", &record.target_username),
+        ("tenant", &record.tenant),
+        ("reason", &record.reason),
+        ("ticket", &record.ticket),
+        ("impersonation_id", &record.impersonation_id),
+        ("source_ip", &record.source_ip),
+        ("user_agent", &record.user_agent),
+    ];
+    for (name, value) in optional {
+        insert_optional(&mut item, name, value.as_deref());
+    }
+    item
+}
+
+fn audit_from(item: &Item) -> Result<AuditRecord> {
+    let event = get_s(item, "event")?;
+    let at_millis = get_n(item, "at")?;
+    Ok(AuditRecord {
+        id: get_s(item, "id")?,
+        at: crate::clock::rfc3339_millis(at_millis),
+        at_millis,
+        event: AuditEvent::parse(&event)
+            .ok_or_else(|| ActasError::Internal(format!("unknown event {event}")))?,
+        outcome: if get_s(item, "outcome")? == "denied" {
+            "denied"
+        } else {
+            "success"
+        },
+        cause: get_opt_s(item, "cause"),
+        actor_sub: get_opt_s(item, "actor_sub"),
+        actor_username: get_opt_s(item, "actor_username"),
+        target_sub: get_opt_s(item, "target_sub"),
+        target_username: get_opt_s(item, "target_username"),
+        tenant: get_opt_s(item, "tenant"),
+        reason: get_opt_s(item, "reason"),
+        ticket: get_opt_s(item, "ticket"),
+        impersonation_id: get_opt_s(item, "impersonation_id"),
+        source_ip: get_opt_s(item, "source_ip"),
+        user_agent: get_opt_s(item, "user_agent"),
+    })
+}
+
+#[async_trait]
+impl AuditStore for DynamoStore {
+    async fn put_audit(&self, record: &AuditRecord) -> Result<()> {
+        self.client
+            .put_item()
+            .table_name(&self.table)
+            .set_item(Some(audit_item(record)))
+            .condition_expression("attribute_not_exists(pk)")
+            .send()
+            .await
+            .map_err(|e| upstream("PutItem", e))?;
+        Ok(())
+    }
+
+    async fn audit_for_tenant(
+        &self,
+        tenant: Option<&str>,
+        since_millis: i64,
+    ) -> Result<Vec<AuditRecord>> {
+        let mut records = Vec::new();
+        let mut start: Option<Item> = None;
+        loop {
+            let page = self
+                .client
+                .query()
+                .table_name(&self.table)
+                .index_name("gsi2")
+                .key_condition_expression("gsi2pk = :pk AND gsi2sk BETWEEN :from AND :to")
+                .expression_attribute_values(":pk", s(tenant_partition(tenant)))
+                .expression_attribute_values(
+                    ":from",
+                    s(format!("AUDIT#{:013}", since_millis.max(0))),
+                )
+                .expression_attribute_values(":to", s("AUDIT#~"))
+                .set_exclusive_start_key(start.take())
+                .send()
+                .await
+                .map_err(|e| upstream("Query", e))?;
+            for item in page.items() {
+                records.push(audit_from(item)?);
+            }
+            match page.last_evaluated_key() {
+                Some(last) if !last.is_empty() => start = Some(last.clone()),
+                _ => return Ok(records),
+            }
+        }
+    }
 }
 
 fn exchange_item(grant: &ExchangeGrant) -> Item {

@@ -1,25 +1,93 @@
-//! The HTTP handlers: extract, call the domain, map the result. Nothing more.
+//! The HTTP handlers: extract, call the domain, map the result. Nothing more — except that a
+//! refused attempt to start, exchange, revert or stop is written to the audit trail here, where
+//! the request's origin is known.
 
-use lambda_http::{Body, Request, Response};
-use tracing::instrument;
+use lambda_http::request::RequestContext;
+use lambda_http::{Body, Request, RequestExt, Response};
+use serde::Serialize;
+use tracing::{instrument, warn};
 
+use crate::audit::{AuditEvent, AuditRecord, RequestOrigin};
 use crate::error::{ActasError, Result};
 use crate::http::{header, json_object_body, path_param, query_param, respond, string_field};
 use crate::identity::UserRef;
-use crate::impersonation::Justification;
 use crate::impersonation::{
     authenticate, exchange_token, issue_exchange_token, list_profiles, revert, start_impersonation,
-    ApiState, Dialect, StartRequest, TokenRoute,
+    ApiState, Dialect, Justification, StartRequest, TokenRoute,
 };
 use crate::payload::{ProfilesPage, SessionPayload, TokenResponse};
+
+fn origin_of(req: &Request) -> RequestOrigin {
+    let (source_ip, context_agent) = match req.request_context_ref() {
+        Some(RequestContext::ApiGatewayV1(context)) => (
+            context.identity.source_ip.clone(),
+            context.identity.user_agent.clone(),
+        ),
+        _ => (None, None),
+    };
+    let user_agent = header(req, "user-agent")
+        .map(str::to_string)
+        .or(context_agent);
+    RequestOrigin {
+        source_ip,
+        user_agent,
+    }
+}
+
+/// Responds, and records a refusal (a 4xx) as a `denied` audit record with its cause, the actor
+/// if their token verifies, and the target as the request named it. The refusal stands whether or
+/// not the record can be written.
+async fn respond_audited<T: Serialize>(
+    state: &ApiState,
+    req: &Request,
+    origin: &RequestOrigin,
+    target: Option<String>,
+    result: Result<T>,
+) -> Response<Body> {
+    if let Err(err) = &result {
+        if (400..500).contains(&err.status()) {
+            let mut record = AuditRecord::new(AuditEvent::Denied, state.clock.now_millis(), origin);
+            record.cause = Some(match err {
+                ActasError::Denied(denial) => denial.code().to_string(),
+                other => format!("{}: {other}", other.status()),
+            });
+            if let Ok(token) = state
+                .verifier
+                .verify_header(header(req, "authorization"))
+                .await
+            {
+                record.actor_sub = Some(token.sub);
+                record.actor_username = Some(token.username);
+                record.tenant = token.tenant;
+            }
+            record.target_username = target;
+            if let Err(e) = state.audit.record(&record).await {
+                warn!(error = %e, "a refusal could not be audited");
+            }
+        }
+    }
+    respond(result)
+}
 
 /// `POST /auth/impersonate` — body `{"username": ...}` (seed 001) or `?uuid=<sub>` (seed 000).
 #[instrument(name = "impersonate", skip_all)]
 pub async fn impersonate(state: &ApiState, req: Request) -> Response<Body> {
-    respond(impersonate_request(state, &req).await)
+    let origin = origin_of(&req);
+    let target = query_param(&req, "uuid").or_else(|| {
+        json_object_body(&req)
+            .ok()
+            .flatten()
+            .and_then(|b| b.get("username")?.as_str().map(str::to_string))
+    });
+    let result = impersonate_request(state, &req, &origin).await;
+    respond_audited(state, &req, &origin, target, result).await
 }
 
-async fn impersonate_request(state: &ApiState, req: &Request) -> Result<SessionPayload> {
+async fn impersonate_request(
+    state: &ApiState,
+    req: &Request,
+    origin: &RequestOrigin,
+) -> Result<SessionPayload> {
     let caller = authenticate(state, header(req, "authorization")).await?;
     let body = json_object_body(req)?;
     let username = string_field(body.as_ref(), "username")?;
@@ -43,6 +111,7 @@ async fn impersonate_request(state: &ApiState, req: &Request) -> Result<SessionP
     };
     let justification = Justification::parse(reason, ticket, state.config.reason_required)?;
     let api_key = header(req, "x-api-key");
+    let origin = origin.clone();
     start_impersonation(
         state,
         &caller,
@@ -51,6 +120,7 @@ async fn impersonate_request(state: &ApiState, req: &Request) -> Result<SessionP
             dialect,
             api_key,
             justification,
+            origin,
         },
     )
     .await
@@ -65,54 +135,69 @@ fn required(value: Option<String>, name: &str) -> Result<String> {
 /// `GET /api/public/coworkers/{coworkerId}/impersonate` (seed 002).
 #[instrument(name = "coworker_impersonate", skip_all)]
 pub async fn coworker_impersonate(state: &ApiState, req: Request) -> Response<Body> {
-    respond(issue_token_request(state, &req, TokenRoute::Public).await)
+    issue_token(state, req, TokenRoute::Public).await
 }
 
 /// `GET /api/sys/users/impersonate?coworkerId=` (seed 003).
 #[instrument(name = "sys_impersonate", skip_all)]
 pub async fn sys_impersonate(state: &ApiState, req: Request) -> Response<Body> {
-    respond(issue_token_request(state, &req, TokenRoute::Sys).await)
+    issue_token(state, req, TokenRoute::Sys).await
+}
+
+async fn issue_token(state: &ApiState, req: Request, route: TokenRoute) -> Response<Body> {
+    let origin = origin_of(&req);
+    let coworker = match route {
+        TokenRoute::Public => path_param(&req, "coworkerId"),
+        TokenRoute::Sys => query_param(&req, "coworkerId"),
+    };
+    let result = issue_token_request(state, &req, route, coworker.clone(), &origin).await;
+    respond_audited(state, &req, &origin, coworker, result).await
 }
 
 async fn issue_token_request(
     state: &ApiState,
     req: &Request,
     route: TokenRoute,
+    coworker: Option<String>,
+    origin: &RequestOrigin,
 ) -> Result<TokenResponse> {
     let caller = authenticate(state, header(req, "authorization")).await?;
-    let coworker = match route {
-        TokenRoute::Public => path_param(req, "coworkerId"),
-        TokenRoute::Sys => query_param(req, "coworkerId"),
-    };
     let target = UserRef::parse(&required(coworker, "coworkerId")?)?;
     let justification = Justification::parse(
         query_param(req, "reason"),
         query_param(req, "ticket"),
         state.config.reason_required,
     )?;
-    issue_exchange_token(state, &caller, &target, route, justification).await
+    issue_exchange_token(state, &caller, &target, route, justification, origin).await
 }
 
 /// `POST /api/public/auth/login/{token}` (seed 002).
 #[instrument(name = "login_exchange", skip_all)]
 pub async fn login_exchange(state: &ApiState, req: Request) -> Response<Body> {
+    let origin = origin_of(&req);
     let result = match required(path_param(&req, "token"), "token") {
-        Ok(token) => exchange_token(state, &token, TokenRoute::Public).await,
+        Ok(token) => exchange_token(state, &token, TokenRoute::Public, &origin).await,
         Err(err) => Err(err),
     };
-    respond(result)
+    respond_audited(state, &req, &origin, None, result).await
 }
 
 /// `POST /api/sys/users/exchange` body `{"token": ...}` (seed 003).
 #[instrument(name = "sys_exchange", skip_all)]
 pub async fn sys_exchange(state: &ApiState, req: Request) -> Response<Body> {
-    respond(sys_exchange_request(state, &req).await)
+    let origin = origin_of(&req);
+    let result = sys_exchange_request(state, &req, &origin).await;
+    respond_audited(state, &req, &origin, None, result).await
 }
 
-async fn sys_exchange_request(state: &ApiState, req: &Request) -> Result<SessionPayload> {
+async fn sys_exchange_request(
+    state: &ApiState,
+    req: &Request,
+    origin: &RequestOrigin,
+) -> Result<SessionPayload> {
     let body = json_object_body(req)?;
     let token = required(string_field(body.as_ref(), "token")?, "token")?;
-    exchange_token(state, &token, TokenRoute::Sys).await
+    exchange_token(state, &token, TokenRoute::Sys, origin).await
 }
 
 /// `GET /api/public/coworkers/profiles` (seeds 002/003).
@@ -130,16 +215,22 @@ async fn profiles_request(state: &ApiState, req: &Request) -> Result<ProfilesPag
 /// `POST /auth/impersonate/revert` body `{"impersonator_revert_token": ...}` (seed 000).
 #[instrument(name = "revert", skip_all)]
 pub async fn revert_impersonation(state: &ApiState, req: Request) -> Response<Body> {
-    respond(revert_request(state, &req).await)
+    let origin = origin_of(&req);
+    let result = revert_request(state, &req, &origin).await;
+    respond_audited(state, &req, &origin, None, result).await
 }
 
-async fn revert_request(state: &ApiState, req: &Request) -> Result<SessionPayload> {
+async fn revert_request(
+    state: &ApiState,
+    req: &Request,
+    origin: &RequestOrigin,
+) -> Result<SessionPayload> {
     let body = json_object_body(req)?;
     let token = required(
         string_field(body.as_ref(), "impersonator_revert_token")?,
         "impersonator_revert_token",
     )?;
-    revert(state, &token).await
+    revert(state, &token, origin).await
 }
 
 /// `GET /auth/token` (seed 000's token check).
@@ -152,17 +243,23 @@ pub async fn token_check(state: &ApiState, req: Request) -> Response<Body> {
 /// `DELETE /auth/impersonate` from the impersonated session itself (seed 000's sign-out).
 #[instrument(name = "stop", skip_all)]
 pub async fn stop(state: &ApiState, req: Request) -> Response<Body> {
-    respond(stop_request(state, &req).await)
+    let origin = origin_of(&req);
+    let result = stop_request(state, &req, &origin).await;
+    respond_audited(state, &req, &origin, None, result).await
 }
 
-async fn stop_request(state: &ApiState, req: &Request) -> Result<crate::lifecycle::StopResult> {
+async fn stop_request(
+    state: &ApiState,
+    req: &Request,
+    origin: &RequestOrigin,
+) -> Result<crate::lifecycle::StopResult> {
     let authorization = header(req, "authorization");
     match path_param(req, "id") {
         Some(id) => {
             let caller = authenticate(state, authorization).await?;
-            crate::lifecycle::stop_by_id(state, &caller, &id).await
+            crate::lifecycle::stop_by_id(state, &caller, &id, origin).await
         }
-        None => crate::lifecycle::stop_own(state, authorization).await,
+        None => crate::lifecycle::stop_own(state, authorization, origin).await,
     }
 }
 
@@ -1244,5 +1341,81 @@ mod tests {
         ] {
             assert_eq!(f.list("acme-admin", &params).await.0, 400, "{name}");
         }
+    }
+
+    #[tokio::test]
+    async fn every_attempt_is_audited_with_its_origin() {
+        use crate::audit::AuditStore;
+        let f = fixture().await;
+        let id = f.started("acme-admin", "acme-support-1").await;
+        assert_eq!(
+            f.call(f.username_event("acme-support-2", "acme-support-1"))
+                .await
+                .0,
+            403
+        );
+        assert_eq!(f.stop_as("acme-admin", &id).await.0, 200);
+        assert_eq!(
+            f.stop_as("acme-admin", &id).await.0,
+            200,
+            "a second stop changes nothing"
+        );
+        let (_, token) = f.sys_token("acme-operator", Some("acme-sales-1")).await;
+        let (_, session) = f.sys_exchange(token["token"].as_str().unwrap()).await;
+        let revert_token = session["impersonator_revert_token"].clone();
+        let mut revert = event("revert.json");
+        revert["body"] = json!(json!({"impersonator_revert_token": revert_token}).to_string());
+        assert_eq!(f.call_route(Route::Revert, revert).await.0, 200);
+
+        let records = f
+            .world
+            .store
+            .audit_for_tenant(Some("acme"), 0)
+            .await
+            .unwrap();
+        let events: Vec<&str> = records.iter().map(|r| r.event.as_str()).collect();
+        assert_eq!(
+            events,
+            [
+                "started",
+                "denied",
+                "stopped",
+                "token_issued",
+                "exchanged",
+                "reverted"
+            ]
+        );
+
+        let started = &records[0];
+        assert_eq!(started.actor_username.as_deref(), Some("acme-admin"));
+        assert_eq!(started.target_username.as_deref(), Some("acme-support-1"));
+        assert_eq!(started.impersonation_id.as_deref(), Some(id.as_str()));
+        assert_eq!(started.reason.as_deref(), Some("checking a billing report"));
+        assert_eq!(started.source_ip.as_deref(), Some("203.0.113.10"));
+        assert_eq!(started.user_agent.as_deref(), Some("curl/8.5.0"));
+        assert_eq!(started.outcome, "success");
+
+        let denied = &records[1];
+        assert_eq!(denied.outcome, "denied");
+        assert_eq!(denied.cause.as_deref(), Some("role_not_permitted"));
+        assert_eq!(denied.actor_username.as_deref(), Some("acme-support-2"));
+        assert_eq!(denied.target_username.as_deref(), Some("acme-support-1"));
+
+        assert_eq!(records[2].cause.as_deref(), Some("stopped by acme-admin"));
+        assert_eq!(records[3].target_username.as_deref(), Some("acme-sales-1"));
+        let published: Vec<String> = f
+            .world
+            .publisher
+            .published
+            .lock()
+            .unwrap()
+            .iter()
+            .map(|r| r.id.clone())
+            .collect();
+        assert_eq!(
+            published,
+            records.iter().map(|r| r.id.clone()).collect::<Vec<_>>(),
+            "each record is published once"
+        );
     }
 }

@@ -9,6 +9,7 @@ use base64::Engine;
 use tracing::{info, warn};
 
 use crate::api_keys::check_api_key;
+use crate::audit::{AuditEvent, AuditRecord, AuditTrail, RequestOrigin};
 use crate::clock::{rfc3339_millis, Clock};
 use crate::config::{ApiConfig, ApiKeyRequirement};
 use crate::error::{ActasError, Result};
@@ -37,6 +38,7 @@ pub struct ApiState {
     pub api_keys: Arc<dyn ApiKeyStore>,
     /// Keeps impersonated sessions' refresh tokens, sealed, so that a stop can revoke them.
     pub vault: Arc<dyn RefreshTokenVault>,
+    pub audit: AuditTrail,
     /// Two-step token signing; `None` in functions that neither issue nor exchange tokens.
     pub exchange_tokens: Option<ExchangeTokens>,
     pub clock: Arc<dyn Clock>,
@@ -75,7 +77,15 @@ impl ApiState {
             aws_sdk_kms::Client::new(sdk),
             &config.refresh_token_key_id,
         ));
+        let audit = AuditTrail {
+            store: store.clone(),
+            publisher: Arc::new(crate::audit::EventBridgePublisher::new(
+                aws_sdk_eventbridge::Client::new(sdk),
+                &config.event_bus_name,
+            )),
+        };
         Ok(ApiState {
+            audit,
             vault,
             config,
             verifier,
@@ -202,6 +212,7 @@ pub struct StartRequest<'a> {
     pub dialect: Dialect,
     pub api_key: Option<&'a str>,
     pub justification: Justification,
+    pub origin: RequestOrigin,
 }
 
 /// `POST /auth/impersonate`: operators, admins and super-admins.
@@ -234,6 +245,7 @@ pub async fn start_impersonation(
         &target,
         GrantKind::Impersonation,
         &request.justification,
+        Some((AuditEvent::Started, &request.origin)),
     )
     .await
 }
@@ -270,6 +282,7 @@ pub async fn issue_exchange_token(
     target: &UserRef,
     route: TokenRoute,
     justification: Justification,
+    origin: &RequestOrigin,
 ) -> Result<TokenResponse> {
     let actor = caller.user.principal();
     if caller.session_kind(state) == SessionKind::Impersonated {
@@ -309,6 +322,16 @@ pub async fn issue_exchange_token(
         expires_at: exp + 86_400,
     };
     state.exchanges.put_exchange(&grant).await?;
+    // The token is not handed out unless its issue is on record.
+    let mut record = AuditRecord::new(AuditEvent::TokenIssued, state.clock.now_millis(), origin);
+    record.actor_sub = Some(grant.actor_sub.clone());
+    record.actor_username = Some(grant.actor_username.clone());
+    record.target_sub = Some(grant.target_sub.clone());
+    record.target_username = Some(grant.target_username.clone());
+    record.tenant = target_principal.tenant.clone();
+    record.reason = grant.reason.clone();
+    record.ticket = grant.ticket.clone();
+    state.audit.record(&record).await?;
     let actor_claim = ActorClaim {
         sub: grant.actor_sub.clone(),
         username: Some(grant.actor_username.clone()),
@@ -332,6 +355,7 @@ pub async fn exchange_token(
     state: &ApiState,
     token: &str,
     route: TokenRoute,
+    origin: &RequestOrigin,
 ) -> Result<SessionPayload> {
     let claims = state
         .exchange_tokens()?
@@ -370,6 +394,7 @@ pub async fn exchange_token(
         &target,
         GrantKind::Impersonation,
         &justification,
+        Some((AuditEvent::Exchanged, origin)),
     )
     .await
 }
@@ -456,7 +481,11 @@ fn profile_of(user: &UserRecord, is_current: bool, can_impersonate: bool) -> Pro
 
 /// Seed 000: ends the impersonation named by its revert token (single use) and returns the
 /// impersonator's own fresh session.
-pub async fn revert(state: &ApiState, revert_token: &str) -> Result<SessionPayload> {
+pub async fn revert(
+    state: &ApiState,
+    revert_token: &str,
+    origin: &RequestOrigin,
+) -> Result<SessionPayload> {
     let refused = || ActasError::Unauthorized("invalid or used revert token".into());
     let (id, secret) = revert_token.trim().split_once('.').ok_or_else(refused)?;
     if id.is_empty() || secret.is_empty() || id.len() > 64 {
@@ -474,6 +503,10 @@ pub async fn revert(state: &ApiState, revert_token: &str) -> Result<SessionPaylo
         return Err(refused());
     }
     info!(impersonation_id = id, actor = %imp.actor_username, "impersonation reverted");
+    let mut reverted =
+        AuditRecord::new(AuditEvent::Reverted, state.clock.now_millis(), origin).about(&imp);
+    reverted.cause = Some("reverted by the impersonator".into());
+    state.audit.record(&reverted).await?;
     let actor = state
         .identity
         .find_user(&UserRef::parse(&imp.actor_username)?)
@@ -489,6 +522,7 @@ pub async fn revert(state: &ApiState, revert_token: &str) -> Result<SessionPaylo
         &actor,
         GrantKind::OwnSession,
         &Justification::default(),
+        None,
     )
     .await
 }
@@ -501,6 +535,7 @@ pub async fn mint_session_payload(
     target: &UserRecord,
     kind: GrantKind,
     justification: &Justification,
+    audit: Option<(AuditEvent, &RequestOrigin)>,
 ) -> Result<SessionPayload> {
     let now_millis = state.clock.now_millis();
     let now_secs = now_millis.div_euclid(1000);
@@ -533,7 +568,12 @@ pub async fn mint_session_payload(
         refresh_token_sealed: None,
         ended_at: None,
     };
-    state.impersonations.create(&grant, now_secs).await?;
+    let record =
+        audit.map(|(event, origin)| AuditRecord::new(event, now_millis, origin).about(&grant));
+    state
+        .impersonations
+        .create(&grant, now_secs, record.as_ref())
+        .await?;
 
     let minted = state
         .identity
@@ -550,6 +590,15 @@ pub async fn mint_session_payload(
             if let Err(release) = state.impersonations.end(&grant.id, None, now_secs).await {
                 warn!(impersonation_id = %grant.id, error = %release, "could not release a failed grant");
             }
+            if let Some((_, origin)) = audit {
+                let mut ended =
+                    AuditRecord::new(AuditEvent::Stopped, state.clock.now_millis(), origin)
+                        .about(&grant);
+                ended.cause = Some("the session could not be minted".into());
+                if let Err(e) = state.audit.record(&ended).await {
+                    warn!(impersonation_id = %grant.id, error = %e, "could not audit a failed mint");
+                }
+            }
             return Err(err);
         }
     };
@@ -561,6 +610,9 @@ pub async fn mint_session_payload(
         "session minted"
     );
 
+    if let Some(record) = &record {
+        state.audit.announce(record).await;
+    }
     let impersonated = kind == GrantKind::Impersonation;
     if impersonated {
         keep_refresh_token(state, &grant.id, &tokens.refresh_token, now_secs).await?;

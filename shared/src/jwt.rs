@@ -82,6 +82,8 @@ pub struct VerifiedToken {
     /// Present when the token belongs to an impersonated session.
     pub act: Option<serde_json::Value>,
     pub impersonation_id: Option<String>,
+    /// `custom:tenant_id`, which id tokens carry (access tokens do not).
+    pub tenant: Option<String>,
 }
 
 impl VerifiedToken {
@@ -107,6 +109,8 @@ struct CognitoClaims {
     act: Option<serde_json::Value>,
     #[serde(default)]
     impersonation_id: Option<String>,
+    #[serde(default, rename = "custom:tenant_id")]
+    tenant: Option<String>,
 }
 
 struct KeyCache {
@@ -208,6 +212,7 @@ impl JwtVerifier {
             expires_at: claims.exp,
             act: claims.act,
             impersonation_id: claims.impersonation_id,
+            tenant: claims.tenant.filter(|t| !t.is_empty()),
         })
     }
 

@@ -5,6 +5,7 @@
 //! the HTTP glue (`http`, `handlers`). Each Lambda's `main` only builds these and runs.
 
 pub mod api_keys;
+pub mod audit;
 pub mod clock;
 pub mod cognito;
 pub mod config;

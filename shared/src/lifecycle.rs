@@ -5,6 +5,7 @@
 use serde::Serialize;
 use tracing::{info, warn};
 
+use crate::audit::{AuditEvent, AuditRecord, RequestOrigin};
 use crate::clock::rfc3339_millis;
 use crate::error::{ActasError, Result};
 use crate::identity::UserRef;
@@ -123,7 +124,12 @@ async fn find_impersonation(state: &ApiState, id: &str) -> Result<Impersonation>
 
 /// `DELETE /auth/impersonations/{id}`: by the impersonator, an admin of the tenant who
 /// outranks the impersonator, or a super-admin.
-pub async fn stop_by_id(state: &ApiState, caller: &Caller, id: &str) -> Result<StopResult> {
+pub async fn stop_by_id(
+    state: &ApiState,
+    caller: &Caller,
+    id: &str,
+    origin: &RequestOrigin,
+) -> Result<StopResult> {
     if caller.session_kind(state) == SessionKind::Impersonated {
         return Err(Denial::ChainedImpersonation.into());
     }
@@ -151,11 +157,15 @@ pub async fn stop_by_id(state: &ApiState, caller: &Caller, id: &str) -> Result<S
             "you may not stop this impersonation".into(),
         ));
     }
-    end_and_revoke(state, imp, &caller.user.username).await
+    end_and_revoke(state, imp, &caller.user.username, origin).await
 }
 
 /// `DELETE /auth/impersonate` (seed 000's sign-out): the impersonated session ends itself.
-pub async fn stop_own(state: &ApiState, authorization: Option<&str>) -> Result<StopResult> {
+pub async fn stop_own(
+    state: &ApiState,
+    authorization: Option<&str>,
+    origin: &RequestOrigin,
+) -> Result<StopResult> {
     let token = state.verifier.verify_header(authorization).await?;
     let id = token
         .impersonation_id
@@ -167,13 +177,14 @@ pub async fn stop_own(state: &ApiState, authorization: Option<&str>) -> Result<S
             "this session is not that impersonation".into(),
         ));
     }
-    end_and_revoke(state, imp, &token.username).await
+    end_and_revoke(state, imp, &token.username, origin).await
 }
 
 async fn end_and_revoke(
     state: &ApiState,
     imp: Impersonation,
     stopped_by: &str,
+    origin: &RequestOrigin,
 ) -> Result<StopResult> {
     let now = state.clock.now_secs();
     let ended_now = state.impersonations.end(&imp.id, None, now).await?;
@@ -188,6 +199,12 @@ async fn end_and_revoke(
         warn!(impersonation_id = %imp.id, "an active impersonation without a kept refresh token");
     }
     info!(impersonation_id = %imp.id, stopped_by, ended_now, "impersonation stopped");
+    if ended_now {
+        let mut record =
+            AuditRecord::new(AuditEvent::Stopped, state.clock.now_millis(), origin).about(&imp);
+        record.cause = Some(format!("stopped by {stopped_by}"));
+        state.audit.record(&record).await?;
+    }
     let current = state.impersonations.get(&imp.id).await?.unwrap_or(imp);
     Ok(StopResult {
         status: "ended",

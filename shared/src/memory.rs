@@ -8,6 +8,7 @@ use std::sync::{Arc, Mutex};
 
 use async_trait::async_trait;
 
+use crate::audit::{AuditRecord, AuditStore};
 use crate::clock::Clock;
 use crate::error::{ActasError, Result};
 use crate::identity::{
@@ -26,6 +27,48 @@ pub struct MemoryStore {
     live: Mutex<HashMap<String, LiveImpersonation>>,
     exchanges: Mutex<HashMap<String, (ExchangeGrant, bool)>>,
     api_keys: Mutex<HashMap<String, ApiKey>>,
+    audit: Mutex<Vec<AuditRecord>>,
+}
+
+#[async_trait]
+impl AuditStore for MemoryStore {
+    async fn put_audit(&self, record: &AuditRecord) -> Result<()> {
+        self.audit
+            .lock()
+            .map_err(|_| poisoned())?
+            .push(record.clone());
+        Ok(())
+    }
+
+    async fn audit_for_tenant(
+        &self,
+        tenant: Option<&str>,
+        since_millis: i64,
+    ) -> Result<Vec<AuditRecord>> {
+        let records = self.audit.lock().map_err(|_| poisoned())?;
+        Ok(records
+            .iter()
+            .filter(|r| r.tenant.as_deref() == tenant && r.at_millis >= since_millis)
+            .cloned()
+            .collect())
+    }
+}
+
+/// Publishes into a list, for tests.
+#[derive(Default)]
+pub struct MemoryPublisher {
+    pub published: Mutex<Vec<AuditRecord>>,
+}
+
+#[async_trait]
+impl crate::audit::EventPublisher for MemoryPublisher {
+    async fn publish(&self, record: &AuditRecord) -> Result<()> {
+        self.published
+            .lock()
+            .map_err(|_| poisoned())?
+            .push(record.clone());
+        Ok(())
+    }
 }
 
 fn poisoned() -> ActasError {
@@ -34,7 +77,12 @@ fn poisoned() -> ActasError {
 
 #[async_trait]
 impl ImpersonationStore for MemoryStore {
-    async fn create(&self, imp: &Impersonation, now_secs: i64) -> Result<()> {
+    async fn create(
+        &self,
+        imp: &Impersonation,
+        now_secs: i64,
+        audit: Option<&AuditRecord>,
+    ) -> Result<()> {
         let mut map = self.impersonations.lock().map_err(|_| poisoned())?;
         let mut live = self.live.lock().map_err(|_| poisoned())?;
         if map.contains_key(&imp.id) {
@@ -63,6 +111,12 @@ impl ImpersonationStore for MemoryStore {
             );
         }
         map.insert(imp.id.clone(), imp.clone());
+        if let Some(record) = audit {
+            self.audit
+                .lock()
+                .map_err(|_| poisoned())?
+                .push(record.clone());
+        }
         Ok(())
     }
 

@@ -130,7 +130,14 @@ pub trait ImpersonationStore: Send + Sync {
     /// Writes a new grant. For an impersonation it also becomes the target's one live
     /// impersonation, atomically: if another actor holds a live one, nothing is written and the
     /// error is a 409 naming them; the same actor's previous one is ended and replaced.
-    async fn create(&self, impersonation: &Impersonation, now_secs: i64) -> Result<()>;
+    /// `audit` (the start's record) is written in the same transaction: a start whose audit
+    /// record cannot be written does not happen.
+    async fn create(
+        &self,
+        impersonation: &Impersonation,
+        now_secs: i64,
+        audit: Option<&crate::audit::AuditRecord>,
+    ) -> Result<()>;
 
     async fn get(&self, id: &str) -> Result<Option<Impersonation>>;
 

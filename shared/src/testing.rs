@@ -213,6 +213,7 @@ impl SigningKeySource for FixedSigningKeys {
 
 /// An `ApiState` over in-memory ports, with the demo users and a fresh signing key.
 pub struct TestWorld {
+    pub publisher: Arc<crate::memory::MemoryPublisher>,
     pub signer: TestSigner,
     pub store: Arc<MemoryStore>,
     pub identity: Arc<MemoryIdentityProvider>,
@@ -223,6 +224,7 @@ impl TestWorld {
     pub fn new() -> TestWorld {
         let signer = TestSigner::generate("test-key");
         let store = Arc::new(MemoryStore::default());
+        let publisher = Arc::new(crate::memory::MemoryPublisher::default());
         let clock: Arc<dyn Clock> = Arc::new(SystemClock);
         let identity = Arc::new(MemoryIdentityProvider::new(
             demo_users(),
@@ -248,6 +250,7 @@ impl TestWorld {
             exchange_token_secs: 120,
             reason_required: true,
             refresh_token_key_id: "test-key".into(),
+            event_bus_name: "default".into(),
             token_validity_secs: 900,
             signing_key_secret_id: None,
             jwks_url: format!("{ISSUER}/.well-known/jwks.json"),
@@ -265,12 +268,17 @@ impl TestWorld {
             exchanges: store.clone(),
             api_keys: store.clone(),
             vault: Arc::new(crate::memory::MemoryVault),
+            audit: crate::audit::AuditTrail {
+                store: store.clone(),
+                publisher: publisher.clone(),
+            },
             exchange_tokens: Some(ExchangeTokens::new(Arc::new(FixedSigningKeys(
                 rotate_key_set(None, 0).expect("a key set"),
             )))),
             clock,
         };
         TestWorld {
+            publisher,
             signer,
             store,
             identity,
@@ -288,8 +296,12 @@ impl TestWorld {
     /// A valid id token of the sign-in client for a demo user.
     pub fn id_token(&self, username: &str) -> String {
         let user = self.user(username);
-        self.signer
-            .sign(&id_token_claims(&user.sub, &user.username))
+        let mut claims = id_token_claims(&user.sub, &user.username);
+        // Cognito id tokens carry the user's attributes, custom ones included.
+        for (name, value) in &user.attributes {
+            claims[name.as_str()] = Value::String(value.clone());
+        }
+        self.signer.sign(&claims)
     }
 }
 

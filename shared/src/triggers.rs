@@ -444,6 +444,7 @@ mod tests {
                     ended_at: None,
                 },
                 START,
+                None,
             )
             .await
             .unwrap();
@@ -548,7 +549,7 @@ mod tests {
                 .unwrap()
                 .unwrap()
         };
-        world.state.store.create(&own, START).await.unwrap();
+        world.state.store.create(&own, START, None).await.unwrap();
         let on = |client: &'static str| {
             move |e: &mut Value| {
                 e["callerContext"]["clientId"] = json!(client);

@@ -26,6 +26,9 @@ pub async fn call_api(
 }
 use serde_json::{json, Value};
 
+/// What the tests' HTTP client calls itself (the audit trail keeps it).
+pub const USER_AGENT: &str = "actas-integration-tests";
+
 pub struct Harness {
     pub stack: StackFile,
     pub sdk: aws_config::SdkConfig,
@@ -49,7 +52,10 @@ impl Harness {
         let sdk = stack.sdk_config().await;
         Harness {
             cognito: aws_sdk_cognitoidentityprovider::Client::new(&sdk),
-            http: reqwest::Client::new(),
+            http: reqwest::Client::builder()
+                .user_agent(USER_AGENT)
+                .build()
+                .expect("an HTTP client"),
             sdk,
             stack,
         }
@@ -306,7 +312,10 @@ impl Harness {
             refresh_token_sealed: None,
             ended_at: None,
         };
-        store.create(&grant, now).await.expect("grant written");
+        store
+            .create(&grant, now, None)
+            .await
+            .expect("grant written");
         (grant.id, secret)
     }
 }

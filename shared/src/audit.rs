@@ -1,0 +1,230 @@
+//! The audit trail: every start, token issue, exchange, revert, stop, expiry and every refused
+//! attempt. Each record is kept in the table for 400 days, written as a structured log line, and
+//! published to EventBridge (source `actas`) for notifications and webhooks.
+
+use std::sync::Arc;
+
+use async_trait::async_trait;
+use serde::Serialize;
+use tracing::{info, warn};
+
+use crate::clock::rfc3339_millis;
+use crate::error::{ActasError, Result};
+
+/// Audit records are kept this long (DynamoDB TTL).
+pub const RETENTION_SECS: i64 = 400 * 86_400;
+pub const EVENT_SOURCE: &str = "actas";
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum AuditEvent {
+    Started,
+    TokenIssued,
+    Exchanged,
+    Reverted,
+    Stopped,
+    Expired,
+    Denied,
+}
+
+impl AuditEvent {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            AuditEvent::Started => "started",
+            AuditEvent::TokenIssued => "token_issued",
+            AuditEvent::Exchanged => "exchanged",
+            AuditEvent::Reverted => "reverted",
+            AuditEvent::Stopped => "stopped",
+            AuditEvent::Expired => "expired",
+            AuditEvent::Denied => "denied",
+        }
+    }
+
+    pub fn parse(value: &str) -> Option<AuditEvent> {
+        [
+            AuditEvent::Started,
+            AuditEvent::TokenIssued,
+            AuditEvent::Exchanged,
+            AuditEvent::Reverted,
+            AuditEvent::Stopped,
+            AuditEvent::Expired,
+            AuditEvent::Denied,
+        ]
+        .into_iter()
+        .find(|e| e.as_str() == value)
+    }
+
+    /// The EventBridge detail type.
+    pub fn detail_type(self) -> &'static str {
+        match self {
+            AuditEvent::Started | AuditEvent::Exchanged => "Impersonation Started",
+            AuditEvent::TokenIssued => "Impersonation Token Issued",
+            AuditEvent::Reverted | AuditEvent::Stopped | AuditEvent::Expired => {
+                "Impersonation Ended"
+            }
+            AuditEvent::Denied => "Impersonation Denied",
+        }
+    }
+}
+
+/// Where a request came from.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct RequestOrigin {
+    pub source_ip: Option<String>,
+    pub user_agent: Option<String>,
+}
+
+#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
+pub struct AuditRecord {
+    pub id: String,
+    pub at: String,
+    #[serde(skip)]
+    pub at_millis: i64,
+    pub event: AuditEvent,
+    /// `success` or `denied`.
+    pub outcome: &'static str,
+    /// Why it was refused (a policy code, or the refusal's message).
+    pub cause: Option<String>,
+    pub actor_sub: Option<String>,
+    pub actor_username: Option<String>,
+    pub target_sub: Option<String>,
+    pub target_username: Option<String>,
+    pub tenant: Option<String>,
+    pub reason: Option<String>,
+    pub ticket: Option<String>,
+    pub impersonation_id: Option<String>,
+    pub source_ip: Option<String>,
+    pub user_agent: Option<String>,
+}
+
+impl AuditRecord {
+    pub fn new(event: AuditEvent, at_millis: i64, origin: &RequestOrigin) -> AuditRecord {
+        AuditRecord {
+            id: uuid::Uuid::new_v4().to_string(),
+            at: rfc3339_millis(at_millis),
+            at_millis,
+            event,
+            outcome: if event == AuditEvent::Denied {
+                "denied"
+            } else {
+                "success"
+            },
+            cause: None,
+            actor_sub: None,
+            actor_username: None,
+            target_sub: None,
+            target_username: None,
+            tenant: None,
+            reason: None,
+            ticket: None,
+            impersonation_id: None,
+            source_ip: origin.source_ip.clone(),
+            user_agent: origin.user_agent.clone(),
+        }
+    }
+
+    /// Fills actor, target, tenant, reason and ticket from an impersonation.
+    pub fn about(mut self, imp: &crate::store::Impersonation) -> AuditRecord {
+        self.actor_sub = Some(imp.actor_sub.clone());
+        self.actor_username = Some(imp.actor_username.clone());
+        self.target_sub = Some(imp.target_sub.clone());
+        self.target_username = Some(imp.target_username.clone());
+        self.tenant = imp.tenant.clone();
+        self.reason = imp.reason.clone();
+        self.ticket = imp.ticket.clone();
+        self.impersonation_id = Some(imp.id.clone());
+        self
+    }
+
+    pub fn expires_at(&self) -> i64 {
+        self.at_millis.div_euclid(1000) + RETENTION_SECS
+    }
+}
+
+#[async_trait]
+pub trait AuditStore: Send + Sync {
+    async fn put_audit(&self, record: &AuditRecord) -> Result<()>;
+    /// Records of one tenant (`None`: no tenant) at or after `since_millis`, oldest first.
+    async fn audit_for_tenant(
+        &self,
+        tenant: Option<&str>,
+        since_millis: i64,
+    ) -> Result<Vec<AuditRecord>>;
+}
+
+#[async_trait]
+pub trait EventPublisher: Send + Sync {
+    async fn publish(&self, record: &AuditRecord) -> Result<()>;
+}
+
+pub struct EventBridgePublisher {
+    client: aws_sdk_eventbridge::Client,
+    bus: String,
+}
+
+impl EventBridgePublisher {
+    pub fn new(client: aws_sdk_eventbridge::Client, bus: impl Into<String>) -> Self {
+        EventBridgePublisher {
+            client,
+            bus: bus.into(),
+        }
+    }
+}
+
+#[async_trait]
+impl EventPublisher for EventBridgePublisher {
+    async fn publish(&self, record: &AuditRecord) -> Result<()> {
+        let detail =
+            serde_json::to_string(record).map_err(|e| ActasError::Internal(e.to_string()))?;
+        let entry = aws_sdk_eventbridge::types::PutEventsRequestEntry::builder()
+            .source(EVENT_SOURCE)
+            .detail_type(record.event.detail_type())
+            .detail(detail)
+            .event_bus_name(&self.bus)
+            .build();
+        let output = self.client.put_events().entries(entry).send().await.map_err(|e| {
+            warn!(error = %aws_sdk_eventbridge::error::DisplayErrorContext(&e), "PutEvents failed");
+            ActasError::Upstream("PutEvents".into())
+        })?;
+        if output.failed_entry_count() > 0 {
+            return Err(ActasError::Upstream("PutEvents: an entry failed".into()));
+        }
+        Ok(())
+    }
+}
+
+/// Records and announces. The table is the record of truth: publishing is best effort.
+#[derive(Clone)]
+pub struct AuditTrail {
+    pub store: Arc<dyn AuditStore>,
+    pub publisher: Arc<dyn EventPublisher>,
+}
+
+impl AuditTrail {
+    /// Writes the record (an error here fails the caller), logs it, and publishes it.
+    pub async fn record(&self, record: &AuditRecord) -> Result<()> {
+        self.store.put_audit(record).await?;
+        self.announce(record).await;
+        Ok(())
+    }
+
+    /// Logs and publishes a record that is already written (such as one written in a grant's
+    /// transaction).
+    pub async fn announce(&self, record: &AuditRecord) {
+        info!(
+            audit_id = %record.id,
+            event = record.event.as_str(),
+            outcome = record.outcome,
+            cause = record.cause.as_deref(),
+            actor = record.actor_username.as_deref(),
+            target = record.target_username.as_deref(),
+            tenant = record.tenant.as_deref(),
+            impersonation_id = record.impersonation_id.as_deref(),
+            source_ip = record.source_ip.as_deref(),
+            "audit"
+        );
+        if let Err(err) = self.publisher.publish(record).await {
+            warn!(audit_id = %record.id, error = %err, "audit event not published");
+        }
+    }
+}

@@ -209,3 +209,41 @@ async fn lifecycle_events_answer_as_expected() {
         assert_eq!(result["statusCode"], 401, "{file}: {result}");
     }
 }
+
+/// The scheduled event, against grants past their end written straight into the table: the
+/// first run ends and records, the second changes nothing.
+#[tokio::test]
+async fn cleanup_event_ends_once_and_records_once() {
+    use actas::audit::AuditStore;
+    use actas::store::{ImpersonationStatus, ImpersonationStore};
+    let h = Harness::new().await;
+    let tenant = format!("cleanup-{}", &actas_integration_tests::uuid_like()[..8]);
+    let target = h.fresh_user("user", &tenant, None).await;
+    let store = actas::dynamodb::DynamoStore::new(
+        aws_sdk_dynamodb::Client::new(&h.sdk),
+        &h.stack.table_name,
+    );
+    let id = h.expired_impersonation(&target).await;
+
+    let first = invoke(&h, "CleanupFunction", &event("cleanup.json")).await;
+    assert!(first["ended"].as_u64().unwrap_or(0) >= 1, "{first}");
+    assert_eq!(
+        store.get(&id).await.unwrap().unwrap().status,
+        ImpersonationStatus::Ended
+    );
+    let second = invoke(&h, "CleanupFunction", &event("cleanup.json")).await;
+    assert_eq!(second["finished"], true, "{second}");
+    assert_eq!(
+        store.get(&id).await.unwrap().unwrap().status,
+        ImpersonationStatus::Ended
+    );
+
+    let records = store.audit_for_tenant(Some(&tenant), 0).await.unwrap();
+    let expiries: Vec<_> = records
+        .iter()
+        .filter(|r| r.event.as_str() == "expired")
+        .collect();
+    assert_eq!(expiries.len(), 1, "one expiry record: {records:?}");
+    assert_eq!(expiries[0].impersonation_id.as_deref(), Some(id.as_str()));
+    assert_eq!(expiries[0].cause.as_deref(), Some("reached its hard end"));
+}

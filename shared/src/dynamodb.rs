@@ -13,9 +13,9 @@ use tracing::warn;
 use crate::audit::{AuditEvent, AuditRecord, AuditStore};
 use crate::error::{ActasError, Result};
 use crate::store::{
-    ApiKey, ApiKeyStatus, ApiKeyStore, ExchangeGrant, ExchangeStore, GrantKind, Impersonation,
-    ImpersonationPage, ImpersonationStatus, ImpersonationStore, ListQuery, ListScope,
-    LiveImpersonation, Redemption,
+    ApiKey, ApiKeyStatus, ApiKeyStore, CleanupPage, CleanupStore, CleanupWork, ExchangeGrant,
+    ExchangeStore, GrantKind, Impersonation, ImpersonationPage, ImpersonationStatus,
+    ImpersonationStore, ListQuery, ListScope, LiveImpersonation, Redemption,
 };
 use aws_sdk_dynamodb::operation::transact_write_items::TransactWriteItemsError;
 use aws_sdk_dynamodb::types::{Put, ReturnValue, TransactWriteItem, Update};
@@ -726,6 +726,82 @@ impl AuditStore for DynamoStore {
                 Some(last) if !last.is_empty() => start = Some(last.clone()),
                 _ => return Ok(records),
             }
+        }
+    }
+}
+
+#[async_trait]
+impl CleanupStore for DynamoStore {
+    async fn cleanup_page(&self, page_token: Option<String>, now_secs: i64) -> Result<CleanupPage> {
+        let start = decode_page_token(page_token.as_deref(), None)?;
+        let page = self
+            .client
+            .scan()
+            .table_name(&self.table)
+            .filter_expression(
+                "(#kind = :imp AND #status IN (:active, :pending) AND ends_at <= :now) \
+                 OR (#kind IN (:imp, :own, :exchange, :live) AND expires_at <= :now)",
+            )
+            .expression_attribute_names("#kind", "kind")
+            .expression_attribute_names("#status", "status")
+            .expression_attribute_values(":imp", s("impersonation"))
+            .expression_attribute_values(":own", s("own_session"))
+            .expression_attribute_values(":exchange", s("exchange"))
+            .expression_attribute_values(":live", s("live"))
+            .expression_attribute_values(":active", s(ImpersonationStatus::Active.as_str()))
+            .expression_attribute_values(":pending", s(ImpersonationStatus::Pending.as_str()))
+            .expression_attribute_values(":now", n(now_secs))
+            .set_exclusive_start_key(start)
+            .limit(100)
+            .send()
+            .await
+            .map_err(|e| upstream("Scan", e))?;
+        let mut work = Vec::new();
+        for item in page.items() {
+            let kind = get_opt_s(item, "kind").unwrap_or_default();
+            let expired = get_n(item, "expires_at").is_ok_and(|t| t <= now_secs);
+            let status = get_opt_s(item, "status").unwrap_or_default();
+            if kind == "impersonation" && !expired && status != ImpersonationStatus::Ended.as_str()
+            {
+                work.push(CleanupWork::End(impersonation_from(item)?));
+            } else if kind != "audit" && kind != "api_key" {
+                work.push(CleanupWork::Delete {
+                    pk: get_s(item, "pk")?,
+                    sk: get_s(item, "sk")?,
+                });
+            }
+        }
+        Ok(CleanupPage {
+            work,
+            next_token: page
+                .last_evaluated_key()
+                .filter(|k| !k.is_empty())
+                .map(encode_page_token),
+        })
+    }
+
+    async fn delete_expired(&self, pk: &str, sk: &str, now_secs: i64) -> Result<bool> {
+        let result = self
+            .client
+            .delete_item()
+            .table_name(&self.table)
+            .set_key(Some(key(pk.to_string(), sk)))
+            .condition_expression("expires_at <= :now AND #kind <> :audit")
+            .expression_attribute_names("#kind", "kind")
+            .expression_attribute_values(":now", n(now_secs))
+            .expression_attribute_values(":audit", s("audit"))
+            .send()
+            .await;
+        match result {
+            Ok(_) => Ok(true),
+            Err(err)
+                if err
+                    .as_service_error()
+                    .is_some_and(|e| e.is_conditional_check_failed_exception()) =>
+            {
+                Ok(false)
+            }
+            Err(err) => Err(upstream("DeleteItem", err)),
         }
     }
 }

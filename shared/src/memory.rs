@@ -15,9 +15,9 @@ use crate::identity::{
     CognitoTokens, IdentityProvider, MintRequest, UserPage, UserRecord, UserRef,
 };
 use crate::store::{
-    ApiKey, ApiKeyStatus, ApiKeyStore, ExchangeGrant, ExchangeStore, GrantKind, Impersonation,
-    ImpersonationPage, ImpersonationStatus, ImpersonationStore, ListQuery, ListScope,
-    LiveImpersonation, Redemption,
+    ApiKey, ApiKeyStatus, ApiKeyStore, CleanupPage, CleanupStore, CleanupWork, ExchangeGrant,
+    ExchangeStore, GrantKind, Impersonation, ImpersonationPage, ImpersonationStatus,
+    ImpersonationStore, ListQuery, ListScope, LiveImpersonation, Redemption,
 };
 use crate::triggers::redeem_grant;
 
@@ -51,6 +51,59 @@ impl AuditStore for MemoryStore {
             .filter(|r| r.tenant.as_deref() == tenant && r.at_millis >= since_millis)
             .cloned()
             .collect())
+    }
+}
+
+#[async_trait]
+impl CleanupStore for MemoryStore {
+    /// Everything in one page: memory holds little.
+    async fn cleanup_page(
+        &self,
+        _page_token: Option<String>,
+        now_secs: i64,
+    ) -> Result<CleanupPage> {
+        let map = self.impersonations.lock().map_err(|_| poisoned())?;
+        let mut work = Vec::new();
+        for imp in map.values() {
+            if imp.expires_at <= now_secs {
+                work.push(CleanupWork::Delete {
+                    pk: format!("IMP#{}", imp.id),
+                    sk: "IMPERSONATION".into(),
+                });
+            } else if imp.kind == GrantKind::Impersonation
+                && imp.status != ImpersonationStatus::Ended
+                && imp.ends_at <= now_secs
+            {
+                work.push(CleanupWork::End(imp.clone()));
+            }
+        }
+        for (grant, _) in self.exchanges.lock().map_err(|_| poisoned())?.values() {
+            if grant.expires_at <= now_secs {
+                work.push(CleanupWork::Delete {
+                    pk: format!("XCHG#{}", grant.id),
+                    sk: "EXCHANGE".into(),
+                });
+            }
+        }
+        Ok(CleanupPage {
+            work,
+            next_token: None,
+        })
+    }
+
+    async fn delete_expired(&self, pk: &str, _sk: &str, now_secs: i64) -> Result<bool> {
+        if let Some(id) = pk.strip_prefix("IMP#") {
+            let mut map = self.impersonations.lock().map_err(|_| poisoned())?;
+            return Ok(
+                map.get(id).is_some_and(|i| i.expires_at <= now_secs) && map.remove(id).is_some()
+            );
+        }
+        if let Some(id) = pk.strip_prefix("XCHG#") {
+            let mut map = self.exchanges.lock().map_err(|_| poisoned())?;
+            return Ok(map.get(id).is_some_and(|(g, _)| g.expires_at <= now_secs)
+                && map.remove(id).is_some());
+        }
+        Ok(false)
     }
 }
 

@@ -233,6 +233,29 @@ pub struct Redemption<'a> {
     pub now_secs: i64,
 }
 
+/// What the scheduled cleanup finds to do.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum CleanupWork {
+    /// Still active or pending past its hard end: end it (and audit, and revoke).
+    End(Impersonation),
+    /// A grant, pointer or record past its `expires_at`: delete it. Never an audit record.
+    Delete { pk: String, sk: String },
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct CleanupPage {
+    pub work: Vec<CleanupWork>,
+    pub next_token: Option<String>,
+}
+
+#[async_trait]
+pub trait CleanupStore: Send + Sync {
+    /// One page of the table's work at `now_secs`.
+    async fn cleanup_page(&self, page_token: Option<String>, now_secs: i64) -> Result<CleanupPage>;
+    /// Deletes an item if it is still expired; false if it was gone or renewed.
+    async fn delete_expired(&self, pk: &str, sk: &str, now_secs: i64) -> Result<bool>;
+}
+
 #[async_trait]
 pub trait ApiKeyStore: Send + Sync {
     async fn put_api_key(&self, key: &ApiKey) -> Result<()>;

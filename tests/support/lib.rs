@@ -401,3 +401,43 @@ impl Harness {
         .expect("the API answers")
     }
 }
+
+impl Harness {
+    /// An active impersonation of `target` whose hard end has passed, written straight into the
+    /// table as if time had run on (the deployment's minimum lifetime is minutes).
+    pub async fn expired_impersonation(&self, target: &StackUser) -> String {
+        use actas::store::{GrantKind, Impersonation, ImpersonationStatus, ImpersonationStore};
+        let store = actas::dynamodb::DynamoStore::new(
+            aws_sdk_dynamodb::Client::new(&self.sdk),
+            &self.stack.table_name,
+        );
+        let now = now_millis() / 1000;
+        let id = format!("expired-{}", uuid_like());
+        let grant = Impersonation {
+            id: id.clone(),
+            kind: GrantKind::Impersonation,
+            actor_sub: self.user("acme-super").sub.clone(),
+            actor_username: "acme-super".into(),
+            target_sub: target.sub.clone(),
+            target_username: target.username.clone(),
+            tenant: Some(target.tenant.clone()),
+            reason: Some("integration test".into()),
+            ticket: None,
+            client_id: self.stack.impersonation_client_id.clone(),
+            status: ImpersonationStatus::Active,
+            created_at_millis: (now - 3700) * 1000,
+            ends_at: now - 100,
+            mint_deadline: now - 3640,
+            mint_secret_hash: "unused".into(),
+            revert_secret_hash: "unused".into(),
+            expires_at: now + 86_300,
+            refresh_token_sealed: None,
+            ended_at: None,
+        };
+        store
+            .create(&grant, now - 3700, None)
+            .await
+            .expect("grant written");
+        id
+    }
+}

@@ -1,0 +1,289 @@
+//! The scheduled cleanup: ends impersonations past their hard end (audit record, event, refresh
+//! token revoked) and deletes grants past their `expires_at` (never audit records). Paged, within
+//! a time budget, idempotent: ending is a conditional write, so a second run finds nothing to end
+//! and writes no second expiry record. DynamoDB TTL stays on as the backstop.
+
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use serde::Serialize;
+use tracing::{info, warn};
+
+use crate::audit::{AuditEvent, AuditRecord, AuditTrail, RequestOrigin};
+use crate::clock::Clock;
+use crate::config::{ConfigError, EnvReader};
+use crate::error::Result;
+use crate::identity::IdentityProvider;
+use crate::store::{CleanupStore, CleanupWork, ImpersonationStore};
+use crate::vault::RefreshTokenVault;
+
+#[derive(Debug, Clone)]
+pub struct CleanupConfig {
+    pub table_name: String,
+    pub user_pool_id: String,
+    pub impersonation_client_id: String,
+    pub refresh_token_key_id: String,
+    pub event_bus_name: String,
+    /// How long one run may work before it stops and leaves the rest to the next.
+    pub budget: Duration,
+}
+
+impl CleanupConfig {
+    pub fn from_env() -> std::result::Result<Self, ConfigError> {
+        let mut env = EnvReader::from_process();
+        let config = CleanupConfig {
+            table_name: env.required("TABLE_NAME"),
+            user_pool_id: env.required("USER_POOL_ID"),
+            impersonation_client_id: env.required("IMPERSONATION_CLIENT_ID"),
+            refresh_token_key_id: env.required("REFRESH_TOKEN_KEY_ID"),
+            event_bus_name: env
+                .optional("EVENT_BUS_NAME")
+                .unwrap_or_else(|| "default".into()),
+            budget: Duration::from_secs(env.parsed_or("CLEANUP_BUDGET_SECONDS", 20)),
+        };
+        env.finish(config)
+    }
+}
+
+pub struct CleanupState {
+    pub impersonations: Arc<dyn ImpersonationStore>,
+    pub cleanup: Arc<dyn CleanupStore>,
+    pub identity: Arc<dyn IdentityProvider>,
+    pub vault: Arc<dyn RefreshTokenVault>,
+    pub audit: AuditTrail,
+    pub clock: Arc<dyn Clock>,
+    pub impersonation_client_id: String,
+    pub budget: Duration,
+}
+
+impl CleanupState {
+    pub fn from_aws(config: CleanupConfig, sdk: &aws_config::SdkConfig) -> CleanupState {
+        let store = Arc::new(crate::dynamodb::DynamoStore::new(
+            aws_sdk_dynamodb::Client::new(sdk),
+            &config.table_name,
+        ));
+        CleanupState {
+            impersonations: store.clone(),
+            cleanup: store.clone(),
+            identity: Arc::new(crate::cognito::CognitoIdentityProvider::new(
+                aws_sdk_cognitoidentityprovider::Client::new(sdk),
+                &config.user_pool_id,
+            )),
+            vault: Arc::new(crate::vault::KmsVault::new(
+                aws_sdk_kms::Client::new(sdk),
+                &config.refresh_token_key_id,
+            )),
+            audit: AuditTrail {
+                store,
+                publisher: Arc::new(crate::audit::EventBridgePublisher::new(
+                    aws_sdk_eventbridge::Client::new(sdk),
+                    &config.event_bus_name,
+                )),
+            },
+            clock: Arc::new(crate::clock::SystemClock),
+            impersonation_client_id: config.impersonation_client_id,
+            budget: config.budget,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Default, Serialize, PartialEq, Eq)]
+pub struct CleanupReport {
+    pub pages: u32,
+    pub ended: u32,
+    pub revoked: u32,
+    pub deleted: u32,
+    /// False when the budget ran out before the table was read to its end.
+    pub finished: bool,
+}
+
+pub async fn run_cleanup(state: &CleanupState) -> Result<CleanupReport> {
+    let started = Instant::now();
+    let now = state.clock.now_secs();
+    let origin = RequestOrigin {
+        source_ip: None,
+        user_agent: Some("actas-cleanup".into()),
+    };
+    let mut report = CleanupReport::default();
+    let mut page_token = None;
+    loop {
+        if started.elapsed() > state.budget {
+            break;
+        }
+        let page = state.cleanup.cleanup_page(page_token.take(), now).await?;
+        report.pages += 1;
+        for work in page.work {
+            match work {
+                CleanupWork::End(imp) => {
+                    if !state.impersonations.end(&imp.id, None, now).await? {
+                        continue; // ended meanwhile, by a stop or an earlier run
+                    }
+                    report.ended += 1;
+                    let mut record =
+                        AuditRecord::new(AuditEvent::Expired, state.clock.now_millis(), &origin)
+                            .about(&imp);
+                    record.cause = Some("reached its hard end".into());
+                    state.audit.record(&record).await?;
+                    if let Some(sealed) = &imp.refresh_token_sealed {
+                        let revoked = match state.vault.open(&imp.id, sealed).await {
+                            Ok(token) => {
+                                state
+                                    .identity
+                                    .revoke_refresh_token(&state.impersonation_client_id, &token)
+                                    .await
+                            }
+                            Err(err) => Err(err),
+                        };
+                        match revoked {
+                            Ok(()) => report.revoked += 1,
+                            Err(err) => {
+                                warn!(impersonation_id = %imp.id, error = %err, "expired session not revoked")
+                            }
+                        }
+                    }
+                }
+                CleanupWork::Delete { pk, sk } => {
+                    if state.cleanup.delete_expired(&pk, &sk, now).await? {
+                        report.deleted += 1;
+                    }
+                }
+            }
+        }
+        match page.next_token {
+            Some(token) => page_token = Some(token),
+            None => {
+                report.finished = true;
+                break;
+            }
+        }
+    }
+    info!(
+        pages = report.pages,
+        ended = report.ended,
+        revoked = report.revoked,
+        deleted = report.deleted,
+        finished = report.finished,
+        "cleanup run"
+    );
+    Ok(report)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::audit::AuditStore;
+    use crate::clock::ManualClock;
+    use crate::memory::{MemoryIdentityProvider, MemoryPublisher, MemoryStore, MemoryVault};
+    use crate::store::{
+        ExchangeGrant, ExchangeStore, GrantKind, Impersonation, ImpersonationStatus,
+    };
+
+    const NOW: i64 = 1_800_000_000;
+
+    fn impersonation(id: &str, ends_at: i64, status: ImpersonationStatus) -> Impersonation {
+        Impersonation {
+            id: id.into(),
+            kind: GrantKind::Impersonation,
+            actor_sub: "a".into(),
+            actor_username: "acme-admin".into(),
+            target_sub: format!("target-{id}"),
+            target_username: format!("user-{id}"),
+            tenant: Some("acme".into()),
+            reason: Some("r".into()),
+            ticket: None,
+            client_id: "client".into(),
+            status,
+            created_at_millis: (ends_at - 3600) * 1000,
+            ends_at,
+            mint_deadline: ends_at - 3540,
+            mint_secret_hash: "h".into(),
+            revert_secret_hash: "h".into(),
+            expires_at: ends_at + 86_400,
+            refresh_token_sealed: Some(format!("sealed:{id}:refresh-{id}")),
+            ended_at: None,
+        }
+    }
+
+    #[tokio::test]
+    async fn ends_what_is_past_its_end_deletes_what_expired_and_is_idempotent() {
+        let store = Arc::new(MemoryStore::default());
+        let clock = Arc::new(ManualClock::at_millis(NOW * 1000));
+        for imp in [
+            impersonation("over", NOW - 10, ImpersonationStatus::Active),
+            impersonation("live", NOW + 600, ImpersonationStatus::Active),
+            impersonation("gone", NOW - 90_000, ImpersonationStatus::Ended),
+        ] {
+            store.create(&imp, NOW - 4000, None).await.unwrap();
+        }
+        let grant = |id: &str, expires_at: i64| ExchangeGrant {
+            id: id.into(),
+            audience: "actas:sys".into(),
+            actor_sub: "a".into(),
+            actor_username: "acme-admin".into(),
+            target_sub: "t".into(),
+            target_username: "u".into(),
+            reason: None,
+            ticket: None,
+            token_expires_at: expires_at - 86_400,
+            expires_at,
+        };
+        store.put_exchange(&grant("old", NOW - 1)).await.unwrap();
+        store.put_exchange(&grant("new", NOW + 100)).await.unwrap();
+        let identity = Arc::new(MemoryIdentityProvider::new(
+            vec![],
+            store.clone(),
+            clock.clone(),
+        ));
+        let state = CleanupState {
+            impersonations: store.clone(),
+            cleanup: store.clone(),
+            identity: identity.clone(),
+            vault: Arc::new(MemoryVault),
+            audit: AuditTrail {
+                store: store.clone(),
+                publisher: Arc::new(MemoryPublisher::default()),
+            },
+            clock,
+            impersonation_client_id: "client".into(),
+            budget: Duration::from_secs(5),
+        };
+
+        let first = run_cleanup(&state).await.unwrap();
+        assert_eq!(
+            (first.ended, first.revoked, first.deleted, first.finished),
+            (1, 1, 2, true)
+        );
+        assert_eq!(
+            store.get("over").await.unwrap().unwrap().status,
+            ImpersonationStatus::Ended
+        );
+        assert_eq!(
+            store.get("live").await.unwrap().unwrap().status,
+            ImpersonationStatus::Active
+        );
+        assert!(
+            store.get("gone").await.unwrap().is_none(),
+            "past its expires_at: deleted"
+        );
+        assert_eq!(
+            identity.revoked.lock().unwrap().as_slice(),
+            ["refresh-over"]
+        );
+
+        let second = run_cleanup(&state).await.unwrap();
+        assert_eq!(
+            (second.ended, second.deleted),
+            (0, 0),
+            "a second run changes nothing"
+        );
+        let expiries: Vec<_> = store
+            .audit_for_tenant(Some("acme"), 0)
+            .await
+            .unwrap()
+            .into_iter()
+            .filter(|r| r.event == AuditEvent::Expired)
+            .collect();
+        assert_eq!(expiries.len(), 1, "one expiry record per impersonation");
+        assert_eq!(expiries[0].impersonation_id.as_deref(), Some("over"));
+    }
+}

@@ -283,3 +283,42 @@ async fn listings_are_scoped_per_role_and_everyone_sees_their_own() {
         "bad since",
     );
 }
+
+#[tokio::test]
+async fn refresh_fails_once_the_hard_end_has_passed() {
+    use aws_sdk_dynamodb::types::AttributeValue;
+    let h = Harness::new().await;
+    let target = h.fresh_user("user", "acme", None).await;
+    let session = h.impersonate_ok("acme-admin", &target.username).await;
+    let refresh_token = session["session"]["refreshToken"].as_str().unwrap();
+    let client = h.stack.impersonation_client_id.clone();
+    assert!(h.refresh(&client, refresh_token).await.is_ok(), "control");
+
+    // As if the hour had passed: the record's hard end moves into the past.
+    let id = session["impersonation"]["id"].as_str().unwrap();
+    let past = (actas_integration_tests::now_millis() / 1000 - 1).to_string();
+    aws_sdk_dynamodb::Client::new(&h.sdk)
+        .update_item()
+        .table_name(&h.stack.table_name)
+        .key("pk", AttributeValue::S(format!("IMP#{id}")))
+        .key("sk", AttributeValue::S("IMPERSONATION".into()))
+        .update_expression("SET ends_at = :past")
+        .expression_attribute_values(":past", AttributeValue::N(past))
+        .send()
+        .await
+        .expect("update");
+    assert!(
+        h.refresh(&client, refresh_token).await.is_err(),
+        "no refresh past the hard end"
+    );
+    let check = h
+        .get(
+            "/auth/token",
+            Some(session["session"]["accessToken"].as_str().unwrap()),
+        )
+        .await;
+    assert_eq!(
+        check.body["valid"], false,
+        "and the token check reads it inactive"
+    );
+}

@@ -4,6 +4,7 @@
 //!   actas api-key revoke --id ID                      [--table NAME | --stack FILE]
 //!   actas api-key list --tenant T                     [--table NAME | --stack FILE]
 //!   actas signing-key rotate [--secret-id ID | --stack FILE]
+//!   actas audit --tenant T [--since EPOCH_MS] [--table NAME | --stack FILE]
 //!   actas token decode JWT
 //!   actas demo seed --outputs FILE --endpoint URL --out FILE
 //!   actas demo walkthrough --stack FILE
@@ -25,6 +26,7 @@ const USAGE: &str = "usage:
   actas api-key revoke --id ID [--table NAME | --stack FILE]
   actas api-key list --tenant T [--table NAME | --stack FILE]
   actas signing-key rotate [--secret-id ID | --stack FILE]
+  actas audit --tenant T [--since EPOCH_MS] [--table NAME | --stack FILE]
   actas token decode JWT
   actas demo seed --outputs FILE --endpoint URL --out FILE
   actas demo walkthrough --stack FILE";
@@ -43,6 +45,17 @@ impl Args {
     fn required(&self, name: &str) -> CliResult<String> {
         self.flag(name)
             .ok_or_else(|| format!("{name} is required\n{USAGE}").into())
+    }
+
+    /// AWS configuration from the environment, like any AWS tool; without one (no region set),
+    /// the local stack's from its stack file.
+    async fn sdk(&self) -> aws_config::SdkConfig {
+        let configured = std::env::var_os("AWS_REGION").is_some() || std::env::var_os("AWS_DEFAULT_REGION").is_some();
+        let stack = self.flag("--stack").unwrap_or_else(|| ".local/stack.json".into());
+        match StackFile::load(&PathBuf::from(stack)) {
+            Ok(stack) if !configured => stack.sdk_config().await,
+            _ => aws_config::load_from_env().await,
+        }
     }
 
     fn table(&self) -> CliResult<String> {
@@ -75,7 +88,7 @@ async fn run(args: &Args) -> CliResult<()> {
     let words: Vec<&str> = args.0.iter().take(2).map(String::as_str).collect();
     match words.as_slice() {
         ["api-key", "create"] => {
-            let sdk = aws_config::load_from_env().await;
+            let sdk = args.sdk().await;
             let store = DynamoStore::new(aws_sdk_dynamodb::Client::new(&sdk), args.table()?);
             let description = args.flag("--description").unwrap_or_default();
             let (key, plaintext) = issue_api_key(
@@ -92,7 +105,7 @@ async fn run(args: &Args) -> CliResult<()> {
             eprintln!("Store the key now: only its hash is kept.");
         }
         ["api-key", "revoke"] => {
-            let sdk = aws_config::load_from_env().await;
+            let sdk = args.sdk().await;
             let store = DynamoStore::new(aws_sdk_dynamodb::Client::new(&sdk), args.table()?);
             let id = args.required("--id")?;
             if !store.revoke_api_key(&id).await? {
@@ -101,7 +114,7 @@ async fn run(args: &Args) -> CliResult<()> {
             println!("{}", json!({"id": id, "status": "revoked"}));
         }
         ["api-key", "list"] => {
-            let sdk = aws_config::load_from_env().await;
+            let sdk = args.sdk().await;
             let store = DynamoStore::new(aws_sdk_dynamodb::Client::new(&sdk), args.table()?);
             for key in store.list_api_keys(&args.required("--tenant")?).await? {
                 let status = format!("{:?}", key.status).to_lowercase();
@@ -121,12 +134,21 @@ async fn run(args: &Args) -> CliResult<()> {
                     StackFile::load(&PathBuf::from(stack))?.signing_key_secret_id
                 }
             };
-            let sdk = aws_config::load_from_env().await;
+            let sdk = args.sdk().await;
             let kid =
                 seed::rotate_signing_keys(&aws_sdk_secretsmanager::Client::new(&sdk), &secret_id)
                     .await?;
             println!("{}", json!({"signingKey": kid, "status": "rotated"}));
             eprintln!("New tokens are signed with {kid}; tokens signed with the previous keys still verify.");
+        }
+        ["audit", ..] => {
+            use actas::audit::AuditStore;
+            let sdk = args.sdk().await;
+            let store = DynamoStore::new(aws_sdk_dynamodb::Client::new(&sdk), args.table()?);
+            let since = args.flag("--since").and_then(|s| s.parse().ok()).unwrap_or(0);
+            for record in store.audit_for_tenant(Some(&args.required("--tenant")?), since).await? {
+                println!("{}", serde_json::to_string(&record)?);
+            }
         }
         ["token", "decode"] => {
             let token = args.0.get(2).ok_or(USAGE)?;
@@ -138,7 +160,7 @@ async fn run(args: &Args) -> CliResult<()> {
             );
         }
         ["demo", "seed"] => {
-            let sdk = aws_config::load_from_env().await;
+            let sdk = args.sdk().await;
             let stack_name = std::env::var("STACK_NAME").unwrap_or_else(|_| "actas".into());
             let out = PathBuf::from(args.required("--out")?);
             let stack = seed::seed_demo(

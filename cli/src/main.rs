@@ -50,8 +50,11 @@ impl Args {
     /// AWS configuration from the environment, like any AWS tool; without one (no region set),
     /// the local stack's from its stack file.
     async fn sdk(&self) -> aws_config::SdkConfig {
-        let configured = std::env::var_os("AWS_REGION").is_some() || std::env::var_os("AWS_DEFAULT_REGION").is_some();
-        let stack = self.flag("--stack").unwrap_or_else(|| ".local/stack.json".into());
+        let configured = std::env::var_os("AWS_REGION").is_some()
+            || std::env::var_os("AWS_DEFAULT_REGION").is_some();
+        let stack = self
+            .flag("--stack")
+            .unwrap_or_else(|| ".local/stack.json".into());
         match StackFile::load(&PathBuf::from(stack)) {
             Ok(stack) if !configured => stack.sdk_config().await,
             _ => aws_config::load_from_env().await,
@@ -145,8 +148,14 @@ async fn run(args: &Args) -> CliResult<()> {
             use actas::audit::AuditStore;
             let sdk = args.sdk().await;
             let store = DynamoStore::new(aws_sdk_dynamodb::Client::new(&sdk), args.table()?);
-            let since = args.flag("--since").and_then(|s| s.parse().ok()).unwrap_or(0);
-            for record in store.audit_for_tenant(Some(&args.required("--tenant")?), since).await? {
+            let since = args
+                .flag("--since")
+                .and_then(|s| s.parse().ok())
+                .unwrap_or(0);
+            for record in store
+                .audit_for_tenant(Some(&args.required("--tenant")?), since)
+                .await?
+            {
                 println!("{}", serde_json::to_string(&record)?);
             }
         }

@@ -46,6 +46,28 @@ where
     ActasError::Upstream(format!("{operation}: {code}"))
 }
 
+/// Whether a write was refused by its condition: for a conditional write that is an answer
+/// (`Ok(false)`), not a failure.
+fn condition_failed<E: ProvideErrorMetadata, R>(err: &SdkError<E, R>) -> bool {
+    err.code() == Some("ConditionalCheckFailedException")
+}
+
+/// The outcome of a conditional write: done, refused by its condition, or failed.
+fn conditional<T, E, R>(
+    operation: &str,
+    result: std::result::Result<T, SdkError<E, R>>,
+) -> Result<bool>
+where
+    E: std::error::Error + ProvideErrorMetadata + 'static,
+    R: std::fmt::Debug,
+{
+    match result {
+        Ok(_) => Ok(true),
+        Err(err) if condition_failed(&err) => Ok(false),
+        Err(err) => Err(upstream(operation, err)),
+    }
+}
+
 fn s(value: impl Into<String>) -> AttributeValue {
     AttributeValue::S(value.into())
 }
@@ -378,17 +400,7 @@ impl ImpersonationStore for DynamoStore {
             .expression_attribute_values(":hash", s(r.mint_secret_hash))
             .send()
             .await;
-        match result {
-            Ok(_) => Ok(true),
-            Err(err)
-                if err
-                    .as_service_error()
-                    .is_some_and(|e| e.is_conditional_check_failed_exception()) =>
-            {
-                Ok(false)
-            }
-            Err(err) => Err(upstream("UpdateItem", err)),
-        }
+        conditional("UpdateItem", result)
     }
 
     async fn list(&self, q: &ListQuery) -> Result<ImpersonationPage> {
@@ -547,13 +559,7 @@ impl ImpersonationStore for DynamoStore {
         }
         let ended = match update.condition_expression(condition).send().await {
             Ok(output) => output.attributes().cloned(),
-            Err(err)
-                if err
-                    .as_service_error()
-                    .is_some_and(|e| e.is_conditional_check_failed_exception()) =>
-            {
-                return Ok(false)
-            }
+            Err(err) if condition_failed(&err) => return Ok(false),
             Err(err) => return Err(upstream("UpdateItem", err)),
         };
         // Release the target, unless a newer impersonation holds it already.
@@ -570,14 +576,8 @@ impl ImpersonationStore for DynamoStore {
                 .expression_attribute_values(":id", s(id))
                 .send()
                 .await;
-            if let Err(err) = released {
-                if !err
-                    .as_service_error()
-                    .is_some_and(|e| e.is_conditional_check_failed_exception())
-                {
-                    return Err(upstream("DeleteItem", err));
-                }
-            }
+            // Refused by its condition: a newer impersonation holds the target; leave it.
+            conditional("DeleteItem", released)?;
         }
         Ok(true)
     }
@@ -792,17 +792,7 @@ impl CleanupStore for DynamoStore {
             .expression_attribute_values(":audit", s("audit"))
             .send()
             .await;
-        match result {
-            Ok(_) => Ok(true),
-            Err(err)
-                if err
-                    .as_service_error()
-                    .is_some_and(|e| e.is_conditional_check_failed_exception()) =>
-            {
-                Ok(false)
-            }
-            Err(err) => Err(upstream("DeleteItem", err)),
-        }
+        conditional("DeleteItem", result)
     }
 }
 
@@ -879,13 +869,7 @@ impl ExchangeStore for DynamoStore {
             .await;
         match result {
             Ok(output) => output.attributes().map(exchange_from).transpose(),
-            Err(err)
-                if err
-                    .as_service_error()
-                    .is_some_and(|e| e.is_conditional_check_failed_exception()) =>
-            {
-                Ok(None)
-            }
+            Err(err) if condition_failed(&err) => Ok(None),
             Err(err) => Err(upstream("UpdateItem", err)),
         }
     }
@@ -930,17 +914,7 @@ impl ApiKeyStore for DynamoStore {
             .expression_attribute_values(":revoked", s(api_key_status(ApiKeyStatus::Revoked)))
             .send()
             .await;
-        match result {
-            Ok(_) => Ok(true),
-            Err(err)
-                if err
-                    .as_service_error()
-                    .is_some_and(|e| e.is_conditional_check_failed_exception()) =>
-            {
-                Ok(false)
-            }
-            Err(err) => Err(upstream("UpdateItem", err)),
-        }
+        conditional("UpdateItem", result)
     }
 
     async fn list_api_keys(&self, tenant: &str) -> Result<Vec<ApiKey>> {

@@ -282,41 +282,57 @@ impl Harness {
     /// Writes a pending grant for `target` straight into the table, with a secret the test
     /// knows, as the impersonate function would. Returns (grant id, secret).
     pub async fn pending_grant(&self, target: &StackUser) -> (String, String) {
-        use actas::secrets::{hash_secret, new_secret};
-        use actas::store::{GrantKind, Impersonation, ImpersonationStatus, ImpersonationStore};
+        let secret = actas::secrets::new_secret().expect("randomness");
+        let now = now_millis() / 1000;
+        let status = actas::store::ImpersonationStatus::Pending;
+        let id = self
+            .write_grant("acme-admin", target, status, now, &secret)
+            .await;
+        (id, secret)
+    }
+
+    /// An impersonation by `actor` of `target`, started at `started` (epoch seconds) for an hour,
+    /// written straight into the table. Returns its id.
+    async fn write_grant(
+        &self,
+        actor: &str,
+        target: &StackUser,
+        status: actas::store::ImpersonationStatus,
+        started: i64,
+        mint_secret: &str,
+    ) -> String {
+        use actas::secrets::hash_secret;
+        use actas::store::{GrantKind, Impersonation, ImpersonationStore};
         let store = actas::dynamodb::DynamoStore::new(
             aws_sdk_dynamodb::Client::new(&self.sdk),
             &self.stack.table_name,
         );
-        let secret = new_secret().expect("randomness");
-        let now = now_millis() / 1000;
-        let id = format!("test-{}", now_millis());
         let grant = Impersonation {
-            id: format!("{id}-{}", &secret[..8]),
+            id: format!("test-{}", uuid_like()),
             kind: GrantKind::Impersonation,
-            actor_sub: self.user("acme-admin").sub.clone(),
-            actor_username: "acme-admin".into(),
+            actor_sub: self.user(actor).sub.clone(),
+            actor_username: actor.into(),
             target_sub: target.sub.clone(),
             target_username: target.username.clone(),
             tenant: Some(target.tenant.clone()),
             reason: Some("integration test".into()),
             ticket: None,
             client_id: self.stack.impersonation_client_id.clone(),
-            status: ImpersonationStatus::Pending,
-            created_at_millis: now_millis(),
-            ends_at: now + 3600,
-            mint_deadline: now + 60,
-            mint_secret_hash: hash_secret(&secret),
+            status,
+            created_at_millis: started * 1000,
+            ends_at: started + 3600,
+            mint_deadline: started + 60,
+            mint_secret_hash: hash_secret(mint_secret),
             revert_secret_hash: hash_secret("unused"),
-            expires_at: now + 7200,
+            expires_at: started + 3600 + 86_400,
             refresh_token_sealed: None,
             ended_at: None,
         };
         store
-            .create(&grant, now, None)
+            .create(&grant, started, None)
             .await
             .expect("grant written");
-        (grant.id, secret)
+        grant.id
     }
 }
 
@@ -406,38 +422,9 @@ impl Harness {
     /// An active impersonation of `target` whose hard end has passed, written straight into the
     /// table as if time had run on (the deployment's minimum lifetime is minutes).
     pub async fn expired_impersonation(&self, target: &StackUser) -> String {
-        use actas::store::{GrantKind, Impersonation, ImpersonationStatus, ImpersonationStore};
-        let store = actas::dynamodb::DynamoStore::new(
-            aws_sdk_dynamodb::Client::new(&self.sdk),
-            &self.stack.table_name,
-        );
-        let now = now_millis() / 1000;
-        let id = format!("expired-{}", uuid_like());
-        let grant = Impersonation {
-            id: id.clone(),
-            kind: GrantKind::Impersonation,
-            actor_sub: self.user("acme-super").sub.clone(),
-            actor_username: "acme-super".into(),
-            target_sub: target.sub.clone(),
-            target_username: target.username.clone(),
-            tenant: Some(target.tenant.clone()),
-            reason: Some("integration test".into()),
-            ticket: None,
-            client_id: self.stack.impersonation_client_id.clone(),
-            status: ImpersonationStatus::Active,
-            created_at_millis: (now - 3700) * 1000,
-            ends_at: now - 100,
-            mint_deadline: now - 3640,
-            mint_secret_hash: "unused".into(),
-            revert_secret_hash: "unused".into(),
-            expires_at: now + 86_300,
-            refresh_token_sealed: None,
-            ended_at: None,
-        };
-        store
-            .create(&grant, now - 3700, None)
+        let started = now_millis() / 1000 - 3700;
+        let status = actas::store::ImpersonationStatus::Active;
+        self.write_grant("acme-super", target, status, started, "unused")
             .await
-            .expect("grant written");
-        id
     }
 }

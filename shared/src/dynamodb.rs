@@ -34,6 +34,33 @@ impl DynamoStore {
             table: table.into(),
         }
     }
+
+    /// One item by key, read consistently (grants are checked right after they are written).
+    async fn get_consistent(&self, pk: String, sk: &str) -> Result<Option<Item>> {
+        let output = self
+            .client
+            .get_item()
+            .table_name(&self.table)
+            .set_key(Some(key(pk, sk)))
+            .consistent_read(true)
+            .send()
+            .await
+            .map_err(|e| upstream("GetItem", e))?;
+        Ok(output.item().cloned())
+    }
+
+    /// Writes an item that must not exist yet.
+    async fn put_new(&self, item: Item) -> Result<()> {
+        self.client
+            .put_item()
+            .table_name(&self.table)
+            .set_item(Some(item))
+            .condition_expression("attribute_not_exists(pk)")
+            .send()
+            .await
+            .map_err(|e| upstream("PutItem", e))?;
+        Ok(())
+    }
 }
 
 fn upstream<E, R>(operation: &str, err: SdkError<E, R>) -> ActasError
@@ -251,14 +278,7 @@ impl ImpersonationStore for DynamoStore {
         audit: Option<&AuditRecord>,
     ) -> Result<()> {
         if imp.kind == GrantKind::OwnSession {
-            self.client
-                .put_item()
-                .table_name(&self.table)
-                .set_item(Some(impersonation_item(imp)))
-                .condition_expression("attribute_not_exists(pk)")
-                .send()
-                .await
-                .map_err(|e| upstream("PutItem", e))?;
+            self.put_new(impersonation_item(imp)).await?;
             return Ok(());
         }
         let put_grant = Put::builder()
@@ -367,16 +387,11 @@ impl ImpersonationStore for DynamoStore {
     }
 
     async fn get(&self, id: &str) -> Result<Option<Impersonation>> {
-        let output = self
-            .client
-            .get_item()
-            .table_name(&self.table)
-            .set_key(Some(key(impersonation_pk(id), IMPERSONATION_SK)))
-            .consistent_read(true)
-            .send()
-            .await
-            .map_err(|e| upstream("GetItem", e))?;
-        output.item().map(impersonation_from).transpose()
+        self.get_consistent(impersonation_pk(id), IMPERSONATION_SK)
+            .await?
+            .as_ref()
+            .map(impersonation_from)
+            .transpose()
     }
 
     async fn activate(&self, r: &Redemption<'_>) -> Result<bool> {
@@ -517,17 +532,9 @@ impl ImpersonationStore for DynamoStore {
     }
 
     async fn live_for_target(&self, target_sub: &str) -> Result<Option<LiveImpersonation>> {
-        let output = self
-            .client
-            .get_item()
-            .table_name(&self.table)
-            .set_key(Some(key(live_pk(target_sub), LIVE_SK)))
-            .consistent_read(true)
-            .send()
-            .await
-            .map_err(|e| upstream("GetItem", e))?;
-        output
-            .item()
+        self.get_consistent(live_pk(target_sub), LIVE_SK)
+            .await?
+            .as_ref()
             .map(|item| {
                 Ok(LiveImpersonation {
                     impersonation_id: get_s(item, "impersonation_id")?,
@@ -684,14 +691,7 @@ fn audit_from(item: &Item) -> Result<AuditRecord> {
 #[async_trait]
 impl AuditStore for DynamoStore {
     async fn put_audit(&self, record: &AuditRecord) -> Result<()> {
-        self.client
-            .put_item()
-            .table_name(&self.table)
-            .set_item(Some(audit_item(record)))
-            .condition_expression("attribute_not_exists(pk)")
-            .send()
-            .await
-            .map_err(|e| upstream("PutItem", e))?;
+        self.put_new(audit_item(record)).await?;
         Ok(())
     }
 
@@ -833,14 +833,7 @@ fn exchange_from(item: &Item) -> Result<ExchangeGrant> {
 #[async_trait]
 impl ExchangeStore for DynamoStore {
     async fn put_exchange(&self, grant: &ExchangeGrant) -> Result<()> {
-        self.client
-            .put_item()
-            .table_name(&self.table)
-            .set_item(Some(exchange_item(grant)))
-            .condition_expression("attribute_not_exists(pk)")
-            .send()
-            .await
-            .map_err(|e| upstream("PutItem", e))?;
+        self.put_new(exchange_item(grant)).await?;
         Ok(())
     }
 
@@ -878,28 +871,16 @@ impl ExchangeStore for DynamoStore {
 #[async_trait]
 impl ApiKeyStore for DynamoStore {
     async fn put_api_key(&self, api_key: &ApiKey) -> Result<()> {
-        self.client
-            .put_item()
-            .table_name(&self.table)
-            .set_item(Some(api_key_item(api_key)))
-            .condition_expression("attribute_not_exists(pk)")
-            .send()
-            .await
-            .map_err(|e| upstream("PutItem", e))?;
+        self.put_new(api_key_item(api_key)).await?;
         Ok(())
     }
 
     async fn get_api_key(&self, id: &str) -> Result<Option<ApiKey>> {
-        let output = self
-            .client
-            .get_item()
-            .table_name(&self.table)
-            .set_key(Some(key(api_key_pk(id), API_KEY_SK)))
-            .consistent_read(true)
-            .send()
-            .await
-            .map_err(|e| upstream("GetItem", e))?;
-        output.item().map(api_key_from).transpose()
+        self.get_consistent(api_key_pk(id), API_KEY_SK)
+            .await?
+            .as_ref()
+            .map(api_key_from)
+            .transpose()
     }
 
     async fn revoke_api_key(&self, id: &str) -> Result<bool> {

@@ -14,6 +14,7 @@ use crate::error::{ActasError, Result};
 /// Audit records are kept this long (DynamoDB TTL).
 pub const RETENTION_SECS: i64 = 400 * 86_400;
 pub const EVENT_SOURCE: &str = "actas";
+pub const OUTCOME_FAILED: &str = "failed";
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "snake_case")]
@@ -72,6 +73,8 @@ impl AuditEvent {
 pub struct RequestOrigin {
     pub source_ip: Option<String>,
     pub user_agent: Option<String>,
+    /// The API's public base URL as this request reached it (scheme, host, stage).
+    pub api_url: Option<String>,
 }
 
 #[derive(Debug, Clone, Serialize, PartialEq, Eq)]
@@ -81,7 +84,7 @@ pub struct AuditRecord {
     #[serde(skip)]
     pub at_millis: i64,
     pub event: AuditEvent,
-    /// `success` or `denied`.
+    /// `success`, `denied`, or `failed` (a start whose session could not be minted).
     pub outcome: &'static str,
     /// Why it was refused (a policy code, or the refusal's message).
     pub cause: Option<String>,
@@ -136,6 +139,15 @@ impl AuditRecord {
         self
     }
 
+    /// A start that failed is an event of its own for subscribers.
+    pub fn detail_type(&self) -> &'static str {
+        if self.outcome == OUTCOME_FAILED {
+            "Impersonation Failed"
+        } else {
+            self.event.detail_type()
+        }
+    }
+
     pub fn expires_at(&self) -> i64 {
         self.at_millis.div_euclid(1000) + RETENTION_SECS
     }
@@ -178,7 +190,7 @@ impl EventPublisher for EventBridgePublisher {
             serde_json::to_string(record).map_err(|e| ActasError::Internal(e.to_string()))?;
         let entry = aws_sdk_eventbridge::types::PutEventsRequestEntry::builder()
             .source(EVENT_SOURCE)
-            .detail_type(record.event.detail_type())
+            .detail_type(record.detail_type())
             .detail(detail)
             .event_bus_name(&self.bus)
             .build();

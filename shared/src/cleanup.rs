@@ -7,7 +7,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use serde::Serialize;
-use tracing::{info, warn};
+use tracing::info;
 
 use crate::audit::{AuditEvent, AuditRecord, AuditTrail, RequestOrigin};
 use crate::clock::Clock;
@@ -101,8 +101,14 @@ pub async fn run_cleanup(state: &CleanupState) -> Result<CleanupReport> {
     let started = Instant::now();
     let now = state.clock.now_secs();
     let origin = RequestOrigin {
-        source_ip: None,
         user_agent: Some("actas-cleanup".into()),
+        ..RequestOrigin::default()
+    };
+    let ports = crate::lifecycle::SessionPorts {
+        impersonations: state.impersonations.as_ref(),
+        identity: state.identity.as_ref(),
+        vault: state.vault.as_ref(),
+        clock: state.clock.as_ref(),
     };
     let mut report = CleanupReport::default();
     let mut page_token = None;
@@ -123,23 +129,15 @@ pub async fn run_cleanup(state: &CleanupState) -> Result<CleanupReport> {
                         AuditRecord::new(AuditEvent::Expired, state.clock.now_millis(), &origin)
                             .about(&imp);
                     record.cause = Some("reached its hard end".into());
+                    // Recorded before the revoke: an end is on record even if the revoke fails.
                     state.audit.record(&record).await?;
-                    if let Some(sealed) = &imp.refresh_token_sealed {
-                        let revoked = match state.vault.open(&imp.id, sealed).await {
-                            Ok(token) => {
-                                state
-                                    .identity
-                                    .revoke_refresh_token(&state.impersonation_client_id, &token)
-                                    .await
-                            }
-                            Err(err) => Err(err),
-                        };
-                        match revoked {
-                            Ok(()) => report.revoked += 1,
-                            Err(err) => {
-                                warn!(impersonation_id = %imp.id, error = %err, "expired session not revoked")
-                            }
-                        }
+                    if ports.revoke(&imp).await {
+                        report.revoked += 1;
+                    }
+                }
+                CleanupWork::Revoke(imp) => {
+                    if ports.revoke(&imp).await {
+                        report.revoked += 1;
                     }
                 }
                 CleanupWork::Delete { pk, sk } => {
@@ -201,6 +199,7 @@ mod tests {
             expires_at: ends_at + 86_400,
             refresh_token_sealed: Some(format!("sealed:{id}:refresh-{id}")),
             ended_at: None,
+            revoked_at: None,
         }
     }
 
@@ -213,7 +212,7 @@ mod tests {
             impersonation("live", NOW + 600, ImpersonationStatus::Active),
             impersonation("gone", NOW - 90_000, ImpersonationStatus::Ended),
         ] {
-            store.create(&imp, NOW - 4000, None).await.unwrap();
+            store.create(&imp).await.unwrap();
         }
         let grant = |id: &str, expires_at: i64| ExchangeGrant {
             id: id.into(),

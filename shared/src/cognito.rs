@@ -11,7 +11,7 @@ use tracing::warn;
 use crate::error::{ActasError, Result};
 use crate::identity::{
     CognitoTokens, IdentityProvider, MintRequest, UserPage, UserRecord, UserRef,
-    METADATA_IMPERSONATION_ID,
+    METADATA_IMPERSONATION_ID, METADATA_REMINT_ID,
 };
 
 pub struct CognitoIdentityProvider {
@@ -241,7 +241,7 @@ impl IdentityProvider for CognitoIdentityProvider {
             .ok_or_else(|| ActasError::Upstream("AdminInitiateAuth: no session".into()))?;
         // Only the respond call's ClientMetadata reaches the triggers on AWS, so the grant id
         // travels here.
-        let answered = self
+        let mut respond = self
             .client
             .admin_respond_to_auth_challenge()
             .user_pool_id(&self.user_pool_id)
@@ -250,7 +250,11 @@ impl IdentityProvider for CognitoIdentityProvider {
             .session(session)
             .challenge_responses("USERNAME", request.username)
             .challenge_responses("ANSWER", request.secret)
-            .client_metadata(METADATA_IMPERSONATION_ID, request.impersonation_id)
+            .client_metadata(METADATA_IMPERSONATION_ID, request.impersonation_id);
+        if let Some(remint_id) = request.remint_id {
+            respond = respond.client_metadata(METADATA_REMINT_ID, remint_id);
+        }
+        let answered = respond
             .send()
             .await
             .map_err(|e| upstream("AdminRespondToAuthChallenge", e))?;

@@ -116,8 +116,11 @@ pub struct ApiConfig {
     /// local emulator serves it elsewhere, so it is configuration.
     pub jwks_url: String,
     pub token_issuer: String,
-    /// The Cognito endpoint a front end should use to refresh (seed 001's `endpointUrl`).
+    /// Cognito's own endpoint: where an impersonator's own session (after a revert) refreshes.
     pub cognito_public_endpoint: String,
+    /// The API's public base URL (`PUBLIC_API_URL`, e.g. behind a custom domain). Unset, it is
+    /// read from each request. Impersonated sessions refresh at `{base}/auth/cognito`.
+    pub public_api_url: Option<String>,
     /// How long the one-time secret of a fresh grant may be redeemed with Cognito.
     pub mint_window_secs: i64,
     /// The hard limit of an impersonation.
@@ -184,6 +187,10 @@ impl ApiConfig {
             jwks_url,
             token_issuer,
             cognito_public_endpoint,
+            public_api_url: env
+                .optional("PUBLIC_API_URL")
+                .map(|url| url.trim_end_matches('/').to_string())
+                .filter(|url| !url.is_empty()),
         };
         if config.mint_window_secs <= 0
             || config.impersonation_max_secs <= 0

@@ -15,9 +15,8 @@ use crate::error::{ActasError, Result};
 use crate::store::{
     ApiKey, ApiKeyStatus, ApiKeyStore, CleanupPage, CleanupStore, CleanupWork, ExchangeGrant,
     ExchangeStore, GrantKind, Impersonation, ImpersonationPage, ImpersonationStatus,
-    ImpersonationStore, ListQuery, ListScope, LiveImpersonation, Redemption,
+    ImpersonationStore, ListQuery, ListScope, Redemption, Remint,
 };
-use aws_sdk_dynamodb::operation::transact_write_items::TransactWriteItemsError;
 use aws_sdk_dynamodb::types::{Put, ReturnValue, TransactWriteItem, Update};
 
 type Item = HashMap<String, AttributeValue>;
@@ -126,7 +125,7 @@ fn get_n(item: &Item, name: &str) -> Result<i64> {
 }
 
 const IMPERSONATION_SK: &str = "IMPERSONATION";
-const LIVE_SK: &str = "LIVE";
+const REFRESH_TOKEN_SK: &str = "REFRESH_TOKEN";
 const EXCHANGE_SK: &str = "EXCHANGE";
 const API_KEY_SK: &str = "APIKEY";
 
@@ -134,8 +133,14 @@ fn impersonation_pk(id: &str) -> String {
     format!("IMP#{id}")
 }
 
-fn live_pk(target_sub: &str) -> String {
-    format!("LIVE#{target_sub}")
+/// A refresh token's pointer to its impersonation, keyed by the token's hash.
+fn refresh_token_pk(token_hash: &str) -> String {
+    format!("RTOKEN#{token_hash}")
+}
+
+/// A remint secret lives in its impersonation's partition.
+fn remint_sk(remint_id: &str) -> String {
+    format!("REMINT#{remint_id}")
 }
 
 fn exchange_pk(id: &str) -> String {
@@ -192,6 +197,9 @@ fn impersonation_item(imp: &Impersonation) -> Item {
     if let Some(ended_at) = imp.ended_at {
         item.insert("ended_at".to_string(), n(ended_at));
     }
+    if let Some(revoked_at) = imp.revoked_at {
+        item.insert("revoked_at".to_string(), n(revoked_at));
+    }
     item
 }
 
@@ -226,6 +234,7 @@ fn impersonation_from(item: &Item) -> Result<Impersonation> {
         expires_at: get_n(item, "expires_at")?,
         refresh_token_sealed: get_opt_s(item, "refresh_token_sealed"),
         ended_at: get_n(item, "ended_at").ok(),
+        revoked_at: get_n(item, "revoked_at").ok(),
     })
 }
 
@@ -271,119 +280,8 @@ fn api_key_from(item: &Item) -> Result<ApiKey> {
 
 #[async_trait]
 impl ImpersonationStore for DynamoStore {
-    async fn create(
-        &self,
-        imp: &Impersonation,
-        now_secs: i64,
-        audit: Option<&AuditRecord>,
-    ) -> Result<()> {
-        if imp.kind == GrantKind::OwnSession {
-            self.put_new(impersonation_item(imp)).await?;
-            return Ok(());
-        }
-        let put_grant = Put::builder()
-            .table_name(&self.table)
-            .set_item(Some(impersonation_item(imp)))
-            .condition_expression("attribute_not_exists(pk)")
-            .build()
-            .map_err(|e| ActasError::Internal(e.to_string()))?;
-
-        // Optimistic concurrency on the target's pointer: read it, refuse another actor's live
-        // impersonation, and write only if the pointer is still what was read.
-        let current = self.live_for_target(&imp.target_sub).await?;
-        let live = current.as_ref().filter(|l| l.ends_at > now_secs);
-        if let Some(holder) = live {
-            if holder.actor_sub != imp.actor_sub {
-                return Err(ActasError::Conflict(format!(
-                    "{} is already impersonating this user until it ends or is stopped",
-                    holder.actor_username
-                )));
-            }
-        }
-        let mut pointer = key(live_pk(&imp.target_sub), LIVE_SK);
-        pointer.extend([
-            ("kind".to_string(), s("live")),
-            ("impersonation_id".to_string(), s(&imp.id)),
-            ("actor_sub".to_string(), s(&imp.actor_sub)),
-            ("actor_username".to_string(), s(&imp.actor_username)),
-            ("ends_at".to_string(), n(imp.ends_at)),
-            ("expires_at".to_string(), n(imp.ends_at)),
-        ]);
-        let mut put_pointer = Put::builder()
-            .table_name(&self.table)
-            .set_item(Some(pointer));
-        put_pointer = match &current {
-            None => put_pointer.condition_expression("attribute_not_exists(pk)"),
-            Some(previous) => put_pointer
-                .condition_expression("impersonation_id = :previous")
-                .expression_attribute_values(":previous", s(&previous.impersonation_id)),
-        };
-        let mut items = vec![
-            TransactWriteItem::builder().put(put_grant).build(),
-            TransactWriteItem::builder()
-                .put(
-                    put_pointer
-                        .build()
-                        .map_err(|e| ActasError::Internal(e.to_string()))?,
-                )
-                .build(),
-        ];
-        if let Some(record) = audit {
-            let put_audit = Put::builder()
-                .table_name(&self.table)
-                .set_item(Some(audit_item(record)))
-                .condition_expression("attribute_not_exists(pk)")
-                .build()
-                .map_err(|e| ActasError::Internal(e.to_string()))?;
-            items.push(TransactWriteItem::builder().put(put_audit).build());
-        }
-        if let Some(replaced) = live {
-            // The same actor starting again ends their previous impersonation of this target.
-            let end_previous = Update::builder()
-                .table_name(&self.table)
-                .set_key(Some(key(
-                    impersonation_pk(&replaced.impersonation_id),
-                    IMPERSONATION_SK,
-                )))
-                .update_expression("SET #status = :ended, ended_at = :now")
-                .condition_expression("attribute_exists(pk)")
-                .expression_attribute_names("#status", "status")
-                .expression_attribute_values(":ended", s(ImpersonationStatus::Ended.as_str()))
-                .expression_attribute_values(":now", n(now_secs))
-                .build()
-                .map_err(|e| ActasError::Internal(e.to_string()))?;
-            items.push(TransactWriteItem::builder().update(end_previous).build());
-        }
-        let result = self
-            .client
-            .transact_write_items()
-            .set_transact_items(Some(items))
-            .send()
-            .await;
-        match result {
-            Ok(_) => Ok(()),
-            Err(err) => {
-                let cancelled = err
-                    .as_service_error()
-                    .and_then(|e| match e {
-                        TransactWriteItemsError::TransactionCanceledException(t) => Some(t),
-                        _ => None,
-                    })
-                    .is_some_and(|t| {
-                        t.cancellation_reasons()
-                            .iter()
-                            .any(|r| r.code() == Some("ConditionalCheckFailed"))
-                    });
-                if cancelled {
-                    Err(ActasError::Conflict(
-                        "another impersonation of this user started at the same time; try again"
-                            .into(),
-                    ))
-                } else {
-                    Err(upstream("TransactWriteItems", err))
-                }
-            }
-        }
+    async fn create(&self, imp: &Impersonation) -> Result<()> {
+        self.put_new(impersonation_item(imp)).await
     }
 
     async fn get(&self, id: &str) -> Result<Option<Impersonation>> {
@@ -517,33 +415,118 @@ impl ImpersonationStore for DynamoStore {
         })
     }
 
-    async fn keep_refresh_token(&self, id: &str, sealed: &str) -> Result<()> {
-        self.client
-            .update_item()
+    async fn keep_refresh_token(
+        &self,
+        id: &str,
+        sealed: &str,
+        token_hash: &str,
+        expires_at: i64,
+    ) -> Result<()> {
+        let keep = Update::builder()
             .table_name(&self.table)
             .set_key(Some(key(impersonation_pk(id), IMPERSONATION_SK)))
             .update_expression("SET refresh_token_sealed = :sealed")
             .condition_expression("attribute_exists(pk)")
             .expression_attribute_values(":sealed", s(sealed))
+            .build()
+            .map_err(|e| ActasError::Internal(e.to_string()))?;
+        let mut pointer = key(refresh_token_pk(token_hash), REFRESH_TOKEN_SK);
+        pointer.extend([
+            ("kind".to_string(), s("refresh_token")),
+            ("impersonation_id".to_string(), s(id)),
+            // Kept as long as the impersonation's record: a refresh after that finds nothing.
+            ("expires_at".to_string(), n(expires_at)),
+        ]);
+        let point = Put::builder()
+            .table_name(&self.table)
+            .set_item(Some(pointer))
+            .condition_expression("attribute_not_exists(pk)")
+            .build()
+            .map_err(|e| ActasError::Internal(e.to_string()))?;
+        self.client
+            .transact_write_items()
+            .transact_items(TransactWriteItem::builder().update(keep).build())
+            .transact_items(TransactWriteItem::builder().put(point).build())
             .send()
             .await
-            .map_err(|e| upstream("UpdateItem", e))?;
+            .map_err(|e| upstream("TransactWriteItems", e))?;
         Ok(())
     }
 
-    async fn live_for_target(&self, target_sub: &str) -> Result<Option<LiveImpersonation>> {
-        self.get_consistent(live_pk(target_sub), LIVE_SK)
+    async fn find_by_refresh_token(&self, token_hash: &str) -> Result<Option<String>> {
+        self.get_consistent(refresh_token_pk(token_hash), REFRESH_TOKEN_SK)
             .await?
-            .as_ref()
-            .map(|item| {
-                Ok(LiveImpersonation {
-                    impersonation_id: get_s(item, "impersonation_id")?,
-                    actor_sub: get_s(item, "actor_sub")?,
-                    actor_username: get_s(item, "actor_username")?,
-                    ends_at: get_n(item, "ends_at")?,
-                })
-            })
+            .map(|item| get_s(&item, "impersonation_id"))
             .transpose()
+    }
+
+    async fn put_remint(&self, remint: &Remint) -> Result<()> {
+        let mut item = key(
+            impersonation_pk(&remint.impersonation_id),
+            &remint_sk(&remint.remint_id),
+        );
+        item.extend([
+            ("kind".to_string(), s("remint")),
+            ("secret_hash".to_string(), s(&remint.secret_hash)),
+            ("deadline".to_string(), n(remint.deadline)),
+            ("expires_at".to_string(), n(remint.deadline)),
+        ]);
+        self.put_new(item).await
+    }
+
+    async fn redeem_remint(
+        &self,
+        impersonation_id: &str,
+        remint_id: &str,
+        secret_hash: &str,
+        now_secs: i64,
+    ) -> Result<bool> {
+        let result = self
+            .client
+            .delete_item()
+            .table_name(&self.table)
+            .set_key(Some(key(
+                impersonation_pk(impersonation_id),
+                &remint_sk(remint_id),
+            )))
+            .condition_expression("secret_hash = :hash AND deadline > :now")
+            .expression_attribute_values(":hash", s(secret_hash))
+            .expression_attribute_values(":now", n(now_secs))
+            .send()
+            .await;
+        conditional("DeleteItem", result)
+    }
+
+    async fn mark_revoked(&self, id: &str, now_secs: i64) -> Result<()> {
+        let result = self
+            .client
+            .update_item()
+            .table_name(&self.table)
+            .set_key(Some(key(impersonation_pk(id), IMPERSONATION_SK)))
+            .update_expression("SET revoked_at = :now")
+            .condition_expression("attribute_exists(pk)")
+            .expression_attribute_values(":now", n(now_secs))
+            .send()
+            .await;
+        conditional("UpdateItem", result).map(|_| ())
+    }
+
+    async fn mark_failed(&self, id: &str, now_secs: i64) -> Result<bool> {
+        let result = self
+            .client
+            .update_item()
+            .table_name(&self.table)
+            .set_key(Some(key(impersonation_pk(id), IMPERSONATION_SK)))
+            .update_expression("SET #status = :failed, ended_at = :now")
+            .condition_expression("#status IN (:pending, :active)")
+            .expression_attribute_names("#status", "status")
+            .expression_attribute_values(":failed", s(ImpersonationStatus::Failed.as_str()))
+            .expression_attribute_values(":pending", s(ImpersonationStatus::Pending.as_str()))
+            .expression_attribute_values(":active", s(ImpersonationStatus::Active.as_str()))
+            .expression_attribute_values(":now", n(now_secs))
+            .send()
+            .await;
+        conditional("UpdateItem", result)
     }
 
     async fn end(&self, id: &str, revert_secret_hash: Option<&str>, now_secs: i64) -> Result<bool> {
@@ -558,35 +541,16 @@ impl ImpersonationStore for DynamoStore {
             .expression_attribute_values(":ended", s(ImpersonationStatus::Ended.as_str()))
             .expression_attribute_values(":active", s(ImpersonationStatus::Active.as_str()))
             .expression_attribute_values(":pending", s(ImpersonationStatus::Pending.as_str()))
-            .expression_attribute_values(":now", n(now_secs))
-            .return_values(ReturnValue::AllNew);
+            .expression_attribute_values(":now", n(now_secs));
         if let Some(hash) = revert_secret_hash {
             condition.push_str(" AND revert_secret_hash = :revert");
             update = update.expression_attribute_values(":revert", s(hash));
         }
-        let ended = match update.condition_expression(condition).send().await {
-            Ok(output) => output.attributes().cloned(),
-            Err(err) if condition_failed(&err) => return Ok(false),
-            Err(err) => return Err(upstream("UpdateItem", err)),
-        };
-        // Release the target, unless a newer impersonation holds it already.
-        if let Some(target_sub) = ended
-            .as_ref()
-            .and_then(|item| get_opt_s(item, "target_sub"))
-        {
-            let released = self
-                .client
-                .delete_item()
-                .table_name(&self.table)
-                .set_key(Some(key(live_pk(&target_sub), LIVE_SK)))
-                .condition_expression("impersonation_id = :id")
-                .expression_attribute_values(":id", s(id))
-                .send()
-                .await;
-            // Refused by its condition: a newer impersonation holds the target; leave it.
-            conditional("DeleteItem", released)?;
+        match update.condition_expression(condition).send().await {
+            Ok(_) => Ok(true),
+            Err(err) if condition_failed(&err) => Ok(false),
+            Err(err) => Err(upstream("UpdateItem", err)),
         }
-        Ok(true)
     }
 }
 
@@ -740,16 +704,21 @@ impl CleanupStore for DynamoStore {
             .table_name(&self.table)
             .filter_expression(
                 "(#kind = :imp AND #status IN (:active, :pending) AND ends_at <= :now) \
-                 OR (#kind IN (:imp, :own, :exchange, :live) AND expires_at <= :now)",
+                 OR (#kind = :imp AND #status IN (:ended, :failed) \
+                     AND attribute_exists(refresh_token_sealed) AND attribute_not_exists(revoked_at)) \
+                 OR (#kind IN (:imp, :own, :exchange, :rtoken, :remint) AND expires_at <= :now)",
             )
             .expression_attribute_names("#kind", "kind")
             .expression_attribute_names("#status", "status")
             .expression_attribute_values(":imp", s("impersonation"))
             .expression_attribute_values(":own", s("own_session"))
             .expression_attribute_values(":exchange", s("exchange"))
-            .expression_attribute_values(":live", s("live"))
+            .expression_attribute_values(":rtoken", s("refresh_token"))
+            .expression_attribute_values(":remint", s("remint"))
             .expression_attribute_values(":active", s(ImpersonationStatus::Active.as_str()))
             .expression_attribute_values(":pending", s(ImpersonationStatus::Pending.as_str()))
+            .expression_attribute_values(":ended", s(ImpersonationStatus::Ended.as_str()))
+            .expression_attribute_values(":failed", s(ImpersonationStatus::Failed.as_str()))
             .expression_attribute_values(":now", n(now_secs))
             .set_exclusive_start_key(start)
             .limit(100)
@@ -761,9 +730,13 @@ impl CleanupStore for DynamoStore {
             let kind = get_opt_s(item, "kind").unwrap_or_default();
             let expired = get_n(item, "expires_at").is_ok_and(|t| t <= now_secs);
             let status = get_opt_s(item, "status").unwrap_or_default();
-            if kind == "impersonation" && !expired && status != ImpersonationStatus::Ended.as_str()
-            {
+            let finished = [ImpersonationStatus::Ended, ImpersonationStatus::Failed]
+                .iter()
+                .any(|s| s.as_str() == status);
+            if kind == "impersonation" && !expired && !finished {
                 work.push(CleanupWork::End(impersonation_from(item)?));
+            } else if kind == "impersonation" && !expired {
+                work.push(CleanupWork::Revoke(impersonation_from(item)?));
             } else if kind != "audit" && kind != "api_key" {
                 work.push(CleanupWork::Delete {
                     pk: get_s(item, "pk")?,
@@ -951,6 +924,7 @@ mod tests {
             expires_at: 1_700_090_000,
             refresh_token_sealed: Some("c2VhbGVk".into()),
             ended_at: None,
+            revoked_at: None,
         };
         let item = impersonation_item(&imp);
         assert_eq!(item["gsi1pk"], s("TARGET#t"));

@@ -18,12 +18,13 @@ use crate::impersonation::{
 use crate::payload::{ProfilesPage, SessionPayload, TokenResponse};
 
 fn origin_of(req: &Request) -> RequestOrigin {
-    let (source_ip, context_agent) = match req.request_context_ref() {
+    let (source_ip, context_agent, api_url) = match req.request_context_ref() {
         Some(RequestContext::ApiGatewayV1(context)) => (
             context.identity.source_ip.clone(),
             context.identity.user_agent.clone(),
+            api_url_of(req, context),
         ),
-        _ => (None, None),
+        _ => (None, None, None),
     };
     let user_agent = header(req, "user-agent")
         .map(str::to_string)
@@ -31,7 +32,36 @@ fn origin_of(req: &Request) -> RequestOrigin {
     RequestOrigin {
         source_ip,
         user_agent,
+        api_url,
     }
+}
+
+/// The API's public base URL as this request reached it. On AWS the context names the domain
+/// and the stage; the local emulator serves the API under `/_aws/execute-api/{api}/{stage}` of
+/// the host it was called on, and sends no domain. (`PUBLIC_API_URL` overrides both.)
+fn api_url_of(
+    req: &Request,
+    context: &lambda_http::aws_lambda_events::apigw::ApiGatewayProxyRequestContext,
+) -> Option<String> {
+    let stage = context.stage.as_deref().filter(|s| is_url_safe(s))?;
+    if let Some(domain) = context.domain_name.as_deref().filter(|d| is_url_safe(d)) {
+        return Some(format!("https://{domain}/{stage}"));
+    }
+    let host = header(req, "host").filter(|h| is_url_safe(h))?;
+    let api = context.apiid.as_deref().filter(|a| is_url_safe(a))?;
+    let scheme = match header(req, "x-forwarded-proto") {
+        Some("https") => "https",
+        _ => "http",
+    };
+    Some(format!("{scheme}://{host}/_aws/execute-api/{api}/{stage}"))
+}
+
+fn is_url_safe(value: &str) -> bool {
+    !value.is_empty()
+        && value.len() <= 255
+        && value
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '-' | '_' | ':'))
 }
 
 /// Responds, and records a refusal (a 4xx) as a `denied` audit record with its cause, the actor
@@ -230,7 +260,44 @@ async fn revert_request(
         string_field(body.as_ref(), "impersonator_revert_token")?,
         "impersonator_revert_token",
     )?;
-    revert(state, &token, origin).await
+    revert(state, &token, header(req, "authorization"), origin).await
+}
+
+/// `POST /auth/cognito`: the `endpointUrl` of impersonated sessions, in Cognito's JSON
+/// protocol. Errors carry Cognito's error name (`__type`, `x-amzn-ErrorType`) next to the
+/// usual `{"status":"error","message":...}`, so SDKs raise the exception they know.
+#[instrument(name = "cognito_endpoint", skip_all)]
+pub async fn cognito_endpoint(state: &ApiState, req: Request) -> Response<Body> {
+    use crate::cognito_endpoint::{error_type, serve, Operation};
+    let origin = origin_of(&req);
+    let target = header(&req, "x-amz-target").unwrap_or_default().to_string();
+    let result = async {
+        let operation = Operation::parse(Some(&target))?;
+        let body = json_object_body(&req)?.unwrap_or_default();
+        serve(state, operation, &target, &body, &origin).await
+    }
+    .await;
+    let mut response = match result {
+        Ok(body) => crate::http::json_response(200, &body),
+        Err(err) => {
+            let mut response = crate::http::error_response(&err);
+            let body = serde_json::json!({
+                "status": "error",
+                "message": err.public_message(),
+                "__type": error_type(&err),
+            });
+            *response.body_mut() = Body::from(body.to_string());
+            if let Ok(value) = lambda_http::http::HeaderValue::from_str(error_type(&err)) {
+                response.headers_mut().insert("x-amzn-errortype", value);
+            }
+            response
+        }
+    };
+    response.headers_mut().insert(
+        lambda_http::http::header::CONTENT_TYPE,
+        lambda_http::http::HeaderValue::from_static("application/x-amz-json-1.1"),
+    );
+    response
 }
 
 /// `GET /auth/token` (seed 000's token check).
@@ -921,60 +988,116 @@ mod tests {
     }
 
     #[tokio::test]
-    async fn revert_returns_the_actors_own_session_once() {
+    async fn revert_returns_the_actors_own_session_once_and_only_with_its_session() {
         let f = fixture().await;
         let (_, session) = f
             .call(f.username_event("acme-admin", "acme-support-1"))
             .await;
+        let id = session["impersonation"]["id"].as_str().unwrap().to_string();
         let revert_token = session["impersonator_revert_token"]
             .as_str()
             .unwrap()
             .to_string();
-        let revert_with = |token: Value| {
+        let own_session = f
+            .world
+            .impersonated_access_token("acme-support-1", "acme-admin", &id);
+        let revert_with = |token: Value, authorization: Option<String>| {
             let mut ev = event("revert.json");
             ev["body"] = json!(json!({"impersonator_revert_token": token}).to_string());
+            set_header(
+                &mut ev,
+                "Authorization",
+                authorization.map(|t| format!("Bearer {t}")).as_deref(),
+            );
             f.call_route(Route::Revert, ev)
         };
-        let (status, own) = revert_with(json!(revert_token)).await;
+        assert_eq!(
+            revert_with(json!(revert_token), None).await.0,
+            401,
+            "a bare revert token mints nothing"
+        );
+        let other_session =
+            f.world
+                .impersonated_access_token("acme-support-1", "acme-admin", "another-id");
+        assert_eq!(
+            revert_with(json!(revert_token), Some(other_session))
+                .await
+                .0,
+            401,
+            "another impersonation's session"
+        );
+        assert_eq!(
+            revert_with(json!(revert_token), Some(f.world.id_token("acme-admin")))
+                .await
+                .0,
+            401,
+            "the actor's own session is not the impersonated one"
+        );
+        let (status, own) = revert_with(json!(revert_token), Some(own_session.clone())).await;
         assert_eq!(status, 200, "{own}");
         assert_eq!(own["username"], "acme-admin");
         assert!(own.get("impersonation").is_none());
         assert!(own["impersonator_revert_token"].is_null());
         assert_eq!(own["clientId"], crate::testing::REVERT_CLIENT);
+        let stored = f.world.store.get(&id).await.unwrap().unwrap();
+        assert!(stored.revoked_at.is_some(), "a revert revokes the session");
 
-        assert_eq!(revert_with(json!(revert_token)).await.0, 401, "used twice");
-        let forged = format!(
-            "{}.forged",
-            session["impersonation"]["id"].as_str().unwrap()
+        assert_eq!(
+            revert_with(json!(revert_token), Some(own_session.clone()))
+                .await
+                .0,
+            401,
+            "used twice"
         );
-        assert_eq!(revert_with(json!(forged)).await.0, 401, "forged");
-        assert_eq!(revert_with(json!("nonsense")).await.0, 401, "malformed");
-        assert_eq!(revert_with(json!(7)).await.0, 400, "not a string");
+        let forged = format!("{id}.forged");
+        assert_eq!(
+            revert_with(json!(forged), Some(own_session.clone()))
+                .await
+                .0,
+            401,
+            "forged"
+        );
+        assert_eq!(
+            revert_with(json!("nonsense"), Some(own_session.clone()))
+                .await
+                .0,
+            401,
+            "malformed"
+        );
+        assert_eq!(
+            revert_with(json!(7), Some(own_session)).await.0,
+            400,
+            "not a string"
+        );
     }
 
     #[tokio::test]
-    async fn one_live_impersonation_per_target() {
+    async fn several_actors_impersonate_one_target_at_once() {
         let f = fixture().await;
-        assert_eq!(
-            f.call(f.username_event("acme-admin", "acme-support-1"))
-                .await
-                .0,
-            200
-        );
-        let (status, body) = f
+        let (status, first) = f
+            .call(f.username_event("acme-admin", "acme-support-1"))
+            .await;
+        assert_eq!(status, 200, "{first}");
+        let (status, second) = f
             .call(f.username_event("acme-operator", "acme-support-1"))
             .await;
-        assert_eq!(status, 409, "{body}");
-        assert!(
-            body["message"].as_str().unwrap().contains("acme-admin"),
-            "names who holds it: {body}"
-        );
+        assert_eq!(status, 200, "a second actor is not refused: {second}");
+        let (status, third) = f
+            .call(f.username_event("acme-admin", "acme-support-1"))
+            .await;
+        assert_eq!(status, 200, "the same actor again: {third}");
+        let ids: Vec<&str> = [&first, &second, &third]
+            .iter()
+            .map(|s| s["impersonation"]["id"].as_str().unwrap())
+            .collect();
+        for id in &ids {
+            let imp = f.world.store.get(id).await.unwrap().unwrap();
+            assert!(imp.is_live(crate::testing::now_secs()), "{id} is live");
+        }
         assert_eq!(
-            f.call(f.username_event("acme-admin", "acme-support-1"))
-                .await
-                .0,
-            200,
-            "the holder may restart"
+            first["endpointUrl"],
+            format!("{}/auth/cognito", crate::testing::TEST_API_URL),
+            "sessions refresh through actas"
         );
     }
 
@@ -1153,13 +1276,10 @@ mod tests {
             200,
             "stopping twice is harmless"
         );
-        assert_eq!(
-            f.world
-                .store
-                .live_for_target(&f.world.user("acme-support-1").sub)
-                .await
-                .unwrap(),
-            None
+        let stored = f.world.store.get(id).await.unwrap().unwrap();
+        assert!(
+            stored.revoked_at.is_some(),
+            "the revoke is recorded, so cleanup does not retry it"
         );
         assert_eq!(f.stop_as("acme-admin", "no-such-id").await.0, 404);
     }
@@ -1365,6 +1485,16 @@ mod tests {
         let revert_token = session["impersonator_revert_token"].clone();
         let mut revert = event("revert.json");
         revert["body"] = json!(json!({"impersonator_revert_token": revert_token}).to_string());
+        let session_token = f.world.impersonated_access_token(
+            "acme-sales-1",
+            "acme-operator",
+            session["impersonation"]["id"].as_str().unwrap(),
+        );
+        set_header(
+            &mut revert,
+            "Authorization",
+            Some(&format!("Bearer {session_token}")),
+        );
         assert_eq!(f.call_route(Route::Revert, revert).await.0, 200);
 
         let records = f

@@ -92,11 +92,16 @@ pub struct MintRequest<'a> {
     pub client_id: &'a str,
     pub username: &'a str,
     pub impersonation_id: &'a str,
+    /// Set when fresh tokens are minted for a live impersonation (a refresh through actas): the
+    /// secret then redeems this remint, not the impersonation's first grant.
+    pub remint_id: Option<&'a str>,
     pub secret: &'a str,
 }
 
 /// The `ClientMetadata` key carrying the impersonation id to the triggers.
 pub const METADATA_IMPERSONATION_ID: &str = "impersonation_id";
+/// The `ClientMetadata` key carrying a remint's id to the verify trigger.
+pub const METADATA_REMINT_ID: &str = "remint_id";
 
 /// One page of the pool's users, with their groups.
 #[derive(Debug, Clone, Default)]

@@ -480,10 +480,14 @@ fn profile_of(user: &UserRecord, is_current: bool, can_impersonate: bool) -> Pro
 }
 
 /// Seed 000: ends the impersonation named by its revert token (single use) and returns the
-/// impersonator's own fresh session.
+/// impersonator's own fresh session. The revert token alone is not enough: the request must
+/// also carry the impersonated session itself (`Authorization`: its id or access token), whose
+/// `impersonation_id` names the same live impersonation. A revert token that leaked without
+/// its session mints nothing.
 pub async fn revert(
     state: &ApiState,
     revert_token: &str,
+    authorization: Option<&str>,
     origin: &RequestOrigin,
 ) -> Result<SessionPayload> {
     let refused = || ActasError::Unauthorized("invalid or used revert token".into());
@@ -491,8 +495,26 @@ pub async fn revert(
     if id.is_empty() || secret.is_empty() || id.len() > 64 {
         return Err(refused());
     }
+    let session = state
+        .verifier
+        .verify_header(authorization)
+        .await
+        .map_err(|_| {
+            ActasError::Unauthorized(
+                "a revert needs the impersonated session's token in Authorization".into(),
+            )
+        })?;
+    if session.impersonation_id.as_deref() != Some(id) {
+        return Err(ActasError::Unauthorized(
+            "the session in Authorization is not the impersonation this token reverts".into(),
+        ));
+    }
     let imp = state.impersonations.get(id).await?.ok_or_else(refused)?;
-    if imp.kind != GrantKind::Impersonation || !secret_matches(secret, &imp.revert_secret_hash) {
+    if imp.kind != GrantKind::Impersonation
+        || imp.target_sub != session.sub
+        || !secret_matches(secret, &imp.revert_secret_hash)
+        || !imp.is_live(state.clock.now_secs())
+    {
         return Err(refused());
     }
     if !state
@@ -506,7 +528,9 @@ pub async fn revert(
     let mut reverted =
         AuditRecord::new(AuditEvent::Reverted, state.clock.now_millis(), origin).about(&imp);
     reverted.cause = Some("reverted by the impersonator".into());
-    state.audit.record(&reverted).await?;
+    let recorded = state.audit.record(&reverted).await;
+    crate::lifecycle::revoke_session(state, &imp).await;
+    recorded?;
     let actor = state
         .identity
         .find_user(&UserRef::parse(&imp.actor_username)?)
@@ -527,8 +551,24 @@ pub async fn revert(
     .await
 }
 
+/// Where a front end refreshes an impersonated session: actas's Cognito-protocol endpoint,
+/// which knows which impersonation a refresh token belongs to.
+pub const COGNITO_ENDPOINT_PATH: &str = "/auth/cognito";
+
+fn refresh_endpoint(state: &ApiState, origin: Option<&RequestOrigin>) -> Result<String> {
+    state
+        .config
+        .public_api_url
+        .clone()
+        .or_else(|| origin.and_then(|o| o.api_url.clone()))
+        .map(|base| format!("{base}{COGNITO_ENDPOINT_PATH}"))
+        .ok_or_else(|| ActasError::Internal("the API's public URL is unknown".into()))
+}
+
 /// Writes the grant, has Cognito redeem it, and builds the payload. The grant is written before
-/// any token exists; if minting fails, it is ended so the target is not held.
+/// any token exists. The start's audit record (when `audit` is given) is written once the
+/// session exists, with outcome `success`; if minting fails the grant is marked `failed` and the
+/// record says `failed` with its cause: it never produced a session and holds nothing.
 pub async fn mint_session_payload(
     state: &ApiState,
     actor: &UserRecord,
@@ -539,6 +579,12 @@ pub async fn mint_session_payload(
 ) -> Result<SessionPayload> {
     let now_millis = state.clock.now_millis();
     let now_secs = now_millis.div_euclid(1000);
+    let impersonated = kind == GrantKind::Impersonation;
+    let endpoint_url = if impersonated {
+        refresh_endpoint(state, audit.map(|(_, origin)| origin))?
+    } else {
+        state.config.cognito_public_endpoint.clone()
+    };
     let mint_secret = new_secret()?;
     let revert_secret = new_secret()?;
     let ends_at = now_secs + state.config.impersonation_max_secs;
@@ -567,13 +613,9 @@ pub async fn mint_session_payload(
         expires_at: ends_at + 86_400,
         refresh_token_sealed: None,
         ended_at: None,
+        revoked_at: None,
     };
-    let record =
-        audit.map(|(event, origin)| AuditRecord::new(event, now_millis, origin).about(&grant));
-    state
-        .impersonations
-        .create(&grant, now_secs, record.as_ref())
-        .await?;
+    state.impersonations.create(&grant).await?;
 
     let minted = state
         .identity
@@ -581,27 +623,32 @@ pub async fn mint_session_payload(
             client_id: &client_id,
             username: &target.username,
             impersonation_id: &grant.id,
+            remint_id: None,
             secret: &mint_secret,
         })
         .await;
+    let minted = match minted {
+        Ok(tokens) if impersonated => keep_refresh_token(state, &grant, &tokens.refresh_token)
+            .await
+            .map(|()| tokens),
+        other => other,
+    };
     let tokens = match minted {
         Ok(tokens) => tokens,
         Err(err) => {
-            if let Err(release) = state.impersonations.end(&grant.id, None, now_secs).await {
-                warn!(impersonation_id = %grant.id, error = %release, "could not release a failed grant");
-            }
-            if let Some((_, origin)) = audit {
-                let mut ended =
-                    AuditRecord::new(AuditEvent::Stopped, state.clock.now_millis(), origin)
-                        .about(&grant);
-                ended.cause = Some("the session could not be minted".into());
-                if let Err(e) = state.audit.record(&ended).await {
-                    warn!(impersonation_id = %grant.id, error = %e, "could not audit a failed mint");
-                }
-            }
+            fail_start(state, &grant, &err, audit).await;
             return Err(err);
         }
     };
+    if let Some((event, origin)) = audit {
+        let record = AuditRecord::new(event, state.clock.now_millis(), origin).about(&grant);
+        // No session without its record: if the record cannot be written, the session ends.
+        if let Err(err) = state.audit.record(&record).await {
+            revoke_unrecorded(state, &grant, &tokens.refresh_token).await;
+            fail_start(state, &grant, &err, None).await;
+            return Err(err);
+        }
+    }
     info!(
         impersonation_id = %grant.id,
         kind = kind.as_str(),
@@ -610,13 +657,6 @@ pub async fn mint_session_payload(
         "session minted"
     );
 
-    if let Some(record) = &record {
-        state.audit.announce(record).await;
-    }
-    let impersonated = kind == GrantKind::Impersonation;
-    if impersonated {
-        keep_refresh_token(state, &grant.id, &tokens.refresh_token, now_secs).await?;
-    }
     let token_expiry = now_millis + tokens.expires_in_secs * 1000;
     let expire_epoch = if impersonated {
         token_expiry.min(ends_at * 1000)
@@ -625,7 +665,7 @@ pub async fn mint_session_payload(
     };
     let created = rfc3339_millis(now_millis);
     Ok(SessionPayload {
-        endpoint_url: state.config.cognito_public_endpoint.clone(),
+        endpoint_url,
         client_id,
         user_pool_id: state.config.user_pool_id.clone(),
         username: target.username.clone(),
@@ -655,33 +695,76 @@ pub async fn mint_session_payload(
     })
 }
 
-/// Seals and stores the refresh token so that a stop can revoke it. If it cannot be kept, the
-/// session could outlive a stop: revoke it now and end the impersonation (fail closed).
+/// A start that produced no usable session: the grant is `failed` (never live), and the
+/// start's audit record says so, with the cause.
+async fn fail_start(
+    state: &ApiState,
+    grant: &Impersonation,
+    err: &ActasError,
+    audit: Option<(AuditEvent, &RequestOrigin)>,
+) {
+    let now = state.clock.now_secs();
+    if let Err(e) = state.impersonations.mark_failed(&grant.id, now).await {
+        warn!(impersonation_id = %grant.id, error = %e, "could not mark a failed start");
+    }
+    if let Some((event, origin)) = audit {
+        let mut record = AuditRecord::new(event, state.clock.now_millis(), origin).about(grant);
+        record.outcome = crate::audit::OUTCOME_FAILED;
+        record.cause = Some(format!(
+            "the session could not be minted: {}",
+            err.public_message()
+        ));
+        if let Err(e) = state.audit.record(&record).await {
+            warn!(impersonation_id = %grant.id, error = %e, "could not audit a failed start");
+        }
+    }
+}
+
+/// Revokes a minted session that cannot be kept or recorded (fail closed).
+async fn revoke_unrecorded(state: &ApiState, grant: &Impersonation, refresh_token: &str) {
+    match state
+        .identity
+        .revoke_refresh_token(&grant.client_id, refresh_token)
+        .await
+    {
+        Ok(()) => {
+            let now = state.clock.now_secs();
+            if let Err(e) = state.impersonations.mark_revoked(&grant.id, now).await {
+                warn!(impersonation_id = %grant.id, error = %e, "could not record a revoke");
+            }
+        }
+        Err(e) => {
+            warn!(impersonation_id = %grant.id, error = %e, "could not revoke an unkept session")
+        }
+    }
+}
+
+/// Seals and stores the refresh token so that a stop can revoke it, with its hash as the key a
+/// refresh through actas finds this impersonation by. If it cannot be kept, the session could
+/// outlive a stop: it is revoked now (fail closed).
 async fn keep_refresh_token(
     state: &ApiState,
-    id: &str,
+    grant: &Impersonation,
     refresh_token: &str,
-    now_secs: i64,
 ) -> Result<()> {
-    let kept = match state.vault.seal(id, refresh_token).await {
-        Ok(sealed) => state.impersonations.keep_refresh_token(id, &sealed).await,
+    let kept = match state.vault.seal(&grant.id, refresh_token).await {
+        Ok(sealed) => {
+            state
+                .impersonations
+                .keep_refresh_token(
+                    &grant.id,
+                    &sealed,
+                    &hash_secret(refresh_token),
+                    grant.expires_at,
+                )
+                .await
+        }
         Err(err) => Err(err),
     };
-    if let Err(err) = kept {
-        let client = &state.config.impersonation_client_id;
-        if let Err(revoke) = state
-            .identity
-            .revoke_refresh_token(client, refresh_token)
-            .await
-        {
-            warn!(impersonation_id = id, error = %revoke, "could not revoke an unkept session");
-        }
-        if let Err(end) = state.impersonations.end(id, None, now_secs).await {
-            warn!(impersonation_id = id, error = %end, "could not end an unkept session");
-        }
-        return Err(err);
+    if kept.is_err() {
+        revoke_unrecorded(state, grant, refresh_token).await;
     }
-    Ok(())
+    kept
 }
 
 /// Seed 000's `provider`: how the target signs in — `email` for the pool's own users, the

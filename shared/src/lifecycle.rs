@@ -180,7 +180,7 @@ pub async fn stop_own(
     end_and_revoke(state, imp, &token.username, origin).await
 }
 
-async fn end_and_revoke(
+pub async fn end_and_revoke(
     state: &ApiState,
     imp: Impersonation,
     stopped_by: &str,
@@ -188,28 +188,78 @@ async fn end_and_revoke(
 ) -> Result<StopResult> {
     let now = state.clock.now_secs();
     let ended_now = state.impersonations.end(&imp.id, None, now).await?;
-    // Revoking again on a second stop is harmless, and covers a first stop whose revoke failed.
-    if let Some(sealed) = &imp.refresh_token_sealed {
-        let refresh_token = state.vault.open(&imp.id, sealed).await?;
-        state
-            .identity
-            .revoke_refresh_token(&state.config.impersonation_client_id, &refresh_token)
-            .await?;
-    } else if imp.status == ImpersonationStatus::Active {
-        warn!(impersonation_id = %imp.id, "an active impersonation without a kept refresh token");
-    }
     info!(impersonation_id = %imp.id, stopped_by, ended_now, "impersonation stopped");
-    if ended_now {
+    // The end is on record whether or not the revoke below succeeds.
+    let recorded = if ended_now {
         let mut record =
             AuditRecord::new(AuditEvent::Stopped, state.clock.now_millis(), origin).about(&imp);
         record.cause = Some(format!("stopped by {stopped_by}"));
-        state.audit.record(&record).await?;
-    }
+        state.audit.record(&record).await
+    } else {
+        Ok(())
+    };
+    // Revoking again on a second stop is harmless, and covers a first stop whose revoke failed.
+    revoke_session(state, &imp).await;
+    recorded?;
     let current = state.impersonations.get(&imp.id).await?.unwrap_or(imp);
     Ok(StopResult {
         status: "ended",
         impersonation: ImpersonationView::of(&current, now),
     })
+}
+
+/// Revokes an ended impersonation's refresh token in Cognito and records when.
+pub async fn revoke_session(state: &ApiState, imp: &Impersonation) {
+    let ports = SessionPorts {
+        impersonations: state.impersonations.as_ref(),
+        identity: state.identity.as_ref(),
+        vault: state.vault.as_ref(),
+        clock: state.clock.as_ref(),
+    };
+    ports.revoke(imp).await;
+}
+
+/// What revoking an ended session needs (the API functions and the cleanup both do it).
+pub struct SessionPorts<'a> {
+    pub impersonations: &'a dyn crate::store::ImpersonationStore,
+    pub identity: &'a dyn crate::identity::IdentityProvider,
+    pub vault: &'a dyn crate::vault::RefreshTokenVault,
+    pub clock: &'a dyn crate::clock::Clock,
+}
+
+impl SessionPorts<'_> {
+    /// Revokes the kept refresh token and records `revoked_at`. A failure is logged, not raised:
+    /// the impersonation has ended either way, and the next cleanup revokes every ended
+    /// impersonation that has no `revoked_at`. Returns whether the revoke succeeded.
+    pub async fn revoke(&self, imp: &Impersonation) -> bool {
+        let Some(sealed) = &imp.refresh_token_sealed else {
+            if imp.status == ImpersonationStatus::Active {
+                warn!(impersonation_id = %imp.id, "an active impersonation without a kept refresh token");
+            }
+            return false;
+        };
+        let revoked = match self.vault.open(&imp.id, sealed).await {
+            Ok(token) => {
+                self.identity
+                    .revoke_refresh_token(&imp.client_id, &token)
+                    .await
+            }
+            Err(err) => Err(err),
+        };
+        match revoked {
+            Ok(()) => {
+                let now = self.clock.now_secs();
+                if let Err(err) = self.impersonations.mark_revoked(&imp.id, now).await {
+                    warn!(impersonation_id = %imp.id, error = %err, "revoked, but not recorded");
+                }
+                true
+            }
+            Err(err) => {
+                warn!(impersonation_id = %imp.id, error = %err, "refresh token not revoked; cleanup retries");
+                false
+            }
+        }
+    }
 }
 
 /// Filters of `GET /auth/impersonations`, as the request gave them.

@@ -17,14 +17,17 @@ use crate::identity::{
 use crate::store::{
     ApiKey, ApiKeyStatus, ApiKeyStore, CleanupPage, CleanupStore, CleanupWork, ExchangeGrant,
     ExchangeStore, GrantKind, Impersonation, ImpersonationPage, ImpersonationStatus,
-    ImpersonationStore, ListQuery, ListScope, LiveImpersonation, Redemption,
+    ImpersonationStore, ListQuery, ListScope, Redemption, Remint,
 };
-use crate::triggers::redeem_grant;
+use crate::triggers::{redeem_grant, GrantAnswer};
 
 #[derive(Default)]
 pub struct MemoryStore {
     impersonations: Mutex<HashMap<String, Impersonation>>,
-    live: Mutex<HashMap<String, LiveImpersonation>>,
+    /// Refresh token hash → impersonation id.
+    refresh_tokens: Mutex<HashMap<String, String>>,
+    /// (impersonation id, remint id) → remint.
+    remints: Mutex<HashMap<(String, String), Remint>>,
     exchanges: Mutex<HashMap<String, (ExchangeGrant, bool)>>,
     api_keys: Mutex<HashMap<String, ApiKey>>,
     audit: Mutex<Vec<AuditRecord>>,
@@ -71,10 +74,22 @@ impl CleanupStore for MemoryStore {
                     sk: "IMPERSONATION".into(),
                 });
             } else if imp.kind == GrantKind::Impersonation
-                && imp.status != ImpersonationStatus::Ended
+                && matches!(
+                    imp.status,
+                    ImpersonationStatus::Active | ImpersonationStatus::Pending
+                )
                 && imp.ends_at <= now_secs
             {
                 work.push(CleanupWork::End(imp.clone()));
+            } else if imp.kind == GrantKind::Impersonation
+                && matches!(
+                    imp.status,
+                    ImpersonationStatus::Ended | ImpersonationStatus::Failed
+                )
+                && imp.refresh_token_sealed.is_some()
+                && imp.revoked_at.is_none()
+            {
+                work.push(CleanupWork::Revoke(imp.clone()));
             }
         }
         for (grant, _) in self.exchanges.lock().map_err(|_| poisoned())?.values() {
@@ -130,46 +145,12 @@ fn poisoned() -> ActasError {
 
 #[async_trait]
 impl ImpersonationStore for MemoryStore {
-    async fn create(
-        &self,
-        imp: &Impersonation,
-        now_secs: i64,
-        audit: Option<&AuditRecord>,
-    ) -> Result<()> {
+    async fn create(&self, imp: &Impersonation) -> Result<()> {
         let mut map = self.impersonations.lock().map_err(|_| poisoned())?;
-        let mut live = self.live.lock().map_err(|_| poisoned())?;
         if map.contains_key(&imp.id) {
             return Err(ActasError::Conflict("impersonation exists".into()));
         }
-        if imp.kind == GrantKind::Impersonation {
-            if let Some(holder) = live.get(&imp.target_sub).filter(|l| l.ends_at > now_secs) {
-                if holder.actor_sub != imp.actor_sub {
-                    return Err(ActasError::Conflict(format!(
-                        "{} is already impersonating this user until it ends or is stopped",
-                        holder.actor_username
-                    )));
-                }
-                if let Some(previous) = map.get_mut(&holder.impersonation_id) {
-                    previous.status = ImpersonationStatus::Ended;
-                }
-            }
-            live.insert(
-                imp.target_sub.clone(),
-                LiveImpersonation {
-                    impersonation_id: imp.id.clone(),
-                    actor_sub: imp.actor_sub.clone(),
-                    actor_username: imp.actor_username.clone(),
-                    ends_at: imp.ends_at,
-                },
-            );
-        }
         map.insert(imp.id.clone(), imp.clone());
-        if let Some(record) = audit {
-            self.audit
-                .lock()
-                .map_err(|_| poisoned())?
-                .push(record.clone());
-        }
         Ok(())
     }
 
@@ -240,22 +221,84 @@ impl ImpersonationStore for MemoryStore {
         })
     }
 
-    async fn keep_refresh_token(&self, id: &str, sealed: &str) -> Result<()> {
+    async fn keep_refresh_token(
+        &self,
+        id: &str,
+        sealed: &str,
+        token_hash: &str,
+        _expires_at: i64,
+    ) -> Result<()> {
         let mut map = self.impersonations.lock().map_err(|_| poisoned())?;
         let imp = map
             .get_mut(id)
             .ok_or_else(|| ActasError::Internal("no such impersonation".into()))?;
         imp.refresh_token_sealed = Some(sealed.to_string());
+        self.refresh_tokens
+            .lock()
+            .map_err(|_| poisoned())?
+            .insert(token_hash.to_string(), id.to_string());
         Ok(())
     }
 
-    async fn live_for_target(&self, target_sub: &str) -> Result<Option<LiveImpersonation>> {
+    async fn find_by_refresh_token(&self, token_hash: &str) -> Result<Option<String>> {
         Ok(self
-            .live
+            .refresh_tokens
             .lock()
             .map_err(|_| poisoned())?
-            .get(target_sub)
+            .get(token_hash)
             .cloned())
+    }
+
+    async fn put_remint(&self, remint: &Remint) -> Result<()> {
+        self.remints.lock().map_err(|_| poisoned())?.insert(
+            (remint.impersonation_id.clone(), remint.remint_id.clone()),
+            remint.clone(),
+        );
+        Ok(())
+    }
+
+    async fn redeem_remint(
+        &self,
+        impersonation_id: &str,
+        remint_id: &str,
+        secret_hash: &str,
+        now_secs: i64,
+    ) -> Result<bool> {
+        let mut remints = self.remints.lock().map_err(|_| poisoned())?;
+        let key = (impersonation_id.to_string(), remint_id.to_string());
+        let redeemable = remints
+            .get(&key)
+            .is_some_and(|r| r.secret_hash == secret_hash && r.deadline > now_secs);
+        Ok(redeemable && remints.remove(&key).is_some())
+    }
+
+    async fn mark_revoked(&self, id: &str, now_secs: i64) -> Result<()> {
+        if let Some(imp) = self
+            .impersonations
+            .lock()
+            .map_err(|_| poisoned())?
+            .get_mut(id)
+        {
+            imp.revoked_at = Some(now_secs);
+        }
+        Ok(())
+    }
+
+    async fn mark_failed(&self, id: &str, now_secs: i64) -> Result<bool> {
+        let mut map = self.impersonations.lock().map_err(|_| poisoned())?;
+        match map.get_mut(id) {
+            Some(imp)
+                if matches!(
+                    imp.status,
+                    ImpersonationStatus::Pending | ImpersonationStatus::Active
+                ) =>
+            {
+                imp.status = ImpersonationStatus::Failed;
+                imp.ended_at = Some(now_secs);
+                Ok(true)
+            }
+            _ => Ok(false),
+        }
     }
 
     async fn end(&self, id: &str, revert_secret_hash: Option<&str>, now_secs: i64) -> Result<bool> {
@@ -263,20 +306,15 @@ impl ImpersonationStore for MemoryStore {
         let Some(imp) = map.get_mut(id) else {
             return Ok(false);
         };
-        let endable = imp.status != ImpersonationStatus::Ended
-            && revert_secret_hash.is_none_or(|h| h == imp.revert_secret_hash);
+        let endable = matches!(
+            imp.status,
+            ImpersonationStatus::Active | ImpersonationStatus::Pending
+        ) && revert_secret_hash.is_none_or(|h| h == imp.revert_secret_hash);
         if !endable {
             return Ok(false);
         }
         imp.status = ImpersonationStatus::Ended;
         imp.ended_at = Some(now_secs);
-        let mut live = self.live.lock().map_err(|_| poisoned())?;
-        if live
-            .get(&imp.target_sub)
-            .is_some_and(|l| l.impersonation_id == id)
-        {
-            live.remove(&imp.target_sub);
-        }
         Ok(true)
     }
 }
@@ -437,16 +475,22 @@ impl IdentityProvider for MemoryIdentityProvider {
         let redeemed = redeem_grant(
             self.store.as_ref(),
             self.clock.as_ref(),
-            request.impersonation_id,
-            request.username,
-            request.client_id,
-            request.secret,
+            &GrantAnswer {
+                impersonation_id: request.impersonation_id,
+                remint_id: request.remint_id,
+                username: request.username,
+                client_id: request.client_id,
+                answer: request.secret,
+            },
         )
         .await?;
         if !redeemed {
             return Err(ActasError::Upstream("custom auth refused the grant".into()));
         }
-        let tag = format!("{}:{}", request.username, request.impersonation_id);
+        let tag = match request.remint_id {
+            Some(remint) => format!("{}:{}:{remint}", request.username, request.impersonation_id),
+            None => format!("{}:{}", request.username, request.impersonation_id),
+        };
         Ok(CognitoTokens {
             id_token: format!("memory-id-token:{tag}"),
             access_token: format!("memory-access-token:{tag}"),

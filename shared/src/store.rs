@@ -13,6 +13,8 @@ pub enum ImpersonationStatus {
     Active,
     /// Stopped, reverted or expired.
     Ended,
+    /// Its session could not be minted: it never produced tokens and holds nothing.
+    Failed,
 }
 
 impl ImpersonationStatus {
@@ -21,6 +23,7 @@ impl ImpersonationStatus {
             ImpersonationStatus::Pending => "pending",
             ImpersonationStatus::Active => "active",
             ImpersonationStatus::Ended => "ended",
+            ImpersonationStatus::Failed => "failed",
         }
     }
 
@@ -29,6 +32,7 @@ impl ImpersonationStatus {
             "pending" => Some(ImpersonationStatus::Pending),
             "active" => Some(ImpersonationStatus::Active),
             "ended" => Some(ImpersonationStatus::Ended),
+            "failed" => Some(ImpersonationStatus::Failed),
             _ => None,
         }
     }
@@ -91,6 +95,9 @@ pub struct Impersonation {
     pub refresh_token_sealed: Option<String>,
     /// When it ended (epoch seconds), if it has.
     pub ended_at: Option<i64>,
+    /// When its refresh token was revoked in Cognito (epoch seconds). An ended impersonation
+    /// without it is revoked again by the next cleanup.
+    pub revoked_at: Option<i64>,
 }
 
 impl Impersonation {
@@ -116,28 +123,11 @@ pub struct ApiKey {
     pub created_at_millis: i64,
 }
 
-/// The one live impersonation of a target: what a token refresh is mapped back to.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct LiveImpersonation {
-    pub impersonation_id: String,
-    pub actor_sub: String,
-    pub actor_username: String,
-    pub ends_at: i64,
-}
-
 #[async_trait]
 pub trait ImpersonationStore: Send + Sync {
-    /// Writes a new grant. For an impersonation it also becomes the target's one live
-    /// impersonation, atomically: if another actor holds a live one, nothing is written and the
-    /// error is a 409 naming them; the same actor's previous one is ended and replaced.
-    /// `audit` (the start's record) is written in the same transaction: a start whose audit
-    /// record cannot be written does not happen.
-    async fn create(
-        &self,
-        impersonation: &Impersonation,
-        now_secs: i64,
-        audit: Option<&crate::audit::AuditRecord>,
-    ) -> Result<()>;
+    /// Writes a new grant, once. Several impersonations of one target may be live at the same
+    /// time, each its own session.
+    async fn create(&self, impersonation: &Impersonation) -> Result<()>;
 
     async fn get(&self, id: &str) -> Result<Option<Impersonation>>;
 
@@ -146,17 +136,45 @@ pub trait ImpersonationStore: Send + Sync {
     /// Returns whether this call was the one that did it.
     async fn activate(&self, redemption: &Redemption<'_>) -> Result<bool>;
 
-    /// Keeps the sealed refresh token of a minted session.
-    async fn keep_refresh_token(&self, id: &str, sealed: &str) -> Result<()>;
+    /// Keeps the sealed refresh token of a minted session, and the token's hash as the key that
+    /// maps a refresh back to this impersonation (and no other).
+    /// The pointer expires with the record (`expires_at`).
+    async fn keep_refresh_token(
+        &self,
+        id: &str,
+        sealed: &str,
+        token_hash: &str,
+        expires_at: i64,
+    ) -> Result<()>;
+
+    /// The impersonation a refresh token (by its hash) was minted for.
+    async fn find_by_refresh_token(&self, token_hash: &str) -> Result<Option<String>>;
+
+    /// Writes a one-time secret with which actas may mint fresh tokens for a live
+    /// impersonation (how a refresh through actas is served).
+    async fn put_remint(&self, remint: &Remint) -> Result<()>;
+
+    /// Redeems a remint secret exactly once (a conditional delete), only while it is unexpired
+    /// and its hash matches. Returns whether this call was the one that did it.
+    async fn redeem_remint(
+        &self,
+        impersonation_id: &str,
+        remint_id: &str,
+        secret_hash: &str,
+        now_secs: i64,
+    ) -> Result<bool>;
+
+    /// Records that the impersonation's refresh token was revoked in Cognito.
+    async fn mark_revoked(&self, id: &str, now_secs: i64) -> Result<()>;
+
+    /// A pending impersonation whose session could not be minted: `failed`, live never.
+    async fn mark_failed(&self, id: &str, now_secs: i64) -> Result<bool>;
 
     /// One page of impersonations (never own-session grants), newest first where the scope
     /// allows. A page may be short; only a missing `next_token` ends the listing.
     async fn list(&self, query: &ListQuery) -> Result<ImpersonationPage>;
 
-    /// The target's live impersonation, if one is recorded.
-    async fn live_for_target(&self, target_sub: &str) -> Result<Option<LiveImpersonation>>;
-
-    /// Ends an impersonation (active or pending → ended) and releases the target. With
+    /// Ends an impersonation (active or pending → ended). With
     /// `revert_secret_hash`, only if it matches: that makes a revert single use. Returns whether
     /// this call ended it.
     async fn end(&self, id: &str, revert_secret_hash: Option<&str>, now_secs: i64) -> Result<bool>;
@@ -223,6 +241,16 @@ pub trait ExchangeStore: Send + Sync {
     ) -> Result<Option<ExchangeGrant>>;
 }
 
+/// A one-time secret to mint fresh tokens for a live impersonation (a refresh through actas).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Remint {
+    pub impersonation_id: String,
+    pub remint_id: String,
+    pub secret_hash: String,
+    /// Until when (epoch seconds) Cognito may redeem it.
+    pub deadline: i64,
+}
+
 /// What the verify trigger knows when it redeems a grant.
 #[derive(Debug, Clone, Copy)]
 pub struct Redemption<'a> {
@@ -238,6 +266,8 @@ pub struct Redemption<'a> {
 pub enum CleanupWork {
     /// Still active or pending past its hard end: end it (and audit, and revoke).
     End(Impersonation),
+    /// Ended, but its refresh token's revocation failed or never ran: revoke it again.
+    Revoke(Impersonation),
     /// A grant, pointer or record past its `expires_at`: delete it. Never an audit record.
     Delete { pk: String, sk: String },
 }

@@ -10,6 +10,9 @@ use async_trait::async_trait;
 use aws_lc_rs::encoding::AsDer;
 use aws_lc_rs::rsa::{KeyPair, KeySize};
 use aws_lc_rs::signature::KeyPair as _;
+
+/// The public base URL of the API in unit tests.
+pub const TEST_API_URL: &str = "https://api.test/v1";
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine;
 use jsonwebtoken::jwk::JwkSet;
@@ -241,6 +244,7 @@ impl TestWorld {
             ],
         );
         let config = ApiConfig {
+            public_api_url: Some(TEST_API_URL.into()),
             region: "us-east-1".into(),
             table_name: "actas-test".into(),
             user_pool_id: "us-east-1_test".into(),
@@ -301,6 +305,22 @@ impl TestWorld {
         for (name, value) in &user.attributes {
             claims[name.as_str()] = Value::String(value.clone());
         }
+        self.signer.sign(&claims)
+    }
+
+    /// A valid access token of the impersonation client, as Cognito mints it for an
+    /// impersonation of `target` by `actor` (what a session's `Authorization` holds).
+    pub fn impersonated_access_token(
+        &self,
+        target: &str,
+        actor: &str,
+        impersonation_id: &str,
+    ) -> String {
+        let (target, actor) = (self.user(target), self.user(actor));
+        let mut claims = access_token_claims(&target.sub, &target.username);
+        claims["client_id"] = Value::String(IMPERSONATION_CLIENT.into());
+        claims["act"] = json!({"sub": actor.sub, "username": actor.username});
+        claims["impersonation_id"] = Value::String(impersonation_id.into());
         self.signer.sign(&claims)
     }
 }

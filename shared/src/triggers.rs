@@ -13,9 +13,8 @@ use tracing::{info, warn};
 
 use crate::clock::Clock;
 use crate::error::{ActasError, Result};
-use crate::identity::{IdentityProvider, UserRef, METADATA_IMPERSONATION_ID};
-use crate::policy::{self, SessionKind};
-use crate::secrets::secret_matches;
+use crate::identity::{METADATA_IMPERSONATION_ID, METADATA_REMINT_ID};
+use crate::secrets::{hash_secret, secret_matches};
 use crate::store::{ImpersonationStore, Redemption};
 
 pub const CUSTOM_CHALLENGE: &str = "CUSTOM_CHALLENGE";
@@ -24,6 +23,11 @@ pub const CUSTOM_CHALLENGE: &str = "CUSTOM_CHALLENGE";
 pub const CLAIM_ACT: &str = "act";
 pub const CLAIM_IMPERSONATION_ID: &str = "impersonation_id";
 pub const CLAIM_IMPERSONATION_EXPIRES_AT: &str = "impersonation_expires_at";
+
+/// The scope that lets an access token call Cognito's self-service API (change email,
+/// password, MFA, attributes; sign out everywhere; delete the account). Impersonated access
+/// tokens never carry it: acting as a user in apps must never take the account over.
+pub const SELF_SERVICE_SCOPE: &str = "aws.cognito.signin.user.admin";
 
 /// Reads `null` as the field's default: Cognito (and the local emulator more so) sends `null`
 /// for fields it has no value for.
@@ -39,9 +43,6 @@ pub struct TriggerState {
     pub impersonation_client_id: String,
     pub revert_client_id: String,
     pub store: Arc<dyn ImpersonationStore>,
-    /// Read on refresh: the actor must still be permitted.
-    pub identity: Arc<dyn IdentityProvider>,
-    pub token_validity_secs: i64,
     pub clock: Arc<dyn Clock>,
 }
 
@@ -71,11 +72,6 @@ impl TriggerState {
                 client,
                 &config.table_name,
             )),
-            identity: Arc::new(crate::cognito::CognitoIdentityProvider::new(
-                aws_sdk_cognitoidentityprovider::Client::new(sdk),
-                &config.user_pool_id,
-            )),
-            token_validity_secs: config.token_validity_secs,
             impersonation_client_id: config.impersonation_client_id,
             revert_client_id: config.revert_client_id,
             clock: Arc::new(crate::clock::SystemClock),
@@ -146,6 +142,15 @@ impl TriggerEvent {
             .filter(|id| !id.is_empty())
     }
 
+    fn remint_id(&self) -> Option<&str> {
+        self.request
+            .client_metadata
+            .as_ref()
+            .and_then(|m| m.get(METADATA_REMINT_ID))
+            .map(String::as_str)
+            .filter(|id| !id.is_empty())
+    }
+
     fn user_sub(&self) -> Option<&str> {
         self.request.user_attributes.as_ref()?.get("sub")?.as_str()
     }
@@ -157,29 +162,53 @@ fn set_response(event: &mut Value, response: Value) {
     }
 }
 
-/// Redeems a grant's one-time mint secret: the constant-time comparison authenticates, the
+/// An answer to the custom challenge, and what it claims to redeem.
+pub struct GrantAnswer<'a> {
+    pub impersonation_id: &'a str,
+    /// A refresh through actas: the answer redeems this remint of a live impersonation.
+    pub remint_id: Option<&'a str>,
+    pub username: &'a str,
+    pub client_id: &'a str,
+    pub answer: &'a str,
+}
+
+/// Redeems a one-time secret: an impersonation's first grant (pending → active), or a remint
+/// of a live one. The constant-time comparison or the hash condition authenticates, the
 /// conditional write makes it single use. Shared by the verify trigger and the memory adapter.
 pub async fn redeem_grant(
     store: &dyn ImpersonationStore,
     clock: &dyn Clock,
-    impersonation_id: &str,
-    username: &str,
-    client_id: &str,
-    answer: &str,
+    answer: &GrantAnswer<'_>,
 ) -> Result<bool> {
-    let Some(grant) = store.get(impersonation_id).await? else {
+    let Some(grant) = store.get(answer.impersonation_id).await? else {
         return Ok(false);
     };
-    if !secret_matches(answer, &grant.mint_secret_hash) {
+    let now_secs = clock.now_secs();
+    if let Some(remint_id) = answer.remint_id {
+        let fits = grant.kind == crate::store::GrantKind::Impersonation
+            && grant.is_live(now_secs)
+            && grant.target_username == answer.username
+            && grant.client_id == answer.client_id;
+        return Ok(fits
+            && store
+                .redeem_remint(
+                    answer.impersonation_id,
+                    remint_id,
+                    &hash_secret(answer.answer),
+                    now_secs,
+                )
+                .await?);
+    }
+    if !secret_matches(answer.answer, &grant.mint_secret_hash) {
         return Ok(false);
     }
     store
         .activate(&Redemption {
-            id: impersonation_id,
-            target_username: username,
-            client_id,
+            id: answer.impersonation_id,
+            target_username: answer.username,
+            client_id: answer.client_id,
             mint_secret_hash: &grant.mint_secret_hash,
-            now_secs: clock.now_secs(),
+            now_secs,
         })
         .await
 }
@@ -255,7 +284,14 @@ pub async fn verify_auth_challenge(state: &TriggerState, mut event: Value) -> Re
         // The grant records its client: a grant for one client does not redeem on the other.
         (Some(client_id), Some(id), Some(username)) if !answer.is_empty() => {
             let (store, clock) = (state.store.as_ref(), state.clock.as_ref());
-            let redeemed = redeem_grant(store, clock, id, username, client_id, answer).await?;
+            let grant_answer = GrantAnswer {
+                impersonation_id: id,
+                remint_id: parsed.remint_id(),
+                username,
+                client_id,
+                answer,
+            };
+            let redeemed = redeem_grant(store, clock, &grant_answer).await?;
             info!(
                 impersonation_id = id,
                 client_id, redeemed, "grant redemption"
@@ -268,66 +304,28 @@ pub async fn verify_auth_challenge(state: &TriggerState, mut event: Value) -> Re
     Ok(event)
 }
 
-/// A refresh extends nothing: its tokens may not outlive the impersonation, and the actor must
-/// still be enabled and outrank the target, read fresh from the pool.
-async fn refresh_still_permitted(
-    state: &TriggerState,
-    imp: &crate::store::Impersonation,
-) -> Result<()> {
-    let refused = |why: &str| {
-        warn!(impersonation_id = %imp.id, why, "refresh refused");
-        ActasError::Forbidden(format!("refresh refused: {why}"))
-    };
-    if state.clock.now_secs() + state.token_validity_secs > imp.ends_at {
-        return Err(refused(
-            "the impersonation ends before refreshed tokens would",
-        ));
-    }
-    let actor = state
-        .identity
-        .find_user(&UserRef::parse(&imp.actor_username)?)
-        .await?
-        .filter(|u| u.sub == imp.actor_sub)
-        .ok_or_else(|| refused("the actor no longer exists"))?;
-    let target = state
-        .identity
-        .find_user(&UserRef::parse(&imp.target_username)?)
-        .await?
-        .filter(|u| u.sub == imp.target_sub)
-        .ok_or_else(|| refused("the target no longer exists"))?;
-    policy::check(&actor.principal(), SessionKind::Own, &target.principal())
-        .map_err(|d| refused(d.code()))
-}
-
 /// PreTokenGeneration (V2): writes the actor into the id and access tokens of an impersonated
-/// session. Idempotent and read-only: the local emulator calls it twice per issuance.
+/// session and takes the self-service scope out of its access tokens. Idempotent and
+/// read-only: the local emulator calls it twice per issuance.
+///
+/// On the impersonation client every issuance must name the grant it redeemed; a refresh at
+/// Cognito names none, so it is refused. Refresh goes through actas, which knows which
+/// impersonation a refresh token belongs to and mints fresh tokens for that one only.
 pub async fn pre_token_generation(state: &TriggerState, mut event: Value) -> Result<Value> {
     let parsed = TriggerEvent::read(&event)?;
     if !parsed.from_client(&state.impersonation_client_id) {
         // The sign-in client's own sessions pass through unchanged.
         return Ok(event);
     }
-    let refresh = parsed.trigger_source.as_deref() == Some("TokenGeneration_RefreshTokens");
-    let id = if refresh {
-        // A refresh carries no metadata: it belongs to the target's one live impersonation.
-        let sub = parsed
-            .user_sub()
-            .ok_or_else(|| ActasError::Forbidden("refresh without a user".into()))?;
-        state
-            .store
-            .live_for_target(sub)
-            .await?
-            .map(|live| live.impersonation_id)
-            .ok_or_else(|| ActasError::Forbidden("the impersonation has ended".into()))?
-    } else {
-        parsed
-            .impersonation_id()
-            .ok_or_else(|| {
-                ActasError::Forbidden("tokens on the impersonation client need a grant".into())
-            })?
-            .to_string()
-    };
-    let id = id.as_str();
+    if parsed.trigger_source.as_deref() == Some("TokenGeneration_RefreshTokens") {
+        warn!("refresh at Cognito refused: impersonated sessions refresh through actas");
+        return Err(ActasError::Forbidden(
+            "impersonated sessions refresh through actas".into(),
+        ));
+    }
+    let id = parsed.impersonation_id().ok_or_else(|| {
+        ActasError::Forbidden("tokens on the impersonation client need a grant".into())
+    })?;
     let imp = state
         .store
         .get(id)
@@ -350,9 +348,6 @@ pub async fn pre_token_generation(state: &TriggerState, mut event: Value) -> Res
         );
         return Err(ActasError::Forbidden("impersonation is not live".into()));
     }
-    if refresh {
-        refresh_still_permitted(state, &imp).await?;
-    }
     let claims = json!({
         CLAIM_ACT: {"sub": imp.actor_sub, "username": imp.actor_username},
         CLAIM_IMPERSONATION_ID: imp.id,
@@ -363,7 +358,10 @@ pub async fn pre_token_generation(state: &TriggerState, mut event: Value) -> Res
         json!({
             "claimsAndScopeOverrideDetails": {
                 "idTokenGeneration": {"claimsToAddOrOverride": claims.clone()},
-                "accessTokenGeneration": {"claimsToAddOrOverride": claims},
+                "accessTokenGeneration": {
+                    "claimsToAddOrOverride": claims,
+                    "scopesToSuppress": [SELF_SERVICE_SCOPE],
+                },
             }
         }),
     );
@@ -398,54 +396,35 @@ mod tests {
     struct World {
         state: TriggerState,
         clock: Arc<ManualClock>,
-        identity: Arc<crate::memory::MemoryIdentityProvider>,
-    }
-
-    /// The events' actor and target, as the pool has them.
-    fn pool_users() -> Vec<crate::identity::UserRecord> {
-        let mut actor = crate::testing::user("acme-admin", &["admin"], Some("acme"), None, false);
-        actor.sub = "actor-sub".into();
-        let mut target =
-            crate::testing::user("acme-support-1", &[], Some("acme"), Some("support"), false);
-        target.sub = "SUB_OF_ACME_SUPPORT_1".into();
-        vec![actor, target]
     }
 
     /// A pending grant `IMPERSONATION_ID` for the events' user, secret `GRANT_SECRET`.
     async fn world() -> World {
         let store = Arc::new(MemoryStore::default());
         let clock = Arc::new(ManualClock::at_millis(START * 1000));
-        let identity = Arc::new(crate::memory::MemoryIdentityProvider::new(
-            pool_users(),
-            store.clone(),
-            clock.clone(),
-        ));
         store
-            .create(
-                &Impersonation {
-                    id: "IMPERSONATION_ID".into(),
-                    kind: crate::store::GrantKind::Impersonation,
-                    actor_sub: "actor-sub".into(),
-                    actor_username: "acme-admin".into(),
-                    target_sub: "SUB_OF_ACME_SUPPORT_1".into(),
-                    target_username: "acme-support-1".into(),
-                    tenant: Some("acme".into()),
-                    reason: Some("testing".into()),
-                    ticket: None,
-                    client_id: CLIENT.into(),
-                    status: ImpersonationStatus::Pending,
-                    created_at_millis: START * 1000,
-                    ends_at: START + 3600,
-                    mint_deadline: START + 60,
-                    mint_secret_hash: hash_secret("GRANT_SECRET"),
-                    revert_secret_hash: hash_secret("REVERT"),
-                    expires_at: START + 90_000,
-                    refresh_token_sealed: None,
-                    ended_at: None,
-                },
-                START,
-                None,
-            )
+            .create(&Impersonation {
+                id: "IMPERSONATION_ID".into(),
+                kind: crate::store::GrantKind::Impersonation,
+                actor_sub: "actor-sub".into(),
+                actor_username: "acme-admin".into(),
+                target_sub: "SUB_OF_ACME_SUPPORT_1".into(),
+                target_username: "acme-support-1".into(),
+                tenant: Some("acme".into()),
+                reason: Some("testing".into()),
+                ticket: None,
+                client_id: CLIENT.into(),
+                status: ImpersonationStatus::Pending,
+                created_at_millis: START * 1000,
+                ends_at: START + 3600,
+                mint_deadline: START + 60,
+                mint_secret_hash: hash_secret("GRANT_SECRET"),
+                revert_secret_hash: hash_secret("REVERT"),
+                expires_at: START + 90_000,
+                refresh_token_sealed: None,
+                ended_at: None,
+                revoked_at: None,
+            })
             .await
             .unwrap();
         World {
@@ -453,12 +432,9 @@ mod tests {
                 impersonation_client_id: CLIENT.into(),
                 revert_client_id: REVERT_CLIENT.into(),
                 store: store.clone(),
-                identity: identity.clone(),
-                token_validity_secs: 900,
                 clock: clock.clone(),
             },
             clock,
-            identity,
         }
     }
 
@@ -549,7 +525,7 @@ mod tests {
                 .unwrap()
                 .unwrap()
         };
-        world.state.store.create(&own, START, None).await.unwrap();
+        world.state.store.create(&own).await.unwrap();
         let on = |client: &'static str| {
             move |e: &mut Value| {
                 e["callerContext"]["clientId"] = json!(client);
@@ -652,27 +628,11 @@ mod tests {
         assert!(pending.is_err(), "an unredeemed grant mints nothing");
 
         assert!(verify(&world, |_| {}).await);
-        let mut refresh = event("pre-token-generation.json");
-        refresh["triggerSource"] = json!("TokenGeneration_RefreshTokens");
-        refresh["request"]["clientMetadata"] = json!({});
-        let refreshed = pre_token_generation(&world.state, refresh.clone())
-            .await
-            .unwrap();
-        let claims = &refreshed["response"]["claimsAndScopeOverrideDetails"]["idTokenGeneration"]
-            ["claimsToAddOrOverride"];
-        assert_eq!(
-            claims[CLAIM_IMPERSONATION_ID], "IMPERSONATION_ID",
-            "a refresh maps to the live impersonation"
-        );
-        assert!(world
-            .state
-            .store
-            .end("IMPERSONATION_ID", None, START)
-            .await
-            .unwrap());
         assert!(
-            pre_token_generation(&world.state, refresh).await.is_err(),
-            "no refresh after the end"
+            pre_token_generation(&world.state, refresh_event())
+                .await
+                .is_err(),
+            "a refresh at Cognito names no grant: refused even while the impersonation is live"
         );
 
         let mut other_user = event("pre-token-generation.json");
@@ -713,57 +673,77 @@ mod tests {
     }
 
     #[tokio::test]
-    async fn refresh_fails_once_the_actor_is_disabled_or_demoted() {
+    async fn access_tokens_lose_the_self_service_scope() {
         let world = world().await;
         assert!(verify(&world, |_| {}).await);
-        assert!(
-            pre_token_generation(&world.state, refresh_event())
-                .await
-                .is_ok(),
-            "control"
+        let out = pre_token_generation(&world.state, event("pre-token-generation.json"))
+            .await
+            .unwrap();
+        let details = &out["response"]["claimsAndScopeOverrideDetails"];
+        assert_eq!(
+            details["accessTokenGeneration"]["scopesToSuppress"],
+            json!([SELF_SERVICE_SCOPE])
         );
+    }
 
+    /// A remint (`remint_id` in the metadata) of the live impersonation, secret `REMINT_SECRET`.
+    async fn remint(world: &World, deadline: i64) -> Value {
         world
-            .identity
-            .update_user("acme-admin", |u| u.groups.clear());
-        assert!(
-            pre_token_generation(&world.state, refresh_event())
-                .await
-                .is_err(),
-            "demoted actor"
-        );
-        world
-            .identity
-            .update_user("acme-admin", |u| u.groups = vec!["admin".into()]);
-        assert!(
-            pre_token_generation(&world.state, refresh_event())
-                .await
-                .is_ok(),
-            "restored"
-        );
-        world
-            .identity
-            .update_user("acme-admin", |u| u.enabled = false);
-        assert!(
-            pre_token_generation(&world.state, refresh_event())
-                .await
-                .is_err(),
-            "disabled actor"
-        );
+            .state
+            .store
+            .put_remint(&crate::store::Remint {
+                impersonation_id: "IMPERSONATION_ID".into(),
+                remint_id: "REMINT_ID".into(),
+                secret_hash: hash_secret("REMINT_SECRET"),
+                deadline,
+            })
+            .await
+            .unwrap();
+        json!({"impersonation_id": "IMPERSONATION_ID", "remint_id": "REMINT_ID"})
     }
 
     #[tokio::test]
-    async fn no_refreshed_token_outlives_the_impersonation() {
+    async fn verify_redeems_a_remint_once_and_only_for_a_live_impersonation() {
         let world = world().await;
-        assert!(verify(&world, |_| {}).await);
-        // Ends at START + 3600, tokens live 900 s: the last refresh is at START + 2700.
-        world.clock.advance_secs(2700);
-        assert!(pre_token_generation(&world.state, refresh_event())
+        let metadata = remint(&world, START + 60).await;
+        let answer = |ev: &mut Value| {
+            ev["request"]["clientMetadata"] = metadata.clone();
+            ev["request"]["challengeAnswer"] = json!("REMINT_SECRET");
+        };
+        assert!(
+            !verify(&world, answer).await,
+            "a pending impersonation is not remintable"
+        );
+        assert!(verify(&world, |_| {}).await, "first grant redeemed");
+        let metadata = remint(&world, START + 60).await;
+        let wrong = |ev: &mut Value| {
+            ev["request"]["clientMetadata"] = metadata.clone();
+            ev["request"]["challengeAnswer"] = json!("GRANT_SECRET");
+        };
+        assert!(!verify(&world, wrong).await, "another secret");
+        let answer = |ev: &mut Value| {
+            ev["request"]["clientMetadata"] = metadata.clone();
+            ev["request"]["challengeAnswer"] = json!("REMINT_SECRET");
+        };
+        assert!(verify(&world, answer).await, "redeemed");
+        let again = |ev: &mut Value| {
+            ev["request"]["clientMetadata"] = metadata.clone();
+            ev["request"]["challengeAnswer"] = json!("REMINT_SECRET");
+        };
+        assert!(!verify(&world, again).await, "single use");
+
+        let metadata = remint(&world, START + 60).await;
+        world
+            .state
+            .store
+            .end("IMPERSONATION_ID", None, START)
             .await
-            .is_ok());
-        world.clock.advance_secs(1);
-        assert!(pre_token_generation(&world.state, refresh_event())
-            .await
-            .is_err());
+            .unwrap();
+        let ended = |ev: &mut Value| {
+            ev["request"]["clientMetadata"] = metadata.clone();
+            ev["request"]["challengeAnswer"] = json!("REMINT_SECRET");
+        };
+        assert!(!verify(&world, ended).await, "an ended impersonation");
     }
+
 }

@@ -327,11 +327,9 @@ impl Harness {
             expires_at: started + 3600 + 86_400,
             refresh_token_sealed: None,
             ended_at: None,
+            revoked_at: None,
         };
-        store
-            .create(&grant, started, None)
-            .await
-            .expect("grant written");
+        store.create(&grant).await.expect("grant written");
         grant.id
     }
 }

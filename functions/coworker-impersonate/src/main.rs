@@ -2,8 +2,9 @@
 
 use actas::config::ApiConfig;
 use actas::handlers;
+use actas::http_runtime::run_http;
 use actas::impersonation::ApiState;
-use lambda_http::{run, service_fn, Error};
+use lambda_http::Error;
 
 #[tokio::main]
 async fn main() -> Result<(), Error> {
@@ -12,9 +13,6 @@ async fn main() -> Result<(), Error> {
     let sdk = aws_config::load_from_env().await;
     let state = ApiState::from_aws(config, &sdk)?;
     let state = &state;
-    // The handler turns every outcome into a response; the runtime never sees an error.
-    run(service_fn(move |req| async move {
-        Ok::<_, Error>(handlers::coworker_impersonate(state, req).await)
-    }))
-    .await
+    // Every event ends in a response: the handler answers, or an unreadable event gets a 400.
+    run_http(|req| handlers::coworker_impersonate(state, req)).await
 }

@@ -147,6 +147,11 @@ async fn two_step_profiles_and_revert_events_answer_200() {
         revert["body"] = json!(
             json!({"impersonator_revert_token": payload["impersonator_revert_token"]}).to_string()
         );
+        let session_token = format!(
+            "Bearer {}",
+            payload["session"]["accessToken"].as_str().unwrap()
+        );
+        set_header(&mut revert, "Authorization", &session_token);
         let reverted = invoke(&h, "RevertFunction", &revert).await;
         assert_eq!(reverted["statusCode"], 200, "{reverted}");
     }

@@ -2,10 +2,12 @@
 //! the impersonated session signing itself out, and what Cognito does with a stopped session.
 
 use actas_integration_tests::{assert_error, Harness};
+use serde_json::Value;
 
-/// Does Cognito itself still accept this access token? (`GetUser` takes one.)
-async fn cognito_accepts(h: &Harness, access_token: &str) -> bool {
-    h.cognito
+/// Does the session's `endpointUrl` still accept this access token? (`GetUser` takes one;
+/// Cognito itself never does for impersonated sessions: they lack the self-service scope.)
+async fn session_endpoint_accepts(h: &Harness, payload: &Value, access_token: &str) -> bool {
+    h.session_cognito(payload)
         .get_user()
         .access_token(access_token)
         .send()
@@ -26,10 +28,6 @@ async fn a_stop_reads_inactive_at_once_and_revokes_the_session() {
         .as_str()
         .unwrap()
         .to_string();
-    let refresh_token = session["session"]["refreshToken"]
-        .as_str()
-        .unwrap()
-        .to_string();
     let id = session["impersonation"]["id"].as_str().unwrap().to_string();
 
     let before = h.get("/auth/token", Some(&access_token)).await;
@@ -42,8 +40,8 @@ async fn a_stop_reads_inactive_at_once_and_revokes_the_session() {
     );
     assert_eq!(before.body["impersonation"]["reason"], "integration test");
     assert!(
-        cognito_accepts(&h, &access_token).await,
-        "control: Cognito accepts it before"
+        session_endpoint_accepts(&h, &session, &access_token).await,
+        "control: accepted before"
     );
 
     let stopped = h
@@ -58,16 +56,28 @@ async fn a_stop_reads_inactive_at_once_and_revokes_the_session() {
     let after = h.get("/auth/token", Some(&id_token)).await;
     assert_eq!(after.status, 200);
     assert_eq!(after.body["valid"], false, "inactive at once, before exp");
+    assert!(h.refresh_session(&session).await.is_err(), "no refresh");
     assert!(
-        h.refresh(&h.stack.impersonation_client_id, &refresh_token)
-            .await
-            .is_err(),
-        "no refresh"
+        !session_endpoint_accepts(&h, &session, &access_token).await,
+        "its access tokens are refused"
     );
-    assert!(
-        !cognito_accepts(&h, &access_token).await,
-        "Cognito refuses its access tokens"
-    );
+    let revoked_at = aws_sdk_dynamodb::Client::new(&h.sdk)
+        .get_item()
+        .table_name(&h.stack.table_name)
+        .key(
+            "pk",
+            aws_sdk_dynamodb::types::AttributeValue::S(format!("IMP#{id}")),
+        )
+        .key(
+            "sk",
+            aws_sdk_dynamodb::types::AttributeValue::S("IMPERSONATION".into()),
+        )
+        .send()
+        .await
+        .unwrap()
+        .item()
+        .and_then(|item| item.get("revoked_at").cloned());
+    assert!(revoked_at.is_some(), "the revoke is recorded");
 
     let again = h
         .delete(
@@ -142,14 +152,10 @@ async fn the_impersonated_session_signs_itself_out() {
     let target = h.fresh_user("user", "acme", None).await;
     let session = h.impersonate_ok("acme-admin", &target.username).await;
     let access_token = session["session"]["accessToken"].as_str().unwrap();
-    let refresh_token = session["session"]["refreshToken"].as_str().unwrap();
     let signed_out = h.delete("/auth/impersonate", access_token).await;
     assert_eq!(signed_out.status, 200, "{}", signed_out.body);
     assert_eq!(signed_out.body["impersonation"]["status"], "ended");
-    assert!(h
-        .refresh(&h.stack.impersonation_client_id, refresh_token)
-        .await
-        .is_err());
+    assert!(h.refresh_session(&session).await.is_err());
     assert_error(
         &h.delete("/auth/impersonate", &h.id_token("acme-admin").await)
             .await,
@@ -290,9 +296,7 @@ async fn refresh_fails_once_the_hard_end_has_passed() {
     let h = Harness::new().await;
     let target = h.fresh_user("user", "acme", None).await;
     let session = h.impersonate_ok("acme-admin", &target.username).await;
-    let refresh_token = session["session"]["refreshToken"].as_str().unwrap();
-    let client = h.stack.impersonation_client_id.clone();
-    assert!(h.refresh(&client, refresh_token).await.is_ok(), "control");
+    assert!(h.refresh_session(&session).await.is_ok(), "control");
 
     // As if the hour had passed: the record's hard end moves into the past.
     let id = session["impersonation"]["id"].as_str().unwrap();
@@ -308,7 +312,7 @@ async fn refresh_fails_once_the_hard_end_has_passed() {
         .await
         .expect("update");
     assert!(
-        h.refresh(&client, refresh_token).await.is_err(),
+        h.refresh_session(&session).await.is_err(),
         "no refresh past the hard end"
     );
     let check = h

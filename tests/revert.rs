@@ -1,7 +1,8 @@
-//! Seed 000's revert against the deployed stack, and refresh of impersonated sessions: a
-//! refresh keeps `act` while the impersonation lives and fails once it is reverted.
+//! Seed 000's revert against the deployed stack: it needs the impersonated session it reverts,
+//! ends the impersonation (its refresh token refreshes no more) and returns the actor's own
+//! session.
 
-use actas_integration_tests::{assert_error, jwt_claims, Harness};
+use actas_integration_tests::{assert_error, call_api, jwt_claims, Harness};
 use serde_json::json;
 
 #[tokio::test]
@@ -9,15 +10,10 @@ async fn revert_ends_the_impersonation_and_returns_the_actors_own_session() {
     let h = Harness::new().await;
     let target = h.fresh_user("user", "acme", Some("support")).await;
     let payload = h.impersonate_ok("acme-admin", &target.username).await;
-    let impersonated_refresh = payload["session"]["refreshToken"]
-        .as_str()
-        .unwrap()
-        .to_string();
-    let imp_client = h.stack.impersonation_client_id.clone();
 
-    // While it lives, the impersonated session refreshes with Cognito directly and keeps `act`.
-    let refreshed = h
-        .refresh(&imp_client, &impersonated_refresh)
+    // While it lives, the impersonated session refreshes through its endpointUrl and keeps `act`.
+    let (refreshed, _) = h
+        .refresh_session(&payload)
         .await
         .expect("refresh while live");
     let claims = jwt_claims(&refreshed).unwrap();
@@ -25,16 +21,7 @@ async fn revert_ends_the_impersonation_and_returns_the_actors_own_session() {
     assert_eq!(claims["act"]["username"], "acme-admin");
     assert_eq!(claims["impersonation_id"], payload["impersonation"]["id"]);
 
-    let revert_token = payload["impersonator_revert_token"]
-        .as_str()
-        .unwrap()
-        .to_string();
-    let own = h
-        .post(
-            "/auth/impersonate/revert",
-            &json!({"impersonator_revert_token": revert_token}),
-        )
-        .await;
+    let own = h.revert(&payload).await;
     assert_eq!(own.status, 200, "{}", own.body);
     let admin = h.user("acme-admin");
     assert_eq!(own.body["username"], "acme-admin");
@@ -46,12 +33,12 @@ async fn revert_ends_the_impersonation_and_returns_the_actors_own_session() {
     );
 
     assert!(
-        h.refresh(&imp_client, &impersonated_refresh).await.is_err(),
+        h.refresh_session(&payload).await.is_err(),
         "the impersonated session is over"
     );
     let own_refresh = own.body["session"]["refreshToken"].as_str().unwrap();
     let renewed = h
-        .refresh(own.body["clientId"].as_str().unwrap(), own_refresh)
+        .refresh_at_cognito(own.body["clientId"].as_str().unwrap(), own_refresh)
         .await
         .expect("own session refreshes");
     assert_eq!(jwt_claims(&renewed).unwrap()["sub"], admin.sub.as_str());
@@ -66,21 +53,15 @@ async fn revert_ends_the_impersonation_and_returns_the_actors_own_session() {
         .await;
     assert_eq!(again.status, 200, "{}", again.body);
 
-    let hr = &h;
-    let revert = |token: serde_json::Value| async move {
-        hr.post(
-            "/auth/impersonate/revert",
-            &json!({"impersonator_revert_token": token}),
-        )
-        .await
-    };
-    assert_error(&revert(json!(revert_token)).await, 401, "used twice");
-    let forged = format!(
+    assert_error(&h.revert(&payload).await, 401, "used twice");
+    let mut forged = payload.clone();
+    forged["impersonator_revert_token"] = json!(format!(
         "{}.not-the-secret",
         payload["impersonation"]["id"].as_str().unwrap()
-    );
-    assert_error(&revert(json!(forged)).await, 401, "forged");
-    assert_error(&revert(json!("no-dot")).await, 401, "malformed");
+    ));
+    assert_error(&h.revert(&forged).await, 401, "forged");
+    forged["impersonator_revert_token"] = json!("no-dot");
+    assert_error(&h.revert(&forged).await, 401, "malformed");
     assert_error(
         &h.post("/auth/impersonate/revert", &json!({})).await,
         400,
@@ -89,35 +70,58 @@ async fn revert_ends_the_impersonation_and_returns_the_actors_own_session() {
 }
 
 #[tokio::test]
-async fn a_second_actor_is_told_who_holds_the_target() {
+async fn a_bare_revert_token_mints_nothing() {
     let h = Harness::new().await;
     let target = h.fresh_user("user", "acme", None).await;
-    h.impersonate_ok("acme-admin", &target.username).await;
-    let operator = h.id_token("acme-operator").await;
-    let response = h
-        .impersonate(
-            Some(&operator),
-            Some(&h.api_key("acme")),
-            &json!({"username": target.username, "reason": "integration test"}).to_string(),
-        )
-        .await;
-    assert_error(&response, 409, "second actor");
-    assert!(
-        response.body["message"]
-            .as_str()
-            .unwrap()
-            .contains("acme-admin"),
-        "{}",
-        response.body
+    let payload = h.impersonate_ok("acme-admin", &target.username).await;
+    let body = json!({"impersonator_revert_token": payload["impersonator_revert_token"]});
+    assert_error(
+        &h.post("/auth/impersonate/revert", &body).await,
+        401,
+        "without the impersonated session",
     );
-    h.impersonate_ok("acme-admin", &target.username).await;
+    // Another live impersonation's session does not revert this one.
+    let other = h.impersonate_ok("acme-operator", &target.username).await;
+    let bearer = format!(
+        "Bearer {}",
+        other["session"]["accessToken"].as_str().unwrap()
+    );
+    let crossed = call_api(
+        &h.http,
+        &h.stack,
+        "POST",
+        "/auth/impersonate/revert",
+        &[("Authorization", bearer.as_str())],
+        Some(&body.to_string()),
+    )
+    .await
+    .unwrap();
+    assert_error(&crossed, 401, "another impersonation's session");
+    // The actor's own session is not the impersonated one either.
+    let admin = format!("Bearer {}", h.id_token("acme-admin").await);
+    let own = call_api(
+        &h.http,
+        &h.stack,
+        "POST",
+        "/auth/impersonate/revert",
+        &[("Authorization", admin.as_str())],
+        Some(&body.to_string()),
+    )
+    .await
+    .unwrap();
+    assert_error(&own, 401, "the actor's own session");
+    // Nothing was used up: with its session, the revert works.
+    assert_eq!(h.revert(&payload).await.status, 200);
+    assert!(
+        h.refresh_session(&other).await.is_ok(),
+        "the other impersonation goes on"
+    );
 }
 
 #[tokio::test]
 async fn refresh_fails_once_the_actor_is_demoted_or_disabled() {
     let h = Harness::new().await;
     let pool = h.stack.user_pool_id.clone();
-    let imp_client = h.stack.impersonation_client_id.clone();
     for change in ["demote", "disable"] {
         let actor = h.fresh_user("operator", "acme", None).await;
         let target = h.fresh_user("user", "acme", None).await;
@@ -127,12 +131,8 @@ async fn refresh_fails_once_the_actor_is_demoted_or_disabled() {
             .impersonate(Some(&bearer), Some(&h.api_key("acme")), &body)
             .await;
         assert_eq!(session.status, 200, "{}", session.body);
-        let refresh_token = session.body["session"]["refreshToken"]
-            .as_str()
-            .unwrap()
-            .to_string();
         assert!(
-            h.refresh(&imp_client, &refresh_token).await.is_ok(),
+            h.refresh_session(&session.body).await.is_ok(),
             "{change}: control"
         );
         match change {
@@ -156,7 +156,7 @@ async fn refresh_fails_once_the_actor_is_demoted_or_disabled() {
             }
         }
         assert!(
-            h.refresh(&imp_client, &refresh_token).await.is_err(),
+            h.refresh_session(&session.body).await.is_err(),
             "{change}: refresh must fail"
         );
     }

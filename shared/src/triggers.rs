@@ -745,5 +745,4 @@ mod tests {
         };
         assert!(!verify(&world, ended).await, "an ended impersonation");
     }
-
 }

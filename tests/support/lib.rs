@@ -367,9 +367,12 @@ impl Harness {
         .expect("the API answers")
     }
 
-    /// REFRESH_TOKEN_AUTH with Cognito directly, as a front end would: the new id token, or the
-    /// error text.
-    pub async fn refresh(&self, client_id: &str, refresh_token: &str) -> Result<String, String> {
+    /// Refreshes at Cognito itself (not through a payload's `endpointUrl`); returns the id token.
+    pub async fn refresh_at_cognito(
+        &self,
+        client_id: &str,
+        refresh_token: &str,
+    ) -> Result<String, String> {
         use aws_sdk_cognitoidentityprovider::types::AuthFlowType;
         let output = self
             .cognito
@@ -387,6 +390,90 @@ impl Harness {
             .and_then(|r| r.id_token())
             .map(str::to_string)
             .ok_or_else(|| "no tokens".to_string())
+    }
+
+    /// A Cognito client configured from a session payload, as a front end would be: the
+    /// payload's `endpointUrl` is its endpoint.
+    pub fn session_cognito(&self, payload: &Value) -> aws_sdk_cognitoidentityprovider::Client {
+        let endpoint = payload["endpointUrl"].as_str().expect("endpointUrl");
+        let config = aws_sdk_cognitoidentityprovider::config::Builder::from(&self.sdk)
+            .endpoint_url(endpoint)
+            .build();
+        aws_sdk_cognitoidentityprovider::Client::from_conf(config)
+    }
+
+    /// Refreshes a session the way its payload says (`InitiateAuth` with `REFRESH_TOKEN_AUTH`
+    /// at `endpointUrl`); returns the new (id token, access token).
+    pub async fn refresh_session(&self, payload: &Value) -> Result<(String, String), String> {
+        use aws_sdk_cognitoidentityprovider::types::AuthFlowType;
+        let output = self
+            .session_cognito(payload)
+            .initiate_auth()
+            .client_id(payload["clientId"].as_str().expect("clientId"))
+            .auth_flow(AuthFlowType::RefreshTokenAuth)
+            .auth_parameters(
+                "REFRESH_TOKEN",
+                payload["session"]["refreshToken"]
+                    .as_str()
+                    .expect("refreshToken"),
+            )
+            .send()
+            .await
+            .map_err(|e| {
+                aws_sdk_cognitoidentityprovider::error::DisplayErrorContext(&e).to_string()
+            })?;
+        let result = output.authentication_result().ok_or("no tokens")?;
+        Ok((
+            result.id_token().ok_or("no id token")?.to_string(),
+            result.access_token().ok_or("no access token")?.to_string(),
+        ))
+    }
+
+    /// The same with `GetTokensFromRefreshToken` (what Amplify v6 calls).
+    pub async fn refresh_session_with_get_tokens(
+        &self,
+        payload: &Value,
+    ) -> Result<(String, String), String> {
+        let output = self
+            .session_cognito(payload)
+            .get_tokens_from_refresh_token()
+            .client_id(payload["clientId"].as_str().expect("clientId"))
+            .refresh_token(
+                payload["session"]["refreshToken"]
+                    .as_str()
+                    .expect("refreshToken"),
+            )
+            .send()
+            .await
+            .map_err(|e| {
+                aws_sdk_cognitoidentityprovider::error::DisplayErrorContext(&e).to_string()
+            })?;
+        let result = output.authentication_result().ok_or("no tokens")?;
+        Ok((
+            result.id_token().ok_or("no id token")?.to_string(),
+            result.access_token().ok_or("no access token")?.to_string(),
+        ))
+    }
+
+    /// Seed 000's revert, carrying the impersonated session as it must.
+    pub async fn revert(&self, payload: &Value) -> ApiResponse {
+        let body = json!({"impersonator_revert_token": payload["impersonator_revert_token"]});
+        let bearer = format!(
+            "Bearer {}",
+            payload["session"]["accessToken"]
+                .as_str()
+                .expect("accessToken")
+        );
+        call_api(
+            &self.http,
+            &self.stack,
+            "POST",
+            "/auth/impersonate/revert",
+            &[("Authorization", bearer.as_str())],
+            Some(&body.to_string()),
+        )
+        .await
+        .expect("API reachable")
     }
 
     /// The deployed signing keys, to make tokens that fail for exactly one reason.

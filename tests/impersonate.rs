@@ -139,11 +139,11 @@ async fn every_refusal_has_its_status_and_the_error_shape() {
             403,
         ),
         (
-            "other tenant",
+            "other tenant: not found, like an unknown user",
             Some(&admin),
             Some(&acme),
             body("globex-user"),
-            403,
+            404,
         ),
         (
             "higher rank",

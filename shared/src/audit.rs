@@ -100,6 +100,22 @@ pub struct AuditRecord {
     pub user_agent: Option<String>,
 }
 
+/// Longest text an audit record keeps of anything a caller chose (user agent, the target as a
+/// request named it, a refusal's cause): records are kept 400 days, so no caller may make them
+/// large.
+pub const MAX_TEXT_CHARS: usize = 256;
+
+/// `value` without control characters, cut to `max_chars` (with an ellipsis when cut).
+pub fn bounded(value: &str, max_chars: usize) -> String {
+    let clean: String = value.chars().filter(|c| !c.is_control()).collect();
+    if clean.chars().count() <= max_chars {
+        return clean;
+    }
+    let mut cut: String = clean.chars().take(max_chars.saturating_sub(1)).collect();
+    cut.push('…');
+    cut
+}
+
 impl AuditRecord {
     pub fn new(event: AuditEvent, at_millis: i64, origin: &RequestOrigin) -> AuditRecord {
         AuditRecord {
@@ -121,8 +137,11 @@ impl AuditRecord {
             reason: None,
             ticket: None,
             impersonation_id: None,
-            source_ip: origin.source_ip.clone(),
-            user_agent: origin.user_agent.clone(),
+            source_ip: origin.source_ip.as_deref().map(|ip| bounded(ip, 64)),
+            user_agent: origin
+                .user_agent
+                .as_deref()
+                .map(|agent| bounded(agent, MAX_TEXT_CHARS)),
         }
     }
 

@@ -168,7 +168,14 @@ impl IdentityProvider for CognitoIdentityProvider {
             .set_pagination_token(page_token)
             .send()
             .await
-            .map_err(|e| upstream("ListUsers", e))?;
+            .map_err(|e| {
+                // A pagination token Cognito does not know is the caller's bad input.
+                if e.code() == Some("InvalidParameterException") {
+                    ActasError::BadRequest("nextToken is not valid".into())
+                } else {
+                    upstream("ListUsers", e)
+                }
+            })?;
         let groups = self.role_group_members().await?;
         let users = page
             .users()

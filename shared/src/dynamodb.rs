@@ -574,13 +574,26 @@ fn decode_page_token(token: Option<&str>, partition: Option<(&str, &str)>) -> Re
         .decode(token)
         .map_err(|_| invalid())?;
     let plain: HashMap<String, String> = serde_json::from_slice(&bytes).map_err(|_| invalid())?;
-    if !plain.contains_key("pk") || !plain.contains_key("sk") || plain.len() > 4 {
-        return Err(invalid());
-    }
+    // Exactly the key of the table or index the listing reads: a key with a missing or extra
+    // attribute would make DynamoDB fail the request rather than refuse it.
+    let mut expected = vec!["pk", "sk"];
     if let Some((attribute, value)) = partition {
-        if plain.get(attribute).map(String::as_str) != Some(value) {
+        let index = attribute.trim_end_matches("pk");
+        expected.push(attribute);
+        let sort = format!("{index}sk");
+        if plain.get(attribute).map(String::as_str) != Some(value) || !plain.contains_key(&sort) {
             return Err(invalid());
         }
+        if plain.len() != 4 {
+            return Err(invalid());
+        }
+    } else if plain.len() != 2 {
+        return Err(invalid());
+    }
+    let well_formed =
+        |v: &String| !v.is_empty() && v.len() <= 512 && !v.chars().any(char::is_control);
+    if expected.iter().any(|k| !plain.contains_key(*k)) || !plain.values().all(well_formed) {
+        return Err(invalid());
     }
     Ok(Some(plain.into_iter().map(|(k, v)| (k, s(v))).collect()))
 }

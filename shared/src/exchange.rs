@@ -158,6 +158,9 @@ pub struct ExchangeTokens {
     cache: RwLock<Option<KeyCache>>,
     max_age: Duration,
     min_reload_interval: Duration,
+    /// After a failed load, requests fail fast (or keep the keys they have) until the back-off
+    /// allows the next attempt.
+    load_backoff: crate::backoff::Backoff,
 }
 
 fn invalid() -> ActasError {
@@ -171,11 +174,12 @@ impl ExchangeTokens {
             cache: RwLock::new(None),
             max_age: Duration::from_secs(300),
             min_reload_interval: Duration::from_secs(10),
+            load_backoff: crate::backoff::Backoff::default(),
         }
     }
 
     async fn keys(&self, force: bool) -> Result<Vec<SigningKey>> {
-        {
+        let held = {
             let cache = self.cache.read().await;
             if let Some(c) = cache.as_ref() {
                 let fresh = c.loaded_at.elapsed() < self.max_age;
@@ -184,8 +188,24 @@ impl ExchangeTokens {
                     return Ok(c.keys.clone());
                 }
             }
+            cache.as_ref().map(|c| c.keys.clone())
+        };
+        if !self.load_backoff.ready() {
+            // The keys held are better than none while the store is failing.
+            return held.ok_or_else(|| {
+                ActasError::Upstream("the signing keys are unavailable (backing off)".into())
+            });
         }
-        let keys = self.source.load().await?;
+        let keys = match self.source.load().await {
+            Ok(keys) => {
+                self.load_backoff.succeeded();
+                keys
+            }
+            Err(err) => {
+                self.load_backoff.failed();
+                return held.ok_or(err);
+            }
+        };
         *self.cache.write().await = Some(KeyCache {
             keys: keys.clone(),
             loaded_at: Instant::now(),

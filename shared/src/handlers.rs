@@ -7,13 +7,13 @@ use lambda_http::{Body, Request, RequestExt, Response};
 use serde::Serialize;
 use tracing::{instrument, warn};
 
-use crate::audit::{AuditEvent, AuditRecord, RequestOrigin};
+use crate::audit::{bounded, AuditEvent, AuditRecord, RequestOrigin, MAX_TEXT_CHARS};
 use crate::error::{ActasError, Result};
 use crate::http::{header, json_object_body, path_param, query_param, respond, string_field};
 use crate::identity::UserRef;
 use crate::impersonation::{
     authenticate, exchange_token, issue_exchange_token, list_profiles, revert, start_impersonation,
-    ApiState, Dialect, Justification, StartRequest, TokenRoute,
+    ApiState, Dialect, Justification, StartRequest, TokenRoute, MAX_REASON_CHARS, MAX_TICKET_CHARS,
 };
 use crate::payload::{ProfilesPage, SessionPayload, TokenResponse};
 
@@ -79,8 +79,18 @@ async fn respond_audited<T: Serialize>(
             let mut record = AuditRecord::new(AuditEvent::Denied, state.clock.now_millis(), origin);
             record.cause = Some(match err {
                 ActasError::Denied(denial) => denial.code().to_string(),
-                other => format!("{}: {other}", other.status()),
+                other => bounded(&format!("{}: {other}", other.status()), MAX_TEXT_CHARS),
             });
+            // The reason and ticket the request gave, as it gave them (bounded).
+            let body = json_object_body(req).ok().flatten();
+            let given = |name: &str| {
+                body.as_ref()
+                    .and_then(|b| b.get(name)?.as_str().map(str::to_string))
+                    .or_else(|| query_param(req, name))
+                    .filter(|v| !v.trim().is_empty())
+            };
+            record.reason = given("reason").map(|r| bounded(&r, MAX_REASON_CHARS));
+            record.ticket = given("ticket").map(|t| bounded(&t, MAX_TICKET_CHARS));
             if let Ok(token) = state
                 .verifier
                 .verify_header(header(req, "authorization"))
@@ -90,7 +100,7 @@ async fn respond_audited<T: Serialize>(
                 record.actor_username = Some(token.username);
                 record.tenant = token.tenant;
             }
-            record.target_username = target;
+            record.target_username = target.map(|t| bounded(&t, MAX_TEXT_CHARS));
             if let Err(e) = state.audit.record(&record).await {
                 warn!(error = %e, "a refusal could not be audited");
             }
@@ -681,9 +691,9 @@ mod tests {
                 403,
             ),
             (
-                "other tenant",
+                "other tenant: not found, like an unknown user",
                 with("acme-admin", "globex-user", &no_change),
-                403,
+                404,
             ),
             (
                 "higher rank",
@@ -887,9 +897,9 @@ mod tests {
                 404,
             ),
             (
-                "public: other tenant",
+                "public: other tenant: not found, like an unknown user",
                 f.public_token("acme-admin", "globex-user").await,
-                403,
+                404,
             ),
         ];
         for (name, (status, body), expected) in cases {

@@ -134,7 +134,20 @@ pub async fn authenticate(state: &ApiState, authorization: Option<&str>) -> Resu
         .await?
         .filter(|u| u.sub == token.sub)
         .ok_or_else(|| ActasError::Unauthorized("the token's user no longer exists".into()))?;
+    // An unexpired token of a user disabled since sign-in opens no route.
+    if !user.enabled {
+        return Err(Denial::ActorDisabled.into());
+    }
     Ok(Caller { token, user })
+}
+
+/// The policy for a start, where a user of another tenant is "not found" like an unknown one:
+/// nobody learns who exists outside their tenant (seed 003: "not found in this location").
+fn check_may_start(actor: &policy::Principal, target: &UserRecord) -> Result<()> {
+    match policy::check(actor, SessionKind::Own, &target.principal()) {
+        Err(Denial::OutsideTenant) => Err(ActasError::NotFound("no such user".into())),
+        other => other.map_err(ActasError::from),
+    }
 }
 
 async fn find_target(state: &ApiState, target: &UserRef) -> Result<UserRecord> {
@@ -238,7 +251,7 @@ pub async fn start_impersonation(
     }
     policy::check_route_role(&actor, Role::Operator)?;
     let target = find_target(state, &request.target).await?;
-    policy::check(&actor, SessionKind::Own, &target.principal())?;
+    check_may_start(&actor, &target)?;
     mint_session_payload(
         state,
         &caller.user,
@@ -299,13 +312,7 @@ pub async fn issue_exchange_token(
     }
     let target_user = find_target(state, target).await?;
     let target_principal = target_user.principal();
-    match policy::check(&actor, SessionKind::Own, &target_principal) {
-        // Seed 003: a customer outside the operator's tenant is "not found in this location".
-        Err(Denial::OutsideTenant) if route == TokenRoute::Sys => {
-            return Err(ActasError::NotFound("no such user in this location".into()))
-        }
-        other => other?,
-    }
+    check_may_start(&actor, &target_user)?;
 
     let now = state.clock.now_secs();
     let exp = now + state.config.exchange_token_secs;
@@ -377,7 +384,13 @@ pub async fn exchange_token(
         .await?
         .filter(|u| u.sub == grant.actor_sub)
         .ok_or_else(|| ActasError::Unauthorized("the impersonator no longer exists".into()))?;
-    let target = find_target(state, &UserRef::parse(&grant.target_username)?).await?;
+    // Bound to the person, not the name: a target deleted and re-created under the same
+    // username is someone else.
+    let target = find_target(state, &UserRef::parse(&grant.target_username)?)
+        .await
+        .ok()
+        .filter(|t| t.sub == grant.target_sub)
+        .ok_or_else(|| ActasError::Unauthorized("the impersonated user no longer exists".into()))?;
     let actor_principal = actor.principal();
     if !actor_principal.enabled {
         return Err(Denial::ActorDisabled.into());
@@ -450,7 +463,7 @@ fn decode_page_token(token: &str) -> Result<String> {
         .decode(token)
         .ok()
         .and_then(|bytes| String::from_utf8(bytes).ok())
-        .filter(|t| !t.is_empty())
+        .filter(|t| !t.is_empty() && t.len() <= 2048 && !t.chars().any(char::is_control))
         .ok_or_else(|| ActasError::BadRequest("nextToken is not valid".into()))
 }
 

@@ -124,6 +124,8 @@ pub struct JwtVerifier {
     issuer: String,
     accepted_clients: Vec<String>,
     min_refetch_interval: Duration,
+    /// After a failed fetch, requests fail fast until the back-off allows the next attempt.
+    fetch_backoff: crate::backoff::Backoff,
 }
 
 const LEEWAY_SECS: u64 = 5;
@@ -147,6 +149,7 @@ impl JwtVerifier {
             issuer: issuer.into(),
             accepted_clients,
             min_refetch_interval: Duration::from_secs(30),
+            fetch_backoff: crate::backoff::Backoff::default(),
         }
     }
 
@@ -240,7 +243,21 @@ impl JwtVerifier {
         {
             return Err(invalid("unknown key"));
         }
-        let set = self.source.fetch().await?;
+        if !self.fetch_backoff.ready() {
+            return Err(ActasError::Upstream(
+                "the pool's signing keys are unavailable (backing off)".into(),
+            ));
+        }
+        let set = match self.source.fetch().await {
+            Ok(set) => {
+                self.fetch_backoff.succeeded();
+                set
+            }
+            Err(err) => {
+                self.fetch_backoff.failed();
+                return Err(err);
+            }
+        };
         cache.keys = set
             .keys
             .iter()
@@ -462,5 +479,36 @@ mod tests {
         );
         let verified = verifier.verify(&signer.sign(&claims)).await.unwrap();
         assert!(verified.is_impersonated());
+    }
+
+    /// A JWKS endpoint that is down, counting how often it is asked.
+    struct DownJwks(std::sync::atomic::AtomicUsize);
+
+    #[async_trait::async_trait]
+    impl JwksSource for DownJwks {
+        async fn fetch(&self) -> Result<JwkSet> {
+            self.0.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+            Err(ActasError::Upstream("JWKS down".into()))
+        }
+    }
+
+    #[tokio::test]
+    async fn a_failing_jwks_is_not_fetched_again_on_every_request() {
+        let signer = TestSigner::generate("k1");
+        let source = Arc::new(DownJwks(Default::default()));
+        let verifier = JwtVerifier::new(source.clone(), ISSUER, vec![SIGN_IN_CLIENT.to_string()])
+            .with_min_refetch_interval(Duration::ZERO);
+        let token = signer.sign(&id_token_claims("s", "u"));
+        for _ in 0..5 {
+            assert!(matches!(
+                verifier.verify(&token).await,
+                Err(ActasError::Upstream(_))
+            ));
+        }
+        assert_eq!(
+            source.0.load(std::sync::atomic::Ordering::SeqCst),
+            1,
+            "one fetch, then back-off"
+        );
     }
 }

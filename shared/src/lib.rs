@@ -6,6 +6,7 @@
 
 pub mod api_keys;
 pub mod audit;
+pub mod backoff;
 pub mod cleanup;
 pub mod clock;
 pub mod cognito;

@@ -74,6 +74,15 @@ pub struct TokenStatus {
 pub async fn check_token(state: &ApiState, authorization: Option<&str>) -> Result<TokenStatus> {
     let token = state.verifier.verify_header(authorization).await?;
     let now = state.clock.now_secs();
+    // A signature outlives its user: deleted or disabled since sign-in is not valid.
+    let user_active = match UserRef::parse(&token.username) {
+        Ok(user) => state
+            .identity
+            .find_user(&user)
+            .await?
+            .is_some_and(|u| u.sub == token.sub && u.enabled),
+        Err(_) => false,
+    };
     let impersonation = match token.impersonation_id.as_deref() {
         Some(id) => Some(
             state
@@ -89,7 +98,7 @@ pub async fn check_token(state: &ApiState, authorization: Option<&str>) -> Resul
         None => None,
     };
     Ok(TokenStatus {
-        valid: impersonation.as_ref().is_none_or(|i| i.active),
+        valid: user_active && impersonation.as_ref().is_none_or(|i| i.active),
         sub: token.sub,
         username: token.username,
         token_use: match token.token_use {

@@ -123,6 +123,28 @@ PY
       --parameter-overrides $(local_parameters) \
       >"$LOCAL/sam-deploy.log" 2>&1) || { tail -40 "$LOCAL/sam-deploy.log" >&2; exit 1; }
   sam list stack-outputs --stack-name "$STACK_NAME" --region "$AWS_REGION" --output json > "$LOCAL/stack-outputs.json"
+  apply_gateway_responses
+}
+
+# The emulator's OpenAPI import skips x-amazon-apigateway-gateway-responses, which is where SAM
+# puts the Api's GatewayResponses (on AWS they deploy with the API). Put the template's own
+# responses on the deployed API and redeploy its stage, as AWS would have it.
+apply_gateway_responses() {
+  "$TOOLS_VENV/bin/python" - "$ROOT/template.yaml" "$LOCAL/stack-outputs.json" <<'PY'
+import json, sys, boto3, yaml
+class TemplateLoader(yaml.SafeLoader):
+    pass
+TemplateLoader.add_multi_constructor("!", lambda loader, suffix, node: None)
+template = yaml.load(open(sys.argv[1]), Loader=TemplateLoader)
+api = template["Resources"]["Api"]["Properties"]
+outputs = {o["OutputKey"]: o["OutputValue"] for o in json.load(open(sys.argv[2]))}
+client = boto3.client("apigateway")
+for response_type, response in api.get("GatewayResponses", {}).items():
+    extra = {"statusCode": str(response["StatusCode"])} if "StatusCode" in response else {}
+    client.put_gateway_response(restApiId=outputs["ApiId"], responseType=response_type,
+                                responseTemplates=response.get("ResponseTemplates", {}), **extra)
+client.create_deployment(restApiId=outputs["ApiId"], stageName=api["StageName"])
+PY
 }
 
 actas_cli() {

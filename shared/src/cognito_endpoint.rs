@@ -301,6 +301,7 @@ pub fn error_type(err: &ActasError) -> &'static str {
             "NotAuthorizedException"
         }
         ActasError::NotFound(_) => "UserNotFoundException",
+        ActasError::MethodNotAllowed(_) => "InvalidParameterException",
         ActasError::Throttled => "TooManyRequestsException",
         ActasError::Conflict(_) | ActasError::Unprocessable(_) => "InvalidParameterException",
         ActasError::Upstream(_) | ActasError::Internal(_) => "InternalErrorException",

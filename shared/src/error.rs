@@ -21,6 +21,9 @@ pub enum ActasError {
     Denied(Denial),
     #[error("{0}")]
     NotFound(String),
+    /// A known path asked with a method it does not serve.
+    #[error("{0}")]
+    MethodNotAllowed(String),
     #[error("{0}")]
     Conflict(String),
     /// Well-formed but invalid (e.g. a reason that is too long).
@@ -43,6 +46,7 @@ impl ActasError {
             ActasError::Unauthorized(_) => 401,
             ActasError::Forbidden(_) | ActasError::Denied(_) => 403,
             ActasError::NotFound(_) => 404,
+            ActasError::MethodNotAllowed(_) => 405,
             ActasError::Conflict(_) => 409,
             ActasError::Unprocessable(_) => 422,
             ActasError::Throttled => 429,

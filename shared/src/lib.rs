@@ -25,6 +25,7 @@ pub mod lifecycle;
 pub mod memory;
 pub mod payload;
 pub mod policy;
+pub mod routes;
 pub mod secrets;
 pub mod store;
 pub mod triggers;

@@ -455,6 +455,19 @@ impl Harness {
         ))
     }
 
+    /// A tenant's audit records, oldest first, read from the deployed table.
+    pub async fn audit_records(&self, tenant: &str) -> Vec<actas::audit::AuditRecord> {
+        use actas::audit::AuditStore;
+        let store = actas::dynamodb::DynamoStore::new(
+            aws_sdk_dynamodb::Client::new(&self.sdk),
+            &self.stack.table_name,
+        );
+        store
+            .audit_for_tenant(Some(tenant), 0)
+            .await
+            .expect("audit records")
+    }
+
     /// Seed 000's revert, carrying the impersonated session as it must.
     pub async fn revert(&self, payload: &Value) -> ApiResponse {
         let body = json!({"impersonator_revert_token": payload["impersonator_revert_token"]});

@@ -2,82 +2,7 @@
 //! records counted and checked field by field (denials included), and its events delivered by
 //! an EventBridge rule to an SQS queue.
 
-use actas::audit::AuditStore;
-use actas::dynamodb::DynamoStore;
-use actas_integration_tests::Harness;
-use serde_json::Value;
-
-/// A queue that receives this tenant's audit events through an EventBridge rule.
-async fn subscribe(h: &Harness, tenant: &str) -> (aws_sdk_sqs::Client, String) {
-    let sqs = aws_sdk_sqs::Client::new(&h.sdk);
-    let events = aws_sdk_eventbridge::Client::new(&h.sdk);
-    let queue = sqs
-        .create_queue()
-        .queue_name(format!("audit-{tenant}"))
-        .send()
-        .await
-        .expect("queue");
-    let url = queue.queue_url().expect("a queue url").to_string();
-    let attributes = sqs
-        .get_queue_attributes()
-        .queue_url(&url)
-        .attribute_names(aws_sdk_sqs::types::QueueAttributeName::QueueArn)
-        .send()
-        .await
-        .expect("queue attributes");
-    let arn = attributes
-        .attributes()
-        .and_then(|a| a.get(&aws_sdk_sqs::types::QueueAttributeName::QueueArn))
-        .expect("a queue arn")
-        .clone();
-    let pattern =
-        serde_json::json!({"source": ["actas"], "detail": {"tenant": [tenant]}}).to_string();
-    let rule = format!("actas-audit-{tenant}");
-    events
-        .put_rule()
-        .name(&rule)
-        .event_pattern(pattern)
-        .send()
-        .await
-        .expect("rule");
-    let target = aws_sdk_eventbridge::types::Target::builder()
-        .id("queue")
-        .arn(arn)
-        .build()
-        .expect("target");
-    events
-        .put_targets()
-        .rule(&rule)
-        .targets(target)
-        .send()
-        .await
-        .expect("target");
-    (sqs, url)
-}
-
-async fn received(sqs: &aws_sdk_sqs::Client, url: &str, want: usize) -> Vec<Value> {
-    let mut bodies = Vec::new();
-    for _ in 0..20 {
-        let output = sqs
-            .receive_message()
-            .queue_url(url)
-            .max_number_of_messages(10)
-            .wait_time_seconds(1)
-            .send()
-            .await
-            .expect("receive");
-        bodies.extend(
-            output
-                .messages()
-                .iter()
-                .filter_map(|m| serde_json::from_str(m.body()?).ok()),
-        );
-        if bodies.len() >= want {
-            break;
-        }
-    }
-    bodies
-}
+use actas_integration_tests::{received, subscribe, Harness};
 
 #[tokio::test]
 async fn a_scripted_scenario_is_on_record_and_announced() {
@@ -112,11 +37,7 @@ async fn a_scripted_scenario_is_on_record_and_announced() {
         .await;
     assert_eq!(stopped.status, 200);
 
-    let store = DynamoStore::new(aws_sdk_dynamodb::Client::new(&h.sdk), &h.stack.table_name);
-    let records = store
-        .audit_for_tenant(Some(&tenant), 0)
-        .await
-        .expect("audit records");
+    let records = h.audit_records(&tenant).await;
     let events: Vec<&str> = records.iter().map(|r| r.event.as_str()).collect();
     assert_eq!(
         events,

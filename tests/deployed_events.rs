@@ -219,7 +219,6 @@ async fn lifecycle_events_answer_as_expected() {
 /// first run ends and records, the second changes nothing.
 #[tokio::test]
 async fn cleanup_event_ends_once_and_records_once() {
-    use actas::audit::AuditStore;
     use actas::store::{ImpersonationStatus, ImpersonationStore};
     let h = Harness::new().await;
     let tenant = format!("cleanup-{}", &actas_integration_tests::uuid_like()[..8]);
@@ -243,7 +242,7 @@ async fn cleanup_event_ends_once_and_records_once() {
         ImpersonationStatus::Ended
     );
 
-    let records = store.audit_for_tenant(Some(&tenant), 0).await.unwrap();
+    let records = h.audit_records(&tenant).await;
     let expiries: Vec<_> = records
         .iter()
         .filter(|r| r.event.as_str() == "expired")

@@ -27,6 +27,8 @@ pub struct StackFile {
     pub impersonation_client_id: String,
     pub revert_client_id: String,
     pub table_name: String,
+    /// The audit trail's own table.
+    pub audit_table_name: String,
     pub signing_key_secret_id: String,
     pub stack_name: String,
     pub api_keys: std::collections::BTreeMap<String, String>,

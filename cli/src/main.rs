@@ -4,7 +4,7 @@
 //!   actas api-key revoke --id ID                      [--table NAME | --stack FILE]
 //!   actas api-key list --tenant T                     [--table NAME | --stack FILE]
 //!   actas signing-key rotate [--secret-id ID | --stack FILE]
-//!   actas audit --tenant T [--since EPOCH_MS] [--table NAME | --stack FILE]
+//!   actas audit --tenant T [--since EPOCH_MS] [--audit-table NAME | --stack FILE]
 //!   actas token decode JWT
 //!   actas demo seed --outputs FILE --endpoint URL --out FILE
 //!   actas demo walkthrough --stack FILE
@@ -26,7 +26,7 @@ const USAGE: &str = "usage:
   actas api-key revoke --id ID [--table NAME | --stack FILE]
   actas api-key list --tenant T [--table NAME | --stack FILE]
   actas signing-key rotate [--secret-id ID | --stack FILE]
-  actas audit --tenant T [--since EPOCH_MS] [--table NAME | --stack FILE]
+  actas audit --tenant T [--since EPOCH_MS] [--audit-table NAME | --stack FILE]
   actas token decode JWT
   actas demo seed --outputs FILE --endpoint URL --out FILE
   actas demo walkthrough --stack FILE";
@@ -59,6 +59,19 @@ impl Args {
             Ok(stack) if !configured => stack.sdk_config().await,
             _ => aws_config::load_from_env().await,
         }
+    }
+
+    fn audit_table(&self) -> CliResult<String> {
+        if let Some(table) = self
+            .flag("--audit-table")
+            .or_else(|| std::env::var("AUDIT_TABLE_NAME").ok())
+        {
+            return Ok(table);
+        }
+        let stack = self
+            .flag("--stack")
+            .unwrap_or_else(|| ".local/stack.json".into());
+        Ok(StackFile::load(&PathBuf::from(stack))?.audit_table_name)
     }
 
     fn table(&self) -> CliResult<String> {
@@ -147,7 +160,10 @@ async fn run(args: &Args) -> CliResult<()> {
         ["audit", ..] => {
             use actas::audit::AuditStore;
             let sdk = args.sdk().await;
-            let store = DynamoStore::new(aws_sdk_dynamodb::Client::new(&sdk), args.table()?);
+            let store = actas::dynamodb_audit::DynamoAuditStore::new(
+                aws_sdk_dynamodb::Client::new(&sdk),
+                args.audit_table()?,
+            );
             let since = args
                 .flag("--since")
                 .and_then(|s| s.parse().ok())

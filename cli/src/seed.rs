@@ -316,9 +316,11 @@ pub async fn seed_demo(
     };
     let pool = output("UserPoolId")?;
     let table = output("TableName")?;
+    let audit_table = output("AuditTableName")?;
     let cognito = Cognito::new(sdk);
     let dynamodb = aws_sdk_dynamodb::Client::new(sdk);
     ensure_ttl(&dynamodb, &table).await?;
+    ensure_ttl(&dynamodb, &audit_table).await?;
     ensure_signing_keys(
         &aws_sdk_secretsmanager::Client::new(sdk),
         &output("SigningKeySecretName")?,
@@ -373,6 +375,7 @@ pub async fn seed_demo(
         revert_client_id: output("RevertClientId")?,
         user_pool_id: pool,
         table_name: table,
+        audit_table_name: audit_table,
         signing_key_secret_id: output("SigningKeySecretName")?,
         stack_name: stack_name.to_string(),
         api_keys,

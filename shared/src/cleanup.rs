@@ -23,7 +23,7 @@ pub struct CleanupConfig {
     pub user_pool_id: String,
     pub impersonation_client_id: String,
     pub refresh_token_key_id: String,
-    pub event_bus_name: String,
+    pub audit_table_name: String,
     /// How long one run may work before it stops and leaves the rest to the next.
     pub budget: Duration,
 }
@@ -36,9 +36,7 @@ impl CleanupConfig {
             user_pool_id: env.required("USER_POOL_ID"),
             impersonation_client_id: env.required("IMPERSONATION_CLIENT_ID"),
             refresh_token_key_id: env.required("REFRESH_TOKEN_KEY_ID"),
-            event_bus_name: env
-                .optional("EVENT_BUS_NAME")
-                .unwrap_or_else(|| "default".into()),
+            audit_table_name: env.required("AUDIT_TABLE_NAME"),
             budget: Duration::from_secs(env.parsed_or("CLEANUP_BUDGET_SECONDS", 20)),
         };
         env.finish(config)
@@ -74,10 +72,9 @@ impl CleanupState {
                 &config.refresh_token_key_id,
             )),
             audit: AuditTrail {
-                store,
-                publisher: Arc::new(crate::audit::EventBridgePublisher::new(
-                    aws_sdk_eventbridge::Client::new(sdk),
-                    &config.event_bus_name,
+                store: Arc::new(crate::dynamodb_audit::DynamoAuditStore::new(
+                    aws_sdk_dynamodb::Client::new(sdk),
+                    &config.audit_table_name,
                 )),
             },
             clock: Arc::new(crate::clock::SystemClock),
@@ -171,7 +168,7 @@ mod tests {
     use super::*;
     use crate::audit::AuditStore;
     use crate::clock::ManualClock;
-    use crate::memory::{MemoryIdentityProvider, MemoryPublisher, MemoryStore, MemoryVault};
+    use crate::memory::{MemoryIdentityProvider, MemoryStore, MemoryVault};
     use crate::store::{
         ExchangeGrant, ExchangeStore, GrantKind, Impersonation, ImpersonationStatus,
     };
@@ -240,7 +237,6 @@ mod tests {
             vault: Arc::new(MemoryVault),
             audit: AuditTrail {
                 store: store.clone(),
-                publisher: Arc::new(MemoryPublisher::default()),
             },
             clock,
             impersonation_client_id: "client".into(),

@@ -126,8 +126,8 @@ pub struct ApiConfig {
     /// The hard limit of an impersonation.
     pub impersonation_max_secs: i64,
     pub api_key_requirement: ApiKeyRequirement,
-    /// The EventBridge bus audit events go to (`EVENT_BUS_NAME`, default `default`).
-    pub event_bus_name: String,
+    /// The audit trail's own table (`AUDIT_TABLE_NAME`).
+    pub audit_table_name: String,
     /// The KMS key that seals impersonated sessions' refresh tokens (kept for revocation).
     pub refresh_token_key_id: String,
     /// Lifetime of impersonated id/access tokens; the hard limit may not be shorter.
@@ -173,9 +173,7 @@ impl ApiConfig {
             exchange_token_secs: env.parsed_or("EXCHANGE_TOKEN_SECONDS", 120),
             reason_required: env.parsed_or("REASON_REQUIRED", true),
             refresh_token_key_id: env.required("REFRESH_TOKEN_KEY_ID"),
-            event_bus_name: env
-                .optional("EVENT_BUS_NAME")
-                .unwrap_or_else(|| "default".into()),
+            audit_table_name: env.required("AUDIT_TABLE_NAME"),
             token_validity_secs: env.parsed_or::<i64>("IMPERSONATION_TOKEN_MINUTES", 15) * 60,
             signing_key_secret_id: env.optional("SIGNING_KEY_SECRET_ID"),
             mint_window_secs: env.parsed_or("MINT_WINDOW_SECONDS", 60),
@@ -261,6 +259,7 @@ mod tests {
         let text = err.to_string();
         for name in [
             "TABLE_NAME",
+            "AUDIT_TABLE_NAME",
             "USER_POOL_ID",
             "SIGN_IN_CLIENT_ID",
             "IMPERSONATION_CLIENT_ID",
@@ -274,6 +273,7 @@ mod tests {
         let config = ApiConfig::from_reader(reader(&[
             ("AWS_REGION", "eu-west-1"),
             ("TABLE_NAME", "t"),
+            ("AUDIT_TABLE_NAME", "a"),
             ("USER_POOL_ID", "eu-west-1_abc"),
             ("SIGN_IN_CLIENT_ID", "s"),
             ("IMPERSONATION_CLIENT_ID", "i"),

@@ -10,7 +10,6 @@ use aws_sdk_dynamodb::types::AttributeValue;
 use aws_sdk_dynamodb::Client;
 use tracing::warn;
 
-use crate::audit::{AuditEvent, AuditRecord, AuditStore};
 use crate::error::{ActasError, Result};
 use crate::store::{
     ApiKey, ApiKeyStatus, ApiKeyStore, CleanupPage, CleanupStore, CleanupWork, ExchangeGrant,
@@ -19,7 +18,7 @@ use crate::store::{
 };
 use aws_sdk_dynamodb::types::{Put, ReturnValue, TransactWriteItem, Update};
 
-type Item = HashMap<String, AttributeValue>;
+pub(crate) type Item = HashMap<String, AttributeValue>;
 
 pub struct DynamoStore {
     client: Client,
@@ -62,7 +61,7 @@ impl DynamoStore {
     }
 }
 
-fn upstream<E, R>(operation: &str, err: SdkError<E, R>) -> ActasError
+pub(crate) fn upstream<E, R>(operation: &str, err: SdkError<E, R>) -> ActasError
 where
     E: std::error::Error + ProvideErrorMetadata + 'static,
     R: std::fmt::Debug,
@@ -74,12 +73,12 @@ where
 
 /// Whether a write was refused by its condition: for a conditional write that is an answer
 /// (`Ok(false)`), not a failure.
-fn condition_failed<E: ProvideErrorMetadata, R>(err: &SdkError<E, R>) -> bool {
+pub(crate) fn condition_failed<E: ProvideErrorMetadata, R>(err: &SdkError<E, R>) -> bool {
     err.code() == Some("ConditionalCheckFailedException")
 }
 
 /// The outcome of a conditional write: done, refused by its condition, or failed.
-fn conditional<T, E, R>(
+pub(crate) fn conditional<T, E, R>(
     operation: &str,
     result: std::result::Result<T, SdkError<E, R>>,
 ) -> Result<bool>
@@ -94,30 +93,30 @@ where
     }
 }
 
-fn s(value: impl Into<String>) -> AttributeValue {
+pub(crate) fn s(value: impl Into<String>) -> AttributeValue {
     AttributeValue::S(value.into())
 }
 
-fn n(value: i64) -> AttributeValue {
+pub(crate) fn n(value: i64) -> AttributeValue {
     AttributeValue::N(value.to_string())
 }
 
-fn key(pk: String, sk: &str) -> Item {
+pub(crate) fn key(pk: String, sk: &str) -> Item {
     HashMap::from([("pk".to_string(), s(pk)), ("sk".to_string(), s(sk))])
 }
 
-fn get_s(item: &Item, name: &str) -> Result<String> {
+pub(crate) fn get_s(item: &Item, name: &str) -> Result<String> {
     item.get(name)
         .and_then(|v| v.as_s().ok())
         .cloned()
         .ok_or_else(|| ActasError::Internal(format!("stored item lacks {name}")))
 }
 
-fn get_opt_s(item: &Item, name: &str) -> Option<String> {
+pub(crate) fn get_opt_s(item: &Item, name: &str) -> Option<String> {
     item.get(name).and_then(|v| v.as_s().ok()).cloned()
 }
 
-fn get_n(item: &Item, name: &str) -> Result<i64> {
+pub(crate) fn get_n(item: &Item, name: &str) -> Result<i64> {
     item.get(name)
         .and_then(|v| v.as_n().ok())
         .and_then(|v| v.parse().ok())
@@ -151,7 +150,7 @@ fn api_key_pk(id: &str) -> String {
     format!("APIKEY#{id}")
 }
 
-fn tenant_partition(tenant: Option<&str>) -> String {
+pub(crate) fn tenant_partition(tenant: Option<&str>) -> String {
     format!("TENANT#{}", tenant.unwrap_or("-"))
 }
 
@@ -203,7 +202,7 @@ fn impersonation_item(imp: &Impersonation) -> Item {
     item
 }
 
-fn insert_optional(item: &mut Item, name: &str, value: Option<&str>) {
+pub(crate) fn insert_optional(item: &mut Item, name: &str, value: Option<&str>) {
     if let Some(value) = value {
         item.insert(name.to_string(), s(value));
     }
@@ -596,115 +595,6 @@ fn decode_page_token(token: Option<&str>, partition: Option<(&str, &str)>) -> Re
         return Err(invalid());
     }
     Ok(Some(plain.into_iter().map(|(k, v)| (k, s(v))).collect()))
-}
-
-const AUDIT_SK: &str = "AUDIT";
-
-fn audit_item(record: &AuditRecord) -> Item {
-    let mut item = key(format!("AUDIT#{}", record.id), AUDIT_SK);
-    item.extend([
-        ("kind".to_string(), s("audit")),
-        ("id".to_string(), s(&record.id)),
-        ("at".to_string(), n(record.at_millis)),
-        ("event".to_string(), s(record.event.as_str())),
-        ("outcome".to_string(), s(record.outcome)),
-        ("expires_at".to_string(), n(record.expires_at())),
-        (
-            "gsi2pk".to_string(),
-            s(tenant_partition(record.tenant.as_deref())),
-        ),
-        (
-            "gsi2sk".to_string(),
-            s(format!("AUDIT#{:013}#{}", record.at_millis, record.id)),
-        ),
-    ]);
-    let optional = [
-        ("cause", &record.cause),
-        ("actor_sub", &record.actor_sub),
-        ("actor_username", &record.actor_username),
-        ("target_sub", &record.target_sub),
-        ("target_username", &record.target_username),
-        ("tenant", &record.tenant),
-        ("reason", &record.reason),
-        ("ticket", &record.ticket),
-        ("impersonation_id", &record.impersonation_id),
-        ("source_ip", &record.source_ip),
-        ("user_agent", &record.user_agent),
-    ];
-    for (name, value) in optional {
-        insert_optional(&mut item, name, value.as_deref());
-    }
-    item
-}
-
-fn audit_from(item: &Item) -> Result<AuditRecord> {
-    let event = get_s(item, "event")?;
-    let at_millis = get_n(item, "at")?;
-    Ok(AuditRecord {
-        id: get_s(item, "id")?,
-        at: crate::clock::rfc3339_millis(at_millis),
-        at_millis,
-        event: AuditEvent::parse(&event)
-            .ok_or_else(|| ActasError::Internal(format!("unknown event {event}")))?,
-        outcome: if get_s(item, "outcome")? == "denied" {
-            "denied"
-        } else {
-            "success"
-        },
-        cause: get_opt_s(item, "cause"),
-        actor_sub: get_opt_s(item, "actor_sub"),
-        actor_username: get_opt_s(item, "actor_username"),
-        target_sub: get_opt_s(item, "target_sub"),
-        target_username: get_opt_s(item, "target_username"),
-        tenant: get_opt_s(item, "tenant"),
-        reason: get_opt_s(item, "reason"),
-        ticket: get_opt_s(item, "ticket"),
-        impersonation_id: get_opt_s(item, "impersonation_id"),
-        source_ip: get_opt_s(item, "source_ip"),
-        user_agent: get_opt_s(item, "user_agent"),
-    })
-}
-
-#[async_trait]
-impl AuditStore for DynamoStore {
-    async fn put_audit(&self, record: &AuditRecord) -> Result<()> {
-        self.put_new(audit_item(record)).await?;
-        Ok(())
-    }
-
-    async fn audit_for_tenant(
-        &self,
-        tenant: Option<&str>,
-        since_millis: i64,
-    ) -> Result<Vec<AuditRecord>> {
-        let mut records = Vec::new();
-        let mut start: Option<Item> = None;
-        loop {
-            let page = self
-                .client
-                .query()
-                .table_name(&self.table)
-                .index_name("gsi2")
-                .key_condition_expression("gsi2pk = :pk AND gsi2sk BETWEEN :from AND :to")
-                .expression_attribute_values(":pk", s(tenant_partition(tenant)))
-                .expression_attribute_values(
-                    ":from",
-                    s(format!("AUDIT#{:013}", since_millis.max(0))),
-                )
-                .expression_attribute_values(":to", s("AUDIT#~"))
-                .set_exclusive_start_key(start.take())
-                .send()
-                .await
-                .map_err(|e| upstream("Query", e))?;
-            for item in page.items() {
-                records.push(audit_from(item)?);
-            }
-            match page.last_evaluated_key() {
-                Some(last) if !last.is_empty() => start = Some(last.clone()),
-                _ => return Ok(records),
-            }
-        }
-    }
 }
 
 #[async_trait]

@@ -78,10 +78,9 @@ impl ApiState {
             &config.refresh_token_key_id,
         ));
         let audit = AuditTrail {
-            store: store.clone(),
-            publisher: Arc::new(crate::audit::EventBridgePublisher::new(
-                aws_sdk_eventbridge::Client::new(sdk),
-                &config.event_bus_name,
+            store: Arc::new(crate::dynamodb_audit::DynamoAuditStore::new(
+                aws_sdk_dynamodb::Client::new(sdk),
+                &config.audit_table_name,
             )),
         };
         Ok(ApiState {

@@ -13,6 +13,7 @@ pub mod cognito;
 pub mod cognito_endpoint;
 pub mod config;
 pub mod dynamodb;
+pub mod dynamodb_audit;
 pub mod error;
 pub mod exchange;
 pub mod handlers;

@@ -43,6 +43,16 @@ impl AuditStore for MemoryStore {
         Ok(())
     }
 
+    async fn put_audit_counted(&self, record: &AuditRecord) -> Result<bool> {
+        let mut records = self.audit.lock().map_err(|_| poisoned())?;
+        if let Some(existing) = records.iter_mut().find(|r| r.id == record.id) {
+            existing.count += 1;
+            return Ok(false);
+        }
+        records.push(record.clone());
+        Ok(true)
+    }
+
     async fn audit_for_tenant(
         &self,
         tenant: Option<&str>,

@@ -216,7 +216,6 @@ impl SigningKeySource for FixedSigningKeys {
 
 /// An `ApiState` over in-memory ports, with the demo users and a fresh signing key.
 pub struct TestWorld {
-    pub publisher: Arc<crate::memory::MemoryPublisher>,
     pub signer: TestSigner,
     pub store: Arc<MemoryStore>,
     pub identity: Arc<MemoryIdentityProvider>,
@@ -227,7 +226,6 @@ impl TestWorld {
     pub fn new() -> TestWorld {
         let signer = TestSigner::generate("test-key");
         let store = Arc::new(MemoryStore::default());
-        let publisher = Arc::new(crate::memory::MemoryPublisher::default());
         let clock: Arc<dyn Clock> = Arc::new(SystemClock);
         let identity = Arc::new(MemoryIdentityProvider::new(
             demo_users(),
@@ -254,7 +252,7 @@ impl TestWorld {
             exchange_token_secs: 120,
             reason_required: true,
             refresh_token_key_id: "test-key".into(),
-            event_bus_name: "default".into(),
+            audit_table_name: "audit".into(),
             token_validity_secs: 900,
             signing_key_secret_id: None,
             jwks_url: format!("{ISSUER}/.well-known/jwks.json"),
@@ -274,7 +272,6 @@ impl TestWorld {
             vault: Arc::new(crate::memory::MemoryVault),
             audit: crate::audit::AuditTrail {
                 store: store.clone(),
-                publisher: publisher.clone(),
             },
             exchange_tokens: Some(ExchangeTokens::new(Arc::new(FixedSigningKeys(
                 rotate_key_set(None, 0).expect("a key set"),
@@ -282,7 +279,6 @@ impl TestWorld {
             clock,
         };
         TestWorld {
-            publisher,
             signer,
             store,
             identity,

@@ -458,9 +458,9 @@ impl Harness {
     /// A tenant's audit records, oldest first, read from the deployed table.
     pub async fn audit_records(&self, tenant: &str) -> Vec<actas::audit::AuditRecord> {
         use actas::audit::AuditStore;
-        let store = actas::dynamodb::DynamoStore::new(
+        let store = actas::dynamodb_audit::DynamoAuditStore::new(
             aws_sdk_dynamodb::Client::new(&self.sdk),
-            &self.stack.table_name,
+            &self.stack.audit_table_name,
         );
         store
             .audit_for_tenant(Some(tenant), 0)
@@ -525,4 +525,76 @@ impl Harness {
         self.write_grant("acme-super", target, status, started, "unused")
             .await
     }
+}
+
+/// A queue that receives this tenant's audit events through an EventBridge rule.
+pub async fn subscribe(h: &Harness, tenant: &str) -> (aws_sdk_sqs::Client, String) {
+    let sqs = aws_sdk_sqs::Client::new(&h.sdk);
+    let events = aws_sdk_eventbridge::Client::new(&h.sdk);
+    let queue = sqs
+        .create_queue()
+        .queue_name(format!("audit-{tenant}"))
+        .send()
+        .await
+        .expect("queue");
+    let url = queue.queue_url().expect("a queue url").to_string();
+    let attributes = sqs
+        .get_queue_attributes()
+        .queue_url(&url)
+        .attribute_names(aws_sdk_sqs::types::QueueAttributeName::QueueArn)
+        .send()
+        .await
+        .expect("queue attributes");
+    let arn = attributes
+        .attributes()
+        .and_then(|a| a.get(&aws_sdk_sqs::types::QueueAttributeName::QueueArn))
+        .expect("a queue arn")
+        .clone();
+    let pattern =
+        serde_json::json!({"source": ["actas"], "detail": {"tenant": [tenant]}}).to_string();
+    let rule = format!("actas-audit-{tenant}");
+    events
+        .put_rule()
+        .name(&rule)
+        .event_pattern(pattern)
+        .send()
+        .await
+        .expect("rule");
+    let target = aws_sdk_eventbridge::types::Target::builder()
+        .id("queue")
+        .arn(arn)
+        .build()
+        .expect("target");
+    events
+        .put_targets()
+        .rule(&rule)
+        .targets(target)
+        .send()
+        .await
+        .expect("target");
+    (sqs, url)
+}
+
+pub async fn received(sqs: &aws_sdk_sqs::Client, url: &str, want: usize) -> Vec<Value> {
+    let mut bodies = Vec::new();
+    for _ in 0..20 {
+        let output = sqs
+            .receive_message()
+            .queue_url(url)
+            .max_number_of_messages(10)
+            .wait_time_seconds(1)
+            .send()
+            .await
+            .expect("receive");
+        bodies.extend(
+            output
+                .messages()
+                .iter()
+                .filter_map(|m| serde_json::from_str(m.body()?).ok()),
+        );
+        if bodies.len() >= want {
+            break;
+        }
+    }
+    bodies
 }

@@ -1,7 +1,7 @@
 //! The inputs and edges an outside attack broke (issue 7 §4), against the deployed stack: every
 //! answer is in the error shape with a fitting code, never a 5xx for bad input.
 
-use actas_integration_tests::{assert_error, Harness};
+use actas_integration_tests::{assert_error, call_api, Harness};
 use serde_json::{json, Value};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
@@ -307,4 +307,39 @@ async fn a_refusal_records_what_the_request_gave_bounded() {
             .as_deref()
             .is_some_and(|t| t.chars().count() <= 256));
     }
+}
+
+#[tokio::test]
+async fn unauthenticated_refusals_are_counted_per_source_and_minute() {
+    let h = Harness::new().await;
+    // The emulator takes the source address from X-Forwarded-For: one of this test's own.
+    let source = format!(
+        "203.0.113.{}",
+        u8::from_str_radix(&actas_integration_tests::uuid_like()[..2], 16).unwrap()
+    );
+    let attempts = 4;
+    for _ in 0..attempts {
+        let refused = call_api(
+            &h.http,
+            &h.stack,
+            "POST",
+            "/auth/impersonate",
+            &[("X-Forwarded-For", source.as_str())],
+            Some(r#"{"username":"acme-support-1","reason":"r"}"#),
+        )
+        .await
+        .unwrap();
+        assert_error(&refused, 401, "no credentials");
+    }
+    let records: Vec<_> = h
+        .audit_records_without_tenant()
+        .await
+        .into_iter()
+        .filter(|r| r.source_ip.as_deref() == Some(source.as_str()))
+        .collect();
+    assert!(
+        (1..=2).contains(&records.len()),
+        "one record a minute: {records:?}"
+    );
+    assert_eq!(records.iter().map(|r| r.count).sum::<u32>(), attempts);
 }

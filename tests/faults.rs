@@ -150,9 +150,84 @@ async fn an_event_whose_publish_fails_is_delivered_once_the_fault_is_gone(h: &Ha
     );
 }
 
+/// `revoked_at` of an impersonation, read from the grants table.
+async fn revoked_at(h: &Harness, id: &str) -> Option<String> {
+    use aws_sdk_dynamodb::types::AttributeValue;
+    aws_sdk_dynamodb::Client::new(&h.sdk)
+        .get_item()
+        .table_name(&h.stack.table_name)
+        .key("pk", AttributeValue::S(format!("IMP#{id}")))
+        .key("sk", AttributeValue::S("IMPERSONATION".into()))
+        .consistent_read(true)
+        .send()
+        .await
+        .expect("get")
+        .item()
+        .and_then(|item| item.get("revoked_at")?.as_n().ok().cloned())
+}
+
+async fn a_stop_whose_revoke_fails_is_on_record_and_cleanup_revokes_later(h: &Harness) {
+    let tenant = format!("revoke-{}", &actas_integration_tests::uuid_like()[..8]);
+    let admin = h.fresh_user("admin", &tenant, None).await;
+    let target = h.fresh_user("user", &tenant, None).await;
+    let bearer = h.id_token_of(&admin).await;
+    let path = format!("/auth/impersonate?uuid={}&reason=revoke", target.sub);
+    let started = h.post_impersonate(&path, Some(&bearer), None, None).await;
+    assert_eq!(started.status, 200, "{}", started.body);
+    let id = started.body["impersonation"]["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+
+    // The sealed refresh token cannot be opened: the revoke fails, the stop does not.
+    let deny = Deny::on(h, "StopFunction", "kms:Decrypt").await;
+    let stopped = h
+        .delete(&format!("/auth/impersonations/{id}"), &bearer)
+        .await;
+    deny.lift().await;
+    assert_eq!(stopped.status, 200, "{}", stopped.body);
+    assert_eq!(stopped.body["impersonation"]["status"], "ended");
+    assert!(
+        h.refresh_session(&started.body).await.is_err(),
+        "ended means ended"
+    );
+    assert_eq!(
+        revoked_at(h, &id).await,
+        None,
+        "the failed revoke is not recorded as done"
+    );
+    let records = h.audit_records(&tenant).await;
+    assert!(
+        records
+            .iter()
+            .any(|r| r.event.as_str() == "stopped"
+                && r.impersonation_id.as_deref() == Some(id.as_str())),
+        "the end is on record although the revoke failed"
+    );
+
+    let lambda = aws_sdk_lambda::Client::new(&h.sdk);
+    let cleanup = lambda
+        .invoke()
+        .function_name(h.stack.functions.get("CleanupFunction").expect("cleanup"))
+        .payload(aws_sdk_lambda::primitives::Blob::new("{}"))
+        .send()
+        .await
+        .expect("invoke cleanup");
+    assert!(
+        cleanup.function_error().is_none(),
+        "{:?}",
+        cleanup.payload()
+    );
+    assert!(
+        revoked_at(h, &id).await.is_some(),
+        "the next cleanup revokes it"
+    );
+}
+
 #[tokio::test]
 async fn faults_leave_nothing_half_done() {
     let h = Harness::new().await;
     a_start_whose_minting_fails_is_recorded_as_failed_and_holds_nothing(&h).await;
     an_event_whose_publish_fails_is_delivered_once_the_fault_is_gone(&h).await;
+    a_stop_whose_revoke_fails_is_on_record_and_cleanup_revokes_later(&h).await;
 }

@@ -468,6 +468,20 @@ impl Harness {
             .expect("audit records")
     }
 
+    /// The audit records that name no tenant (refusals of callers nobody knows).
+    pub async fn audit_records_without_tenant(&self) -> Vec<actas::audit::AuditRecord> {
+        use actas::audit::AuditStore;
+        let store = actas::dynamodb_audit::DynamoAuditStore::new(
+            aws_sdk_dynamodb::Client::new(&self.sdk),
+            &self.stack.audit_table_name,
+        );
+        let since = now_millis() - 600_000;
+        store
+            .audit_for_tenant(None, since)
+            .await
+            .expect("audit records")
+    }
+
     /// Seed 000's revert, carrying the impersonated session as it must.
     pub async fn revert(&self, payload: &Value) -> ApiResponse {
         let body = json!({"impersonator_revert_token": payload["impersonator_revert_token"]});

@@ -254,15 +254,23 @@ async fn walkthrough(stack: &StackFile) -> CliResult<()> {
     expect("POST /auth/impersonate", &one_step)?;
     let claims = jwt_claims(one_step.body["token"].as_str().ok_or("no token")?)?;
     // Seed 000: the way back.
+    // A revert carries the impersonated session it reverts.
     let revert_body =
         json!({"impersonator_revert_token": one_step.body["impersonator_revert_token"]})
             .to_string();
+    let session_of = |payload: &serde_json::Value| {
+        bearer(
+            payload["session"]["accessToken"]
+                .as_str()
+                .unwrap_or_default(),
+        )
+    };
     let reverted = call_api(
         &http,
         stack,
         "POST",
         "/auth/impersonate/revert",
-        &[],
+        &[("authorization", &session_of(&one_step.body))],
         Some(&revert_body),
     )
     .await?;
@@ -328,15 +336,16 @@ async fn walkthrough(stack: &StackFile) -> CliResult<()> {
     for session in [&two_step, &sys_session] {
         let body = json!({"impersonator_revert_token": session.body["impersonator_revert_token"]})
             .to_string();
-        call_api(
+        let reverted = call_api(
             &http,
             stack,
             "POST",
             "/auth/impersonate/revert",
-            &[],
+            &[("authorization", &session_of(&session.body))],
             Some(&body),
         )
         .await?;
+        expect("POST /auth/impersonate/revert", &reverted)?;
     }
 
     println!();
@@ -389,6 +398,7 @@ signin() {{ curl -s {endpoint} -H 'X-Amz-Target: AWSCognitoIdentityProviderServi
   | python3 -c 'import sys,json; print(json.load(sys.stdin)["AuthenticationResult"]["IdToken"])'; }}
 field() {{ python3 -c 'import sys,json; print(json.load(sys.stdin)[sys.argv[1]])' "$1"; }}
 jwt() {{ python3 -c 'import sys,json,base64; t=sys.argv[1].split(".")[1]; print(json.dumps(json.loads(base64.urlsafe_b64decode(t+"==")), indent=2))' "$1"; }}
+session() {{ python3 -c 'import sys,json; print(json.load(sys.stdin)["session"][sys.argv[1]])' "$1"; }}
 
 # Seed 001: an admin impersonates a user of their tenant (username + the tenant's API key)
 ADMIN=$(signin acme-admin)
@@ -397,9 +407,17 @@ curl -s -X POST "$API/auth/impersonate" -H "Authorization: Bearer $ADMIN" \
   -d '{{"username":"acme-support-1","reason":"Customer asked for help","ticket":"SUP-1042"}}' > /tmp/actas-session.json
 jwt "$(field token < /tmp/actas-session.json)"          # sub: acme-support-1, act: acme-admin
 
+# A front end refreshes at the payload's endpointUrl, in Cognito's own protocol: fresh tokens of
+# this impersonation (same act, same impersonation_id) while it lives. At Cognito itself the same
+# refresh token yields nothing.
+curl -s -X POST "$(field endpointUrl < /tmp/actas-session.json)" \
+  -H 'X-Amz-Target: AWSCognitoIdentityProviderService.InitiateAuth' -H 'Content-Type: application/x-amz-json-1.1' \
+  -d "{{\"AuthFlow\":\"REFRESH_TOKEN_AUTH\",\"ClientId\":\"$(field clientId < /tmp/actas-session.json)\",\"AuthParameters\":{{\"REFRESH_TOKEN\":\"$(session refreshToken < /tmp/actas-session.json)\"}}}}"
+
 # Seed 000: the same by sub (no API key needed), then back to the admin's own session
 curl -s -X POST "$API/auth/impersonate?uuid={sub}&reason=Customer+asked+for+help" -H "Authorization: Bearer $ADMIN" > /tmp/actas-session.json
 curl -s -X POST "$API/auth/impersonate/revert" -H 'Content-Type: application/json' \
+  -H "Authorization: Bearer $(session accessToken < /tmp/actas-session.json)" \
   -d "{{\"impersonator_revert_token\":\"$(field impersonator_revert_token < /tmp/actas-session.json)\"}}" | field username
 
 # Seed 002: a team admin lists whom they may act as, gets a short-lived token, exchanges it once

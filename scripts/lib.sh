@@ -23,11 +23,11 @@ unset AWS_SESSION_TOKEN AWS_PROFILE
 export AWS_ENDPOINT_URL="$ACTAS_ENDPOINT"
 export SAM_CLI_TELEMETRY=0
 export CARGO_TARGET_DIR="$ROOT/target"
-# ACTAS_FAST_BUILD=1: a development loop without LTO (each function links in seconds instead of
-# ~40 s). Deployments to AWS and CI use the release profile of Cargo.toml as it is.
-if [[ "${ACTAS_FAST_BUILD:-0}" == 1 ]]; then
-  export CARGO_PROFILE_RELEASE_LTO=off CARGO_PROFILE_RELEASE_CODEGEN_UNITS=16
-fi
+# The local stack runs the functions built with the `local` profile of Cargo.toml, in one cargo
+# invocation that also builds the CLI, and the tests reuse that build. ACTAS_RELEASE_BUILD=1
+# deploys what AWS gets instead: `sam build` with the release profile (fat LTO, one function
+# after another; slow, for measurements).
+export ACTAS_PROFILE="${ACTAS_PROFILE:-local}"
 export PATH="$TOOLS_VENV/bin:$PATH"
 
 log() { printf '\033[1m==> %s\033[0m\n' "$*" >&2; }
@@ -100,10 +100,44 @@ local_parameters() {
   echo "CognitoEndpointOverride=$ACTAS_ENDPOINT ${ACTAS_PARAMETERS:-}"
 }
 
+# Every binary of the workspace (functions and CLI) in one cargo invocation, then a template
+# whose functions point at them: what `sam build` would produce, without building each function
+# on its own.
+build_local() {
+  log "cargo build --profile $ACTAS_PROFILE (functions and CLI; the first run compiles the AWS SDK)"
+  (cd "$ROOT" && cargo build --profile "$ACTAS_PROFILE" --workspace --bins --quiet) || exit 1
+  rm -rf "$LOCAL/dist"
+  mkdir -p "$LOCAL/dist"
+  "$TOOLS_VENV/bin/python" - "$ROOT/template.yaml" "$LOCAL/dist" "$CARGO_TARGET_DIR/$ACTAS_PROFILE" <<'PY'
+import os, re, shutil, sys
+template, dist, binaries = sys.argv[1:4]
+text = open(template).read()
+pattern = re.compile(
+    r"    Metadata:\n      BuildMethod: rust-cargolambda\n      BuildProperties:\n"
+    r"        Binary: ([a-z0-9-]+)\n    Properties:\n")
+def point_at_binary(match):
+    name = match.group(1)
+    os.makedirs(os.path.join(dist, name), exist_ok=True)
+    shutil.copy2(os.path.join(binaries, name), os.path.join(dist, name, "bootstrap"))
+    return f"    Properties:\n      CodeUri: {name}/\n"
+text, count = pattern.subn(point_at_binary, text)
+if count == 0 or "rust-cargolambda" in text:
+    sys.exit("template.yaml: a function is not in the expected Metadata/Binary form")
+open(os.path.join(dist, "template.yaml"), "w").write(text)
+PY
+}
+
 build_and_deploy() {
-  log "sam build (Rust release build with cargo-lambda; first run compiles the AWS SDK)"
-  (cd "$ROOT" && sam build --build-in-source --template-file template.yaml --build-dir "$LOCAL/sam-build" >"$LOCAL/sam-build.log" 2>&1) || {
-    tail -40 "$LOCAL/sam-build.log" >&2; exit 1; }
+  local template
+  if [[ "${ACTAS_RELEASE_BUILD:-0}" == 1 ]]; then
+    log "sam build (release profile, fat LTO, one function after another)"
+    (cd "$ROOT" && sam build --build-in-source --template-file template.yaml --build-dir "$LOCAL/sam-build" >"$LOCAL/sam-build.log" 2>&1) || {
+      tail -40 "$LOCAL/sam-build.log" >&2; exit 1; }
+    template="$LOCAL/sam-build/template.yaml"
+  else
+    build_local
+    template="$LOCAL/dist/template.yaml"
+  fi
   log "sam deploy to the local emulator (stack $STACK_NAME)"
   local bucket="actas-artifacts"
   "$TOOLS_VENV/bin/python" - "$bucket" <<'PY'
@@ -114,7 +148,7 @@ if sys.argv[1] not in [b["Name"] for b in s3.list_buckets().get("Buckets", [])]:
 PY
   # shellcheck disable=SC2046
   (cd "$ROOT" && sam deploy \
-      --template-file "$LOCAL/sam-build/template.yaml" \
+      --template-file "$template" \
       --stack-name "$STACK_NAME" \
       --s3-bucket "$bucket" \
       --region "$AWS_REGION" \
@@ -147,6 +181,10 @@ client.create_deployment(restApiId=outputs["ApiId"], stageName=api["StageName"])
 PY
 }
 
+# The CLI from the same build as the functions (no second build of the SDK).
 actas_cli() {
-  (cd "$ROOT" && cargo run --quiet -p actas-cli --bin actas -- "$@")
+  local cli="$CARGO_TARGET_DIR/$ACTAS_PROFILE/actas"
+  [[ "${ACTAS_RELEASE_BUILD:-0}" == 1 || ! -x "$cli" ]] && {
+    (cd "$ROOT" && cargo build --profile "$ACTAS_PROFILE" -p actas-cli --bin actas --quiet) || exit 1; }
+  (cd "$ROOT" && "$cli" "$@")
 }

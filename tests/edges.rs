@@ -313,10 +313,8 @@ async fn a_refusal_records_what_the_request_gave_bounded() {
 async fn unauthenticated_refusals_are_counted_per_source_and_minute() {
     let h = Harness::new().await;
     // The emulator takes the source address from X-Forwarded-For: one of this test's own.
-    let source = format!(
-        "203.0.113.{}",
-        u8::from_str_radix(&actas_integration_tests::uuid_like()[..2], 16).unwrap()
-    );
+    let random = actas_integration_tests::uuid_like();
+    let source = format!("2001:db8::{}:{}", &random[..4], &random[4..8]);
     let attempts = 4;
     for _ in 0..attempts {
         let refused = call_api(

@@ -1,7 +1,7 @@
 //! Every file in `events/` invoked against its deployed function (what `sam local invoke -e`
 //! does where Docker exists), with its placeholders filled with real values.
 
-use actas_integration_tests::{event, set_header, Harness, StackUser};
+use actas_integration_tests::{event, jwt_claims, set_header, Harness, StackUser};
 use serde_json::{json, Value};
 
 async fn invoke(h: &Harness, logical_id: &str, payload: &Value) -> Value {
@@ -250,4 +250,42 @@ async fn cleanup_event_ends_once_and_records_once() {
     assert_eq!(expiries.len(), 1, "one expiry record: {records:?}");
     assert_eq!(expiries[0].impersonation_id.as_deref(), Some(id.as_str()));
     assert_eq!(expiries[0].cause.as_deref(), Some("reached its hard end"));
+}
+
+/// The issue-7 functions' events against their deployed functions.
+#[tokio::test]
+async fn session_endpoint_fallback_and_publisher_events_answer_as_expected() {
+    let h = Harness::new().await;
+    let fallback = invoke(&h, "RouteFallbackFunction", &event("route-fallback.json")).await;
+    assert_eq!(fallback["statusCode"], 405, "{fallback}");
+    assert_eq!(body_of(&fallback)["status"], "error");
+
+    let payload = h.impersonate_ok("acme-admin", "acme-support-1").await;
+    let mut refresh = event("cognito-endpoint.json");
+    refresh["body"] = json!(json!({
+        "AuthFlow": "REFRESH_TOKEN_AUTH",
+        "ClientId": h.stack.impersonation_client_id,
+        "AuthParameters": {"REFRESH_TOKEN": payload["session"]["refreshToken"]},
+    })
+    .to_string());
+    let refreshed = invoke(&h, "CognitoEndpointFunction", &refresh).await;
+    assert_eq!(refreshed["statusCode"], 200, "{refreshed}");
+    let id_token = body_of(&refreshed)["AuthenticationResult"]["IdToken"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    assert_eq!(
+        jwt_claims(&id_token).unwrap()["impersonation_id"],
+        payload["impersonation"]["id"]
+    );
+    let placeholder = invoke(
+        &h,
+        "CognitoEndpointFunction",
+        &event("cognito-endpoint.json"),
+    )
+    .await;
+    assert_eq!(placeholder["statusCode"], 401, "{placeholder}");
+
+    let published = invoke(&h, "PublishEventsFunction", &event("publish-events.json")).await;
+    assert_eq!(published["published"], 1, "{published}");
 }

@@ -424,6 +424,7 @@ mod tests {
         TokenCheck,
         Stop,
         List,
+        CognitoEndpoint,
     }
 
     fn bearer(ev: &mut Value, token: &str) {
@@ -484,6 +485,7 @@ mod tests {
                 Route::SysExchange => sys_exchange(state, request).await,
                 Route::Profiles => profiles(state, request).await,
                 Route::Revert => revert_impersonation(state, request).await,
+                Route::CognitoEndpoint => cognito_endpoint(state, request).await,
                 Route::TokenCheck => token_check(state, request).await,
                 Route::Stop => stop(state, request).await,
                 Route::List => list_impersonations(state, request).await,
@@ -1560,5 +1562,92 @@ mod tests {
             published, records,
             "each record is published once, as written"
         );
+    }
+
+    #[tokio::test]
+    async fn the_session_endpoint_event_refreshes_in_cognitos_protocol() {
+        let f = fixture().await;
+        let (_, session) = f
+            .call(f.username_event("acme-admin", "acme-support-1"))
+            .await;
+        let with = |target: &str, refresh: &str| {
+            let mut ev = event("cognito-endpoint.json");
+            set_header(&mut ev, "X-Amz-Target", Some(target));
+            ev["body"] = json!(json!({
+                "AuthFlow": "REFRESH_TOKEN_AUTH",
+                "ClientId": IMPERSONATION_CLIENT,
+                "AuthParameters": {"REFRESH_TOKEN": refresh},
+            })
+            .to_string());
+            ev
+        };
+        let refresh = session["session"]["refreshToken"].as_str().unwrap();
+        let initiate = "AWSCognitoIdentityProviderService.InitiateAuth";
+        let (status, body) = f
+            .call_route(Route::CognitoEndpoint, with(initiate, refresh))
+            .await;
+        assert_eq!(status, 200, "{body}");
+        let id = session["impersonation"]["id"].as_str().unwrap();
+        assert!(body["AuthenticationResult"]["IdToken"]
+            .as_str()
+            .is_some_and(|t| t.contains(id)));
+        assert_eq!(body["AuthenticationResult"]["TokenType"], "Bearer");
+
+        let (status, body) = f
+            .call_route(Route::CognitoEndpoint, event("cognito-endpoint.json"))
+            .await;
+        assert_eq!(status, 401, "the placeholder token is no session's: {body}");
+        assert_eq!(body["__type"], "NotAuthorizedException");
+        assert_eq!(body["status"], "error");
+
+        let update = "AWSCognitoIdentityProviderService.UpdateUserAttributes";
+        let (status, body) = f
+            .call_route(Route::CognitoEndpoint, with(update, refresh))
+            .await;
+        assert_eq!(status, 403, "{body}");
+        let (status, _) = f
+            .call_route(Route::CognitoEndpoint, with("Nonsense", refresh))
+            .await;
+        assert_eq!(status, 400);
+    }
+
+    #[test]
+    fn the_fallback_event_gets_405_with_allow() {
+        let request = lambda_http::request::from_str(&event("route-fallback.json").to_string())
+            .expect("a REST event");
+        let response = crate::routes::no_route(&request);
+        assert_eq!(response.status(), 405);
+        assert_eq!(
+            response
+                .headers()
+                .get("allow")
+                .and_then(|v| v.to_str().ok()),
+            Some("POST, DELETE")
+        );
+    }
+
+    #[test]
+    fn an_event_with_a_control_byte_in_a_header_is_a_bad_request() {
+        let mut ev = event("token-check.json");
+        set_header(&mut ev, "X-Probe", Some("a\u{1}b"));
+        assert!(matches!(
+            crate::http_runtime::request_from_event(ev),
+            Err(ActasError::BadRequest(_))
+        ));
+        assert!(crate::http_runtime::request_from_event(event("token-check.json")).is_ok());
+    }
+
+    #[tokio::test]
+    async fn the_publish_events_event_publishes_its_record() {
+        let publisher = crate::memory::MemoryPublisher::default();
+        let published =
+            crate::audit::publish_stream_batch(&publisher, &event("publish-events.json"))
+                .await
+                .unwrap();
+        assert_eq!(published, 1);
+        let records = publisher.published.lock().unwrap().clone();
+        assert_eq!(records[0].id, "EVENT_RECORD_ID");
+        assert_eq!(records[0].detail_type(), "Impersonation Started");
+        assert_eq!(records[0].tenant.as_deref(), Some("EVENT_TENANT"));
     }
 }

@@ -1312,7 +1312,7 @@ mod tests {
         for (caller, expected) in [
             ("acme-support-2", 403),
             ("acme-team-admin", 403),
-            ("globex-admin", 403),
+            ("globex-admin", 404),
             ("acme-admin", 200),
         ] {
             assert_eq!(f.stop_as(caller, &id).await.0, expected, "{caller}");

@@ -144,6 +144,11 @@ pub async fn stop_by_id(
     }
     let imp = find_impersonation(state, id).await?;
     let me = caller.user.principal();
+    // Another tenant's impersonation is "not found", like an unknown id: nobody learns what
+    // goes on elsewhere.
+    if me.sub != imp.actor_sub && me.role != Role::SuperAdmin && me.tenant != imp.tenant {
+        return Err(ActasError::NotFound("no such impersonation".into()));
+    }
     let permitted = if me.sub == imp.actor_sub {
         true
     } else if me.role == Role::SuperAdmin {

@@ -54,36 +54,6 @@ pub struct CleanupState {
     pub budget: Duration,
 }
 
-impl CleanupState {
-    pub fn from_aws(config: CleanupConfig, sdk: &aws_config::SdkConfig) -> CleanupState {
-        let store = Arc::new(crate::dynamodb::DynamoStore::new(
-            aws_sdk_dynamodb::Client::new(sdk),
-            &config.table_name,
-        ));
-        CleanupState {
-            impersonations: store.clone(),
-            cleanup: store.clone(),
-            identity: Arc::new(crate::cognito::CognitoIdentityProvider::new(
-                aws_sdk_cognitoidentityprovider::Client::new(sdk),
-                &config.user_pool_id,
-            )),
-            vault: Arc::new(crate::vault::KmsVault::new(
-                aws_sdk_kms::Client::new(sdk),
-                &config.refresh_token_key_id,
-            )),
-            audit: AuditTrail {
-                store: Arc::new(crate::dynamodb_audit::DynamoAuditStore::new(
-                    aws_sdk_dynamodb::Client::new(sdk),
-                    &config.audit_table_name,
-                )),
-            },
-            clock: Arc::new(crate::clock::SystemClock),
-            impersonation_client_id: config.impersonation_client_id,
-            budget: config.budget,
-        }
-    }
-}
-
 #[derive(Debug, Clone, Default, Serialize, PartialEq, Eq)]
 pub struct CleanupReport {
     pub pages: u32,

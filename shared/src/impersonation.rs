@@ -45,58 +45,6 @@ pub struct ApiState {
 }
 
 impl ApiState {
-    /// The deployed wiring: Cognito and DynamoDB adapters over one SDK configuration, the pool's
-    /// JWKS over HTTP, and (when configured) the signing keys from Secrets Manager.
-    pub fn from_aws(config: ApiConfig, sdk: &aws_config::SdkConfig) -> Result<ApiState> {
-        use crate::clock::SystemClock;
-        use crate::cognito::CognitoIdentityProvider;
-        use crate::dynamodb::DynamoStore;
-        use crate::exchange::SecretsManagerKeys;
-        use crate::jwt::HttpJwksSource;
-
-        let cognito = aws_sdk_cognitoidentityprovider::Client::new(sdk);
-        let store = Arc::new(DynamoStore::new(
-            aws_sdk_dynamodb::Client::new(sdk),
-            &config.table_name,
-        ));
-        let identity = Arc::new(CognitoIdentityProvider::new(cognito, &config.user_pool_id));
-        let verifier = JwtVerifier::new(
-            Arc::new(HttpJwksSource::new(&config.jwks_url)?),
-            &config.token_issuer,
-            vec![
-                config.sign_in_client_id.clone(),
-                config.revert_client_id.clone(),
-                config.impersonation_client_id.clone(),
-            ],
-        );
-        let exchange_tokens = config.signing_key_secret_id.as_ref().map(|secret_id| {
-            let client = aws_sdk_secretsmanager::Client::new(sdk);
-            ExchangeTokens::new(Arc::new(SecretsManagerKeys::new(client, secret_id)))
-        });
-        let vault = Arc::new(crate::vault::KmsVault::new(
-            aws_sdk_kms::Client::new(sdk),
-            &config.refresh_token_key_id,
-        ));
-        let audit = AuditTrail {
-            store: Arc::new(crate::dynamodb_audit::DynamoAuditStore::new(
-                aws_sdk_dynamodb::Client::new(sdk),
-                &config.audit_table_name,
-            )),
-        };
-        Ok(ApiState {
-            audit,
-            vault,
-            config,
-            verifier,
-            identity,
-            impersonations: store.clone(),
-            exchanges: store.clone(),
-            api_keys: store,
-            exchange_tokens,
-            clock: Arc::new(SystemClock),
-        })
-    }
-
     fn exchange_tokens(&self) -> Result<&ExchangeTokens> {
         self.exchange_tokens
             .as_ref()

@@ -7,6 +7,7 @@
 pub mod api_keys;
 pub mod audit;
 pub mod backoff;
+pub mod bootstrap;
 pub mod cleanup;
 pub mod clock;
 pub mod cognito;
@@ -23,6 +24,7 @@ pub mod identity;
 pub mod impersonation;
 pub mod jwt;
 pub mod lifecycle;
+#[cfg(any(test, feature = "testing"))]
 pub mod memory;
 pub mod payload;
 pub mod policy;

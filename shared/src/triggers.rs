@@ -60,25 +60,6 @@ impl CustomAuthClients {
     }
 }
 
-impl TriggerState {
-    /// The deployed wiring: the DynamoDB store over one SDK configuration.
-    pub fn from_aws(
-        config: crate::config::TriggerConfig,
-        sdk: &aws_config::SdkConfig,
-    ) -> TriggerState {
-        let client = aws_sdk_dynamodb::Client::new(sdk);
-        TriggerState {
-            store: Arc::new(crate::dynamodb::DynamoStore::new(
-                client,
-                &config.table_name,
-            )),
-            impersonation_client_id: config.impersonation_client_id,
-            revert_client_id: config.revert_client_id,
-            clock: Arc::new(crate::clock::SystemClock),
-        }
-    }
-}
-
 #[derive(Debug, Default, Deserialize)]
 #[serde(rename_all = "camelCase")]
 struct CallerContext {

@@ -3,7 +3,6 @@
 use actas::config::ApiConfig;
 use actas::handlers;
 use actas::http_runtime::run_http;
-use actas::impersonation::ApiState;
 use lambda_http::Error;
 
 #[tokio::main]
@@ -11,7 +10,7 @@ async fn main() -> Result<(), Error> {
     lambda_http::tracing::init_default_subscriber();
     let config = ApiConfig::from_env()?;
     let sdk = aws_config::load_from_env().await;
-    let state = ApiState::from_aws(config, &sdk)?;
+    let state = actas::bootstrap::api_state(config, &sdk)?;
     let state = &state;
     // Every event ends in a response: the handler answers, or an unreadable event gets a 400.
     run_http(|req| handlers::coworker_impersonate(state, req)).await

@@ -1,7 +1,7 @@
 //! Cognito PreTokenGeneration (V2) trigger: writes the actor (`act`) into impersonated tokens.
 
 use actas::config::TriggerConfig;
-use actas::triggers::{pre_token_generation, TriggerState};
+use actas::triggers::pre_token_generation;
 use lambda_runtime::{run, service_fn, Error, LambdaEvent};
 use serde_json::Value;
 
@@ -10,7 +10,7 @@ async fn main() -> Result<(), Error> {
     lambda_runtime::tracing::init_default_subscriber();
     let config = TriggerConfig::from_env()?;
     let sdk = aws_config::load_from_env().await;
-    let state = TriggerState::from_aws(config, &sdk);
+    let state = actas::bootstrap::trigger_state(config, &sdk);
     let state = &state;
     run(service_fn(move |event: LambdaEvent<Value>| async move {
         pre_token_generation(state, event.payload)

@@ -422,11 +422,7 @@ impl Harness {
             .map_err(|e| {
                 aws_sdk_cognitoidentityprovider::error::DisplayErrorContext(&e).to_string()
             })?;
-        let result = output.authentication_result().ok_or("no tokens")?;
-        Ok((
-            result.id_token().ok_or("no id token")?.to_string(),
-            result.access_token().ok_or("no access token")?.to_string(),
-        ))
+        fresh_tokens(output.authentication_result())
     }
 
     /// The same with `GetTokensFromRefreshToken` (what Amplify v6 calls).
@@ -448,11 +444,7 @@ impl Harness {
             .map_err(|e| {
                 aws_sdk_cognitoidentityprovider::error::DisplayErrorContext(&e).to_string()
             })?;
-        let result = output.authentication_result().ok_or("no tokens")?;
-        Ok((
-            result.id_token().ok_or("no id token")?.to_string(),
-            result.access_token().ok_or("no access token")?.to_string(),
-        ))
+        fresh_tokens(output.authentication_result())
     }
 
     /// A tenant's audit records, oldest first, read from the deployed table.
@@ -611,4 +603,15 @@ pub async fn received(sqs: &aws_sdk_sqs::Client, url: &str, want: usize) -> Vec<
         }
     }
     bodies
+}
+
+/// The (id token, access token) of a refresh's `AuthenticationResult`.
+fn fresh_tokens(
+    result: Option<&aws_sdk_cognitoidentityprovider::types::AuthenticationResultType>,
+) -> Result<(String, String), String> {
+    let result = result.ok_or("no tokens")?;
+    Ok((
+        result.id_token().ok_or("no id token")?.to_string(),
+        result.access_token().ok_or("no access token")?.to_string(),
+    ))
 }

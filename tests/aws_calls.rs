@@ -1,0 +1,301 @@
+//! AWS calls per operation, counted on the wire: the deployed functions' own configuration and
+//! wiring (`bootstrap::api_state`), run in this process against the local stack through an HTTP
+//! client that records every AWS request's operation (`X-Amz-Target`). Each count is the minimum
+//! the README documents for it; a change that adds a call fails here until it is documented.
+//! (The Cognito triggers' own calls run inside Cognito and are listed in the README apart.)
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+
+use actas::config::{ApiConfig, EnvReader};
+use actas::handlers;
+use actas::impersonation::ApiState;
+use actas_integration_tests::{event, set_header, Harness};
+use aws_smithy_runtime_api::client::http::{
+    HttpClient, HttpConnector, HttpConnectorFuture, HttpConnectorSettings, SharedHttpClient,
+    SharedHttpConnector,
+};
+use aws_smithy_runtime_api::client::orchestrator::HttpRequest;
+use aws_smithy_runtime_api::client::runtime_components::RuntimeComponents;
+use serde_json::{json, Value};
+
+type CallLog = Arc<Mutex<Vec<String>>>;
+
+/// Records `service:Operation` of each request, then sends it on.
+#[derive(Debug)]
+struct CountingClient {
+    inner: SharedHttpClient,
+    log: CallLog,
+}
+
+#[derive(Debug)]
+struct CountingConnector {
+    inner: SharedHttpConnector,
+    log: CallLog,
+}
+
+impl HttpClient for CountingClient {
+    fn http_connector(
+        &self,
+        settings: &HttpConnectorSettings,
+        components: &RuntimeComponents,
+    ) -> SharedHttpConnector {
+        SharedHttpConnector::new(CountingConnector {
+            inner: self.inner.http_connector(settings, components),
+            log: self.log.clone(),
+        })
+    }
+}
+
+impl HttpConnector for CountingConnector {
+    fn call(&self, request: HttpRequest) -> HttpConnectorFuture {
+        let target = request.headers().get("x-amz-target").unwrap_or("?");
+        let (service, operation) = target.split_once('.').unwrap_or(("?", target));
+        let service = match service {
+            "AWSCognitoIdentityProviderService" => "cognito",
+            "TrentService" => "kms",
+            "secretsmanager" => "secrets",
+            s if s.starts_with("DynamoDB") => "dynamodb",
+            other => other,
+        };
+        if let Ok(mut log) = self.log.lock() {
+            log.push(format!("{service}:{operation}"));
+        }
+        self.inner.call(request)
+    }
+}
+
+/// The deployed configuration of the exchange function (it has every setting an API function
+/// can have), wired as the functions wire it, over a counting HTTP client.
+async fn counted_state(h: &Harness) -> (ApiState, CallLog) {
+    let lambda = aws_sdk_lambda::Client::new(&h.sdk);
+    let function = h
+        .stack
+        .functions
+        .get("LoginExchangeFunction")
+        .expect("deployed");
+    let config = lambda
+        .get_function_configuration()
+        .function_name(function)
+        .send()
+        .await
+        .expect("function configuration");
+    let mut env: HashMap<String, String> = config
+        .environment()
+        .and_then(|e| e.variables())
+        .cloned()
+        .unwrap_or_default();
+    env.insert("AWS_REGION".into(), h.stack.region.clone());
+    env.insert("PUBLIC_API_URL".into(), h.stack.api_url.clone());
+    let config = ApiConfig::from_reader(EnvReader::from_map(env)).expect("the deployed config");
+    let log = CallLog::default();
+    // The local stack is plain HTTP on loopback.
+    let inner = h
+        .sdk
+        .http_client()
+        .unwrap_or_else(|| aws_smithy_http_client::Builder::new().build_http());
+    let sdk = h
+        .sdk
+        .to_builder()
+        .http_client(CountingClient {
+            inner,
+            log: log.clone(),
+        })
+        .build();
+    let state = actas::bootstrap::api_state(config, &sdk).expect("wired");
+    (state, log)
+}
+
+fn calls(log: &CallLog) -> Vec<String> {
+    std::mem::take(&mut *log.lock().expect("log"))
+}
+
+fn request(ev: &Value) -> lambda_http::Request {
+    lambda_http::request::from_str(&ev.to_string()).expect("a REST event")
+}
+
+async fn body(response: lambda_http::Response<lambda_http::Body>) -> (u16, Value) {
+    let status = response.status().as_u16();
+    let body = serde_json::from_slice(response.body().as_ref()).unwrap_or(Value::Null);
+    (status, body)
+}
+
+fn expect(operation: &str, got: Vec<String>, want: &[&str]) {
+    assert_eq!(got, want, "{operation}: AWS calls, in order");
+}
+
+const FIND_USER: [&str; 2] = ["cognito:AdminGetUser", "cognito:AdminListGroupsForUser"];
+
+#[tokio::test]
+async fn every_operation_makes_the_documented_aws_calls() {
+    let h = Harness::new().await;
+    let (state, log) = counted_state(&h).await;
+    let target = h.fresh_user("user", "acme", None).await;
+    let admin = format!("Bearer {}", h.id_token("acme-admin").await);
+    let team_admin = format!("Bearer {}", h.id_token("acme-team-admin").await);
+
+    // Seed 001: username + API key.
+    let mut start = event("impersonate-username.json");
+    set_header(&mut start, "Authorization", &admin);
+    set_header(&mut start, "X-API-Key", &h.api_key("acme"));
+    start["body"] = json!(json!({"username": target.username, "reason": "counting"}).to_string());
+    calls(&log);
+    let (status, session) = body(handlers::impersonate(&state, request(&start)).await).await;
+    assert_eq!(status, 200, "{session}");
+    let start_calls = [
+        FIND_USER[0],
+        FIND_USER[1],       // the caller, read fresh
+        "dynamodb:GetItem", // the API key
+        FIND_USER[0],
+        FIND_USER[1],       // the target
+        "dynamodb:PutItem", // the grant
+        "cognito:AdminInitiateAuth",
+        "cognito:AdminRespondToAuthChallenge",
+        "kms:Encrypt",                 // the refresh token, sealed
+        "dynamodb:TransactWriteItems", // kept, with its hash pointer
+        "dynamodb:PutItem",            // the start's audit record
+    ];
+    expect("seed 001 start", calls(&log), &start_calls);
+
+    // Refresh through endpointUrl.
+    let mut refresh = event("cognito-endpoint.json");
+    refresh["body"] = json!(json!({
+        "AuthFlow": "REFRESH_TOKEN_AUTH",
+        "ClientId": h.stack.impersonation_client_id,
+        "AuthParameters": {"REFRESH_TOKEN": session["session"]["refreshToken"]},
+    })
+    .to_string());
+    let (status, refreshed) =
+        body(handlers::cognito_endpoint(&state, request(&refresh)).await).await;
+    assert_eq!(status, 200, "{refreshed}");
+    expect(
+        "refresh",
+        calls(&log),
+        &[
+            "dynamodb:GetItem", // the refresh token's pointer
+            "dynamodb:GetItem", // its impersonation
+            FIND_USER[0],
+            FIND_USER[1], // the actor
+            FIND_USER[0],
+            FIND_USER[1],       // the target
+            "dynamodb:PutItem", // the remint
+            "cognito:AdminInitiateAuth",
+            "cognito:AdminRespondToAuthChallenge",
+        ],
+    );
+
+    // Token check.
+    let mut check = event("token-check.json");
+    set_header(
+        &mut check,
+        "Authorization",
+        &format!(
+            "Bearer {}",
+            session["session"]["accessToken"].as_str().unwrap()
+        ),
+    );
+    let (status, _) = body(handlers::token_check(&state, request(&check)).await).await;
+    assert_eq!(status, 200);
+    expect(
+        "token check",
+        calls(&log),
+        &[FIND_USER[0], FIND_USER[1], "dynamodb:GetItem"],
+    );
+
+    // Stop by the impersonator.
+    let mut stop = event("stop.json");
+    set_header(&mut stop, "Authorization", &admin);
+    stop["pathParameters"]["id"] = session["impersonation"]["id"].clone();
+    let (status, stopped) = body(handlers::stop(&state, request(&stop)).await).await;
+    assert_eq!(status, 200, "{stopped}");
+    expect(
+        "stop",
+        calls(&log),
+        &[
+            FIND_USER[0],
+            FIND_USER[1],          // the caller
+            "dynamodb:GetItem",    // the impersonation
+            "dynamodb:UpdateItem", // ended
+            "dynamodb:PutItem",    // the audit record
+            "kms:Decrypt",         // the refresh token, opened
+            "cognito:RevokeToken",
+            "dynamodb:UpdateItem", // revoked_at
+            "dynamodb:GetItem",    // the impersonation as it is now
+        ],
+    );
+
+    // Seed 002: token issue (warm: the signing keys are cached after the first) and exchange.
+    let issue = |who: &str| {
+        let mut ev = event("coworker-impersonate.json");
+        set_header(&mut ev, "Authorization", who);
+        ev["pathParameters"]["coworkerId"] = json!("acme-support-2");
+        ev["queryStringParameters"] = json!({"reason": "counting"});
+        ev["multiValueQueryStringParameters"] = json!({"reason": ["counting"]});
+        ev
+    };
+    let (status, _) =
+        body(handlers::coworker_impersonate(&state, request(&issue(&team_admin))).await).await;
+    assert_eq!(status, 200);
+    calls(&log);
+    let (status, token) =
+        body(handlers::coworker_impersonate(&state, request(&issue(&team_admin))).await).await;
+    assert_eq!(status, 200, "{token}");
+    expect(
+        "token issue",
+        calls(&log),
+        &[
+            FIND_USER[0],
+            FIND_USER[1], // the caller
+            FIND_USER[0],
+            FIND_USER[1],       // the target
+            "dynamodb:PutItem", // the exchange grant
+            "dynamodb:PutItem", // the audit record
+        ],
+    );
+    let mut login = event("login-exchange.json");
+    login["pathParameters"]["token"] = token["token"].clone();
+    let (status, exchanged) = body(handlers::login_exchange(&state, request(&login)).await).await;
+    assert_eq!(status, 200, "{exchanged}");
+    let mut exchange_calls = vec![
+        "dynamodb:UpdateItem", // the grant, consumed
+        FIND_USER[0],
+        FIND_USER[1], // the actor
+        FIND_USER[0],
+        FIND_USER[1], // the target
+    ];
+    exchange_calls.extend_from_slice(&start_calls[5..]);
+    expect("exchange", calls(&log), &exchange_calls);
+
+    // Seed 000: revert, with its session.
+    let mut revert = event("revert.json");
+    revert["body"] = json!(
+        json!({"impersonator_revert_token": exchanged["impersonator_revert_token"]}).to_string()
+    );
+    set_header(
+        &mut revert,
+        "Authorization",
+        &format!(
+            "Bearer {}",
+            exchanged["session"]["accessToken"].as_str().unwrap()
+        ),
+    );
+    let (status, own) = body(handlers::revert_impersonation(&state, request(&revert)).await).await;
+    assert_eq!(status, 200, "{own}");
+    expect(
+        "revert",
+        calls(&log),
+        &[
+            "dynamodb:GetItem",    // the impersonation
+            "dynamodb:UpdateItem", // ended, once
+            "dynamodb:PutItem",    // the audit record
+            "kms:Decrypt",
+            "cognito:RevokeToken",
+            "dynamodb:UpdateItem", // revoked_at
+            FIND_USER[0],
+            FIND_USER[1],       // the actor
+            "dynamodb:PutItem", // the own-session grant
+            "cognito:AdminInitiateAuth",
+            "cognito:AdminRespondToAuthChallenge",
+        ],
+    );
+}

@@ -1,0 +1,350 @@
+//! `scripts/bench`: in-process cost of each operation with in-memory ports (the same handlers the
+//! functions run, from a REST event to a response: parsing, RS256 verification, policy, grants),
+//! p50 and p99 over `ACTAS_BENCH_ITERATIONS` (default 1,000) runs each; and the size of every
+//! built function. Prints a table and writes `bench.json`.
+
+use std::time::Instant;
+
+use actas::api_keys::issue_api_key;
+use actas::clock::SystemClock;
+use actas::handlers;
+use actas::testing::{TestWorld, IMPERSONATION_CLIENT, REVERT_CLIENT};
+use actas::triggers::{self, CustomAuthClients};
+use serde_json::{json, Value};
+
+fn event(name: &str) -> Value {
+    let path = format!("{}/../events/{name}", env!("CARGO_MANIFEST_DIR"));
+    serde_json::from_str(&std::fs::read_to_string(path).expect("event file")).expect("event JSON")
+}
+
+fn set_header(event: &mut Value, name: &str, value: &str) {
+    for map in ["headers", "multiValueHeaders"] {
+        let headers = event[map].as_object_mut().expect("header map");
+        headers.retain(|k, _| !k.eq_ignore_ascii_case(name));
+        let v = if map == "headers" {
+            json!(value)
+        } else {
+            json!([value])
+        };
+        headers.insert(name.to_string(), v);
+    }
+}
+
+fn request(ev: &Value) -> lambda_http::Request {
+    lambda_http::request::from_str(&ev.to_string()).expect("a REST event")
+}
+
+fn json_body(response: &lambda_http::Response<lambda_http::Body>) -> Value {
+    serde_json::from_slice(response.body().as_ref()).unwrap_or(Value::Null)
+}
+
+/// Microseconds per run of `op` (each run gets its own prepared input).
+async fn measure<I, F, Fut>(inputs: Vec<I>, op: F) -> Vec<f64>
+where
+    F: Fn(I) -> Fut,
+    Fut: std::future::Future<Output = bool>,
+{
+    let mut samples = Vec::with_capacity(inputs.len());
+    for input in inputs {
+        let started = Instant::now();
+        let ok = op(input).await;
+        samples.push(started.elapsed().as_secs_f64() * 1e6);
+        assert!(ok, "a benchmarked operation failed");
+    }
+    samples.sort_by(|a, b| a.total_cmp(b));
+    samples
+}
+
+fn percentile(sorted: &[f64], p: f64) -> f64 {
+    let index = ((sorted.len() as f64 - 1.0) * p).round() as usize;
+    sorted[index.min(sorted.len() - 1)]
+}
+
+struct World {
+    world: TestWorld,
+    acme_key: String,
+}
+
+impl World {
+    async fn new() -> World {
+        let world = TestWorld::new();
+        let acme_key = issue_api_key(world.store.as_ref(), &SystemClock, "acme", "bench")
+            .await
+            .expect("a key")
+            .1;
+        World { world, acme_key }
+    }
+
+    fn start_event(&self) -> Value {
+        let mut ev = event("impersonate-username.json");
+        set_header(
+            &mut ev,
+            "Authorization",
+            &format!("Bearer {}", self.world.id_token("acme-admin")),
+        );
+        set_header(&mut ev, "X-API-Key", &self.acme_key);
+        ev["body"] = json!(json!({"username": "acme-support-1", "reason": "bench"}).to_string());
+        ev
+    }
+
+    async fn session(&self) -> Value {
+        json_body(&handlers::impersonate(&self.world.state, request(&self.start_event())).await)
+    }
+
+    async fn public_token(&self) -> String {
+        let mut ev = event("coworker-impersonate.json");
+        set_header(
+            &mut ev,
+            "Authorization",
+            &format!("Bearer {}", self.world.id_token("acme-team-admin")),
+        );
+        ev["pathParameters"]["coworkerId"] = json!("acme-support-2");
+        ev["queryStringParameters"] = json!({"reason": "bench"});
+        ev["multiValueQueryStringParameters"] = json!({"reason": ["bench"]});
+        let response = handlers::coworker_impersonate(&self.world.state, request(&ev)).await;
+        json_body(&response)["token"]
+            .as_str()
+            .expect("a token")
+            .to_string()
+    }
+}
+
+#[tokio::main(flavor = "current_thread")]
+async fn main() {
+    let n: usize = std::env::var("ACTAS_BENCH_ITERATIONS")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(1000);
+    let w = World::new().await;
+    let state = &w.world.state;
+    let mut results: Vec<(&str, Vec<f64>)> = Vec::new();
+
+    let starts: Vec<Value> = (0..n).map(|_| w.start_event()).collect();
+    results.push((
+        "start, seed 001 (username + API key)",
+        measure(starts, |ev| async move {
+            handlers::impersonate(state, request(&ev)).await.status() == 200
+        })
+        .await,
+    ));
+
+    let sub = w.world.user("acme-support-1").sub;
+    let by_uuid: Vec<Value> = (0..n)
+        .map(|_| {
+            let mut ev = event("impersonate-uuid.json");
+            set_header(
+                &mut ev,
+                "Authorization",
+                &format!("Bearer {}", w.world.id_token("acme-admin")),
+            );
+            ev["queryStringParameters"] = json!({"uuid": sub, "reason": "bench"});
+            ev["multiValueQueryStringParameters"] = json!({"uuid": [sub], "reason": ["bench"]});
+            ev
+        })
+        .collect();
+    results.push((
+        "start, seed 000 (uuid)",
+        measure(by_uuid, |ev| async move {
+            handlers::impersonate(state, request(&ev)).await.status() == 200
+        })
+        .await,
+    ));
+
+    let issues: Vec<()> = vec![(); n];
+    results.push((
+        "token issue, seed 002",
+        measure(issues, |()| async { !w.public_token().await.is_empty() }).await,
+    ));
+
+    let mut tokens = Vec::with_capacity(n);
+    for _ in 0..n {
+        tokens.push(w.public_token().await);
+    }
+    results.push((
+        "exchange, seed 002",
+        measure(tokens, |token| async move {
+            let mut ev = event("login-exchange.json");
+            ev["pathParameters"]["token"] = json!(token);
+            handlers::login_exchange(state, request(&ev)).await.status() == 200
+        })
+        .await,
+    ));
+
+    let mut sessions = Vec::with_capacity(n);
+    for _ in 0..n {
+        sessions.push(w.session().await);
+    }
+    let checks: Vec<Value> = sessions
+        .iter()
+        .map(|s| {
+            let id = s["impersonation"]["id"].as_str().unwrap_or_default();
+            let token = w
+                .world
+                .impersonated_access_token("acme-support-1", "acme-admin", id);
+            let mut ev = event("token-check.json");
+            set_header(&mut ev, "Authorization", &format!("Bearer {token}"));
+            ev
+        })
+        .collect();
+    results.push((
+        "token check",
+        measure(checks, |ev| async move {
+            handlers::token_check(state, request(&ev)).await.status() == 200
+        })
+        .await,
+    ));
+
+    let refreshes: Vec<Value> = sessions
+        .iter()
+        .map(|s| {
+            let mut ev = event("cognito-endpoint.json");
+            ev["body"] = json!(
+                json!({"AuthFlow": "REFRESH_TOKEN_AUTH", "ClientId": IMPERSONATION_CLIENT,
+                "AuthParameters": {"REFRESH_TOKEN": s["session"]["refreshToken"]}})
+                .to_string()
+            );
+            ev
+        })
+        .collect();
+    results.push((
+        "refresh (/auth/cognito)",
+        measure(refreshes, |ev| async move {
+            handlers::cognito_endpoint(state, request(&ev))
+                .await
+                .status()
+                == 200
+        })
+        .await,
+    ));
+
+    let (to_revert, to_stop) = sessions.split_at(n / 2);
+    let reverts: Vec<Value> = to_revert
+        .iter()
+        .map(|s| {
+            let id = s["impersonation"]["id"].as_str().unwrap_or_default();
+            let token = w
+                .world
+                .impersonated_access_token("acme-support-1", "acme-admin", id);
+            let mut ev = event("revert.json");
+            ev["body"] = json!(
+                json!({"impersonator_revert_token": s["impersonator_revert_token"]}).to_string()
+            );
+            set_header(&mut ev, "Authorization", &format!("Bearer {token}"));
+            ev
+        })
+        .collect();
+    results.push((
+        "revert, seed 000",
+        measure(reverts, |ev| async move {
+            handlers::revert_impersonation(state, request(&ev))
+                .await
+                .status()
+                == 200
+        })
+        .await,
+    ));
+
+    let admin = format!("Bearer {}", w.world.id_token("acme-admin"));
+    let stops: Vec<Value> = to_stop
+        .iter()
+        .map(|s| {
+            let mut ev = event("stop.json");
+            set_header(&mut ev, "Authorization", &admin);
+            ev["pathParameters"]["id"] = s["impersonation"]["id"].clone();
+            ev
+        })
+        .collect();
+    results.push((
+        "stop",
+        measure(stops, |ev| async move {
+            handlers::stop(state, request(&ev)).await.status() == 200
+        })
+        .await,
+    ));
+
+    let clients = CustomAuthClients {
+        impersonation_client_id: IMPERSONATION_CLIENT.into(),
+        revert_client_id: REVERT_CLIENT.into(),
+    };
+    let defines: Vec<Value> = (0..n)
+        .map(|_| {
+            let mut ev = event("define-auth-challenge.json");
+            ev["callerContext"]["clientId"] = json!(IMPERSONATION_CLIENT);
+            ev
+        })
+        .collect();
+    let clients = &clients;
+    results.push((
+        "trigger: define auth challenge",
+        measure(defines, |ev| async move {
+            triggers::define_auth_challenge(clients, ev).is_ok()
+        })
+        .await,
+    ));
+    let creates: Vec<Value> = (0..n)
+        .map(|_| {
+            let mut ev = event("create-auth-challenge.json");
+            ev["callerContext"]["clientId"] = json!(IMPERSONATION_CLIENT);
+            ev
+        })
+        .collect();
+    results.push((
+        "trigger: create auth challenge",
+        measure(creates, |ev| async move {
+            triggers::create_auth_challenge(clients, ev).is_ok()
+        })
+        .await,
+    ));
+
+    println!(
+        "{:<40} {:>10} {:>10}",
+        "operation (in-process, in-memory ports)", "p50 µs", "p99 µs"
+    );
+    let mut operations = Vec::new();
+    for (name, samples) in &results {
+        let (p50, p99) = (percentile(samples, 0.5), percentile(samples, 0.99));
+        println!("{name:<40} {p50:>10.1} {p99:>10.1}");
+        operations.push(
+            json!({"operation": name, "iterations": samples.len(), "p50_us": p50, "p99_us": p99}),
+        );
+    }
+
+    // Sizes of the built functions: the local stack's and, when built, the release ones.
+    let root = format!("{}/..", env!("CARGO_MANIFEST_DIR"));
+    let mut sizes = Vec::new();
+    for (profile, dir) in [("local", ".local/dist"), ("release", ".local/sam-build")] {
+        let Ok(entries) = std::fs::read_dir(format!("{root}/{dir}")) else {
+            continue;
+        };
+        let mut rows: Vec<(String, u64)> = entries
+            .filter_map(|e| e.ok())
+            .filter_map(|e| {
+                let size = std::fs::metadata(e.path().join("bootstrap")).ok()?.len();
+                Some((e.file_name().to_string_lossy().into_owned(), size))
+            })
+            .collect();
+        rows.sort();
+        if rows.is_empty() {
+            continue;
+        }
+        println!();
+        println!(
+            "{:<40} {:>10}",
+            format!("function ({profile} build)"),
+            "bootstrap MiB"
+        );
+        for (name, size) in rows {
+            let mib = size as f64 / 1_048_576.0;
+            println!("{name:<40} {mib:>10.2}");
+            sizes.push(json!({"profile": profile, "function": name, "bootstrap_bytes": size}));
+        }
+    }
+    let report = json!({"iterations": n, "operations": operations, "function_sizes": sizes});
+    std::fs::write(
+        format!("{root}/bench.json"),
+        serde_json::to_string_pretty(&report).unwrap_or_default(),
+    )
+    .expect("bench.json");
+    println!();
+    println!("wrote bench.json");
+}

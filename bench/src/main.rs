@@ -3,6 +3,10 @@
 //! p50 and p99 over `ACTAS_BENCH_ITERATIONS` (default 1,000) runs each; and the size of every
 //! built function. Prints a table and writes `bench.json`.
 
+mod cold;
+
+use std::collections::HashMap;
+use std::path::Path;
 use std::time::Instant;
 
 use actas::api_keys::issue_api_key;
@@ -350,7 +354,12 @@ async fn main() {
             sizes.push(json!({"profile": profile, "function": name, "bootstrap_bytes": size}));
         }
     }
-    let report = json!({"iterations": n, "operations": operations, "function_sizes": sizes});
+    let rounds: usize = std::env::var("ACTAS_BENCH_COLD_ROUNDS")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(15);
+    let cold = cold_starts(&root, rounds).await;
+    let report = json!({"iterations": n, "operations": operations, "function_sizes": sizes, "cold_starts": cold});
     std::fs::write(
         format!("{root}/bench.json"),
         serde_json::to_string_pretty(&report).unwrap_or_default(),
@@ -358,4 +367,147 @@ async fn main() {
     .expect("bench.json");
     println!();
     println!("wrote bench.json");
+}
+
+fn median(mut values: Vec<f64>) -> f64 {
+    values.sort_by(|a, b| a.total_cmp(b));
+    values.get(values.len() / 2).copied().unwrap_or(f64::NAN)
+}
+
+/// Cold starts of a few functions against the local stack (a valid caller, so the first request
+/// takes the main path and uses the AWS clients), side by side with the hello-world binary of
+/// the same profile, `rounds` times each, medians.
+async fn cold_starts(root: &str, rounds: usize) -> Vec<Value> {
+    let Ok(stack) = actas_cli::StackFile::load(Path::new(&format!("{root}/.local/stack.json")))
+    else {
+        println!("(no local stack: cold starts skipped; run scripts/up first)");
+        return Vec::new();
+    };
+    let sdk = stack.sdk_config().await;
+    let lambda = aws_sdk_lambda::Client::new(&sdk);
+    let cognito = aws_sdk_cognitoidentityprovider::Client::new(&sdk);
+    let password = stack
+        .user("acme-admin")
+        .map(|u| u.password.clone())
+        .unwrap_or_default();
+    let Ok(admin) = actas_cli::sign_in(&cognito, &stack, "acme-admin", &password).await else {
+        println!("(sign-in failed: cold starts skipped)");
+        return Vec::new();
+    };
+    let bearer = format!("Bearer {}", admin.id_token);
+    let with_bearer = |name: &str| {
+        let mut ev = event(name);
+        set_header(&mut ev, "Authorization", &bearer);
+        ev
+    };
+    let mut start = with_bearer("impersonate-username.json");
+    set_header(
+        &mut start,
+        "X-API-Key",
+        stack.api_keys.get("acme").map(String::as_str).unwrap_or(""),
+    );
+    start["body"] =
+        json!(json!({"username": "acme-support-1", "reason": "cold start"}).to_string());
+    let functions = [
+        ("ImpersonateFunction", "impersonate", start),
+        (
+            "TokenCheckFunction",
+            "token-check",
+            with_bearer("token-check.json"),
+        ),
+        ("ProfilesFunction", "profiles", with_bearer("profiles.json")),
+        (
+            "ListImpersonationsFunction",
+            "list-impersonations",
+            with_bearer("list-impersonations.json"),
+        ),
+    ];
+    let base: HashMap<String, String> = [
+        ("AWS_REGION", stack.region.as_str()),
+        ("AWS_ENDPOINT_URL", stack.endpoint.as_str()),
+        ("AWS_ACCESS_KEY_ID", "test"),
+        ("AWS_SECRET_ACCESS_KEY", "test"),
+    ]
+    .into_iter()
+    .map(|(k, v)| (k.to_string(), v.to_string()))
+    .collect();
+    let mut envs = Vec::new();
+    for (logical, _, _) in &functions {
+        let Some(name) = stack.functions.get(*logical) else {
+            return Vec::new();
+        };
+        let Ok(config) = lambda
+            .get_function_configuration()
+            .function_name(name)
+            .send()
+            .await
+        else {
+            println!("(the local stack does not answer: cold starts skipped)");
+            return Vec::new();
+        };
+        let mut env = base.clone();
+        if let Some(vars) = config.environment().and_then(|e| e.variables()) {
+            env.extend(vars.clone());
+        }
+        envs.push(env);
+    }
+    let mut rows = Vec::new();
+    for (profile, dist, hello) in [
+        ("local", ".local/dist", "target/local/hello-lambda"),
+        ("release", ".local/sam-build", "target/release/hello-lambda"),
+    ] {
+        let hello = Path::new(root).join(hello);
+        let binary = |logical: &str, name: &str| {
+            let dir = if profile == "local" { name } else { logical };
+            Path::new(root).join(dist).join(dir).join("bootstrap")
+        };
+        if !hello.exists() || functions.iter().any(|(l, n, _)| !binary(l, n).exists()) {
+            continue;
+        }
+        let mut samples: HashMap<&str, (Vec<f64>, Vec<f64>)> = HashMap::new();
+        for _ in 0..rounds {
+            let run = cold::cold_run(&hello, &base, &event("token-check.json")).await;
+            if let Ok(run) = run {
+                let entry = samples.entry("hello-world").or_default();
+                entry.0.push(run.init_ms);
+                entry.1.push(run.cpu_ms);
+            }
+            for ((logical, name, ev), env) in functions.iter().zip(&envs) {
+                match cold::cold_run(&binary(logical, name), env, ev).await {
+                    Ok(run) if run.status == 200 => {
+                        let entry = samples.entry(name).or_default();
+                        entry.0.push(run.init_ms);
+                        entry.1.push(run.cpu_ms);
+                    }
+                    Ok(run) => println!("{name}: the first request answered {}", run.status),
+                    Err(e) => println!("{name}: {e}"),
+                }
+            }
+        }
+        let (hello_init, hello_cpu) = samples
+            .get("hello-world")
+            .map(|(i, c)| (median(i.clone()), median(c.clone())))
+            .unwrap_or((f64::NAN, f64::NAN));
+        println!();
+        println!(
+            "{:<28} {:>9} {:>9} {:>10} {:>9}   ({profile} build, medians of {rounds})",
+            "cold start", "init ms", "× hello", "init+1st CPU ms", "× hello"
+        );
+        for name in std::iter::once("hello-world").chain(functions.iter().map(|(_, n, _)| *n)) {
+            let Some((init, cpu)) = samples.get(name) else {
+                continue;
+            };
+            let (init, cpu) = (median(init.clone()), median(cpu.clone()));
+            println!(
+                "{name:<28} {init:>9.1} {:>9.2} {cpu:>10.1} {:>9.2}",
+                init / hello_init,
+                cpu / hello_cpu
+            );
+            rows.push(
+                json!({"profile": profile, "function": name, "init_ms": init, "cpu_ms": cpu,
+                "init_ratio": init / hello_init, "cpu_ratio": cpu / hello_cpu}),
+            );
+        }
+    }
+    rows
 }

@@ -59,6 +59,19 @@ where
     samples
 }
 
+/// Microseconds per handler call on prepared REST events; every call must answer 200.
+async fn measure_route<F, Fut>(events: Vec<Value>, handler: F) -> Vec<f64>
+where
+    F: Fn(lambda_http::Request) -> Fut,
+    Fut: std::future::Future<Output = lambda_http::Response<lambda_http::Body>>,
+{
+    let handler = &handler;
+    measure(events, |ev| async move {
+        handler(request(&ev)).await.status() == 200
+    })
+    .await
+}
+
 fn percentile(sorted: &[f64], p: f64) -> f64 {
     let index = ((sorted.len() as f64 - 1.0) * p).round() as usize;
     sorted[index.min(sorted.len() - 1)]
@@ -131,10 +144,7 @@ async fn main() {
     let starts: Vec<Value> = (0..n).map(|_| w.start_event()).collect();
     results.push((
         "start, seed 001 (username + API key)",
-        measure(starts, |ev| async move {
-            handlers::impersonate(state, request(&ev)).await.status() == 200
-        })
-        .await,
+        measure_route(starts, |r| handlers::impersonate(state, r)).await,
     ));
 
     let sub = w.world.user("acme-support-1").sub;
@@ -153,22 +163,13 @@ async fn main() {
         .collect();
     results.push((
         "start, seed 000 (uuid)",
-        measure(by_uuid, |ev| async move {
-            handlers::impersonate(state, request(&ev)).await.status() == 200
-        })
-        .await,
+        measure_route(by_uuid, |r| handlers::impersonate(state, r)).await,
     ));
 
     let issues: Vec<Value> = (0..n).map(|_| w.issue_event()).collect();
     results.push((
         "token issue, seed 002",
-        measure(issues, |ev| async move {
-            handlers::coworker_impersonate(state, request(&ev))
-                .await
-                .status()
-                == 200
-        })
-        .await,
+        measure_route(issues, |r| handlers::coworker_impersonate(state, r)).await,
     ));
 
     let mut tokens = Vec::with_capacity(n);
@@ -203,10 +204,7 @@ async fn main() {
         .collect();
     results.push((
         "token check",
-        measure(checks, |ev| async move {
-            handlers::token_check(state, request(&ev)).await.status() == 200
-        })
-        .await,
+        measure_route(checks, |r| handlers::token_check(state, r)).await,
     ));
 
     let refreshes: Vec<Value> = sessions
@@ -223,13 +221,7 @@ async fn main() {
         .collect();
     results.push((
         "refresh (/auth/cognito)",
-        measure(refreshes, |ev| async move {
-            handlers::cognito_endpoint(state, request(&ev))
-                .await
-                .status()
-                == 200
-        })
-        .await,
+        measure_route(refreshes, |r| handlers::cognito_endpoint(state, r)).await,
     ));
 
     let (to_revert, to_stop) = sessions.split_at(n / 2);
@@ -250,13 +242,7 @@ async fn main() {
         .collect();
     results.push((
         "revert, seed 000",
-        measure(reverts, |ev| async move {
-            handlers::revert_impersonation(state, request(&ev))
-                .await
-                .status()
-                == 200
-        })
-        .await,
+        measure_route(reverts, |r| handlers::revert_impersonation(state, r)).await,
     ));
 
     let admin = format!("Bearer {}", w.world.id_token("acme-admin"));
@@ -271,10 +257,7 @@ async fn main() {
         .collect();
     results.push((
         "stop",
-        measure(stops, |ev| async move {
-            handlers::stop(state, request(&ev)).await.status() == 200
-        })
-        .await,
+        measure_route(stops, |r| handlers::stop(state, r)).await,
     ));
 
     let clients = CustomAuthClients {

@@ -69,3 +69,20 @@ where
     }))
     .await
 }
+
+#[cfg(test)]
+mod tests {
+    /// The reason an event cannot be read is logged: it must not carry the request's values
+    /// (a control byte may sit in an `Authorization` header, next to a token).
+    #[test]
+    fn an_unreadable_event_is_logged_without_its_values() {
+        let path = concat!(env!("CARGO_MANIFEST_DIR"), "/../events/token-check.json");
+        let mut ev: serde_json::Value =
+            serde_json::from_str(&std::fs::read_to_string(path).expect("event")).expect("JSON");
+        let poisoned = "Bearer SECRET-TOKEN\u{1}";
+        ev["headers"]["Authorization"] = serde_json::json!(poisoned);
+        ev["multiValueHeaders"]["Authorization"] = serde_json::json!([poisoned]);
+        let err = serde_json::from_value::<LambdaRequest>(ev).expect_err("unreadable");
+        assert!(!err.to_string().contains("SECRET-TOKEN"), "{err}");
+    }
+}

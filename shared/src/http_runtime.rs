@@ -82,7 +82,7 @@ mod tests {
         let poisoned = "Bearer SECRET-TOKEN\u{1}";
         ev["headers"]["Authorization"] = serde_json::json!(poisoned);
         ev["multiValueHeaders"]["Authorization"] = serde_json::json!([poisoned]);
-        let err = serde_json::from_value::<LambdaRequest>(ev).expect_err("unreadable");
+        let err = serde_json::from_value::<super::LambdaRequest>(ev).expect_err("unreadable");
         assert!(!err.to_string().contains("SECRET-TOKEN"), "{err}");
     }
 }

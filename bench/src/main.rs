@@ -104,6 +104,13 @@ impl World {
         ev
     }
 
+    /// The access token of a session `session()` started.
+    fn session_token(&self, session: &Value) -> String {
+        let id = session["impersonation"]["id"].as_str().unwrap_or_default();
+        self.world
+            .impersonated_access_token("acme-support-1", "acme-admin", id)
+    }
+
     async fn session(&self) -> Value {
         json_body(&handlers::impersonate(&self.world.state, request(&self.start_event())).await)
     }
@@ -193,10 +200,7 @@ async fn main() {
     let checks: Vec<Value> = sessions
         .iter()
         .map(|s| {
-            let id = s["impersonation"]["id"].as_str().unwrap_or_default();
-            let token = w
-                .world
-                .impersonated_access_token("acme-support-1", "acme-admin", id);
+            let token = w.session_token(s);
             let mut ev = event("token-check.json");
             set_header(&mut ev, "Authorization", &format!("Bearer {token}"));
             ev
@@ -228,10 +232,7 @@ async fn main() {
     let reverts: Vec<Value> = to_revert
         .iter()
         .map(|s| {
-            let id = s["impersonation"]["id"].as_str().unwrap_or_default();
-            let token = w
-                .world
-                .impersonated_access_token("acme-support-1", "acme-admin", id);
+            let token = w.session_token(s);
             let mut ev = event("revert.json");
             ev["body"] = json!(
                 json!({"impersonator_revert_token": s["impersonator_revert_token"]}).to_string()

@@ -63,6 +63,14 @@ pub fn api_state(config: ApiConfig, sdk: &SdkConfig) -> Result<ApiState> {
     })
 }
 
+/// An HTTP function's start: its configuration from the environment (refusing to start with a
+/// message naming every problem), one SDK configuration, and its wiring.
+pub async fn api_state_from_env() -> std::result::Result<ApiState, lambda_runtime::Error> {
+    let config = ApiConfig::from_env()?;
+    let sdk = aws_config::load_from_env().await;
+    Ok(api_state(config, &sdk)?)
+}
+
 /// The verify and pre-token triggers: the grants table only.
 pub fn trigger_state(config: TriggerConfig, sdk: &SdkConfig) -> TriggerState {
     TriggerState {

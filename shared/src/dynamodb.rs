@@ -93,6 +93,30 @@ where
     }
 }
 
+/// Every page of a query, each item read by `read`.
+pub(crate) async fn query_all<T>(
+    query: aws_sdk_dynamodb::operation::query::builders::QueryFluentBuilder,
+    read: impl Fn(&Item) -> Result<T>,
+) -> Result<Vec<T>> {
+    let mut found = Vec::new();
+    let mut start: Option<Item> = None;
+    loop {
+        let page = query
+            .clone()
+            .set_exclusive_start_key(start.take())
+            .send()
+            .await
+            .map_err(|e| upstream("Query", e))?;
+        for item in page.items() {
+            found.push(read(item)?);
+        }
+        match page.last_evaluated_key() {
+            Some(last) if !last.is_empty() => start = Some(last.clone()),
+            _ => return Ok(found),
+        }
+    }
+}
+
 pub(crate) fn s(value: impl Into<String>) -> AttributeValue {
     AttributeValue::S(value.into())
 }
@@ -775,29 +799,15 @@ impl ApiKeyStore for DynamoStore {
     }
 
     async fn list_api_keys(&self, tenant: &str) -> Result<Vec<ApiKey>> {
-        let mut keys = Vec::new();
-        let mut start: Option<Item> = None;
-        loop {
-            let page = self
-                .client
-                .query()
-                .table_name(&self.table)
-                .index_name("gsi2")
-                .key_condition_expression("gsi2pk = :pk AND begins_with(gsi2sk, :prefix)")
-                .expression_attribute_values(":pk", s(tenant_partition(Some(tenant))))
-                .expression_attribute_values(":prefix", s("APIKEY#"))
-                .set_exclusive_start_key(start.take())
-                .send()
-                .await
-                .map_err(|e| upstream("Query", e))?;
-            for item in page.items() {
-                keys.push(api_key_from(item)?);
-            }
-            match page.last_evaluated_key() {
-                Some(last) if !last.is_empty() => start = Some(last.clone()),
-                _ => return Ok(keys),
-            }
-        }
+        let query = self
+            .client
+            .query()
+            .table_name(&self.table)
+            .index_name("gsi2")
+            .key_condition_expression("gsi2pk = :pk AND begins_with(gsi2sk, :prefix)")
+            .expression_attribute_values(":pk", s(tenant_partition(Some(tenant))))
+            .expression_attribute_values(":prefix", s("APIKEY#"));
+        query_all(query, api_key_from).await
     }
 }
 

@@ -8,8 +8,8 @@ use aws_sdk_dynamodb::Client;
 
 use crate::audit::{AuditEvent, AuditRecord, AuditStore};
 use crate::dynamodb::{
-    condition_failed, get_n, get_opt_s, get_s, insert_optional, key, n, s, tenant_partition,
-    upstream, Item,
+    condition_failed, get_n, get_opt_s, get_s, insert_optional, key, n, query_all, s,
+    tenant_partition, upstream, Item,
 };
 use crate::error::{ActasError, Result};
 
@@ -140,28 +140,14 @@ impl AuditStore for DynamoAuditStore {
         tenant: Option<&str>,
         since_millis: i64,
     ) -> Result<Vec<AuditRecord>> {
-        let mut records = Vec::new();
-        let mut start: Option<Item> = None;
-        loop {
-            let page = self
-                .client
-                .query()
-                .table_name(&self.table)
-                .index_name("gsi1")
-                .key_condition_expression("gsi1pk = :pk AND gsi1sk >= :from")
-                .expression_attribute_values(":pk", s(tenant_partition(tenant)))
-                .expression_attribute_values(":from", s(format!("{:013}", since_millis.max(0))))
-                .set_exclusive_start_key(start.take())
-                .send()
-                .await
-                .map_err(|e| upstream("Query", e))?;
-            for item in page.items() {
-                records.push(audit_from(item)?);
-            }
-            match page.last_evaluated_key() {
-                Some(last) if !last.is_empty() => start = Some(last.clone()),
-                _ => return Ok(records),
-            }
-        }
+        let query = self
+            .client
+            .query()
+            .table_name(&self.table)
+            .index_name("gsi1")
+            .key_condition_expression("gsi1pk = :pk AND gsi1sk >= :from")
+            .expression_attribute_values(":pk", s(tenant_partition(tenant)))
+            .expression_attribute_values(":from", s(format!("{:013}", since_millis.max(0))));
+        query_all(query, audit_from).await
     }
 }

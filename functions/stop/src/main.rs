@@ -1,6 +1,5 @@
 //! DELETE /auth/impersonations/{id} and DELETE /auth/impersonate: stop an impersonation.
 
-use actas::config::ApiConfig;
 use actas::handlers;
 use actas::http_runtime::run_http;
 use lambda_http::Error;
@@ -8,9 +7,7 @@ use lambda_http::Error;
 #[tokio::main]
 async fn main() -> Result<(), Error> {
     lambda_http::tracing::init_default_subscriber();
-    let config = ApiConfig::from_env()?;
-    let sdk = aws_config::load_from_env().await;
-    let state = actas::bootstrap::api_state(config, &sdk)?;
+    let state = actas::bootstrap::api_state_from_env().await?;
     let state = &state;
     // Every event ends in a response: the handler answers, or an unreadable event gets a 400.
     run_http(|req| handlers::stop(state, req)).await

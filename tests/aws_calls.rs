@@ -1,5 +1,5 @@
 //! AWS calls per operation, counted on the wire: the deployed functions' own configuration and
-//! wiring (`bootstrap::api_state`), run in this process against the local stack through an HTTP
+//! wiring (each function's own builder in `bootstrap`), run in this process against the local stack through an HTTP
 //! client that records every AWS request's operation (`X-Amz-Target`). Each count is the minimum
 //! the README documents for it; a change that adds a call fails here until it is documented.
 //! (The Cognito triggers' own calls run inside Cognito and are listed in the README apart.)
@@ -7,10 +7,10 @@
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 
-use actas::config::{ApiConfig, EnvReader};
-use actas::handlers;
-use actas::impersonation::ApiState;
+use actas::bootstrap::config::{ApiConfig, EnvReader};
+use actas::{bootstrap, http};
 use actas_integration_tests::{event, set_header, Harness};
+use aws_config::SdkConfig;
 use aws_smithy_runtime_api::client::http::{
     HttpClient, HttpConnector, HttpConnectorFuture, HttpConnectorSettings, SharedHttpClient,
     SharedHttpConnector,
@@ -66,8 +66,9 @@ impl HttpConnector for CountingConnector {
 }
 
 /// The deployed configuration of the exchange function (it has every setting an API function
-/// can have), wired as the functions wire it, over a counting HTTP client.
-async fn counted_state(h: &Harness) -> (ApiState, CallLog) {
+/// can have) and an SDK configuration over a counting HTTP client; each route's state is then
+/// built by its function's own builder.
+async fn counted_sdk(h: &Harness) -> (ApiConfig, SdkConfig, CallLog) {
     let lambda = aws_sdk_lambda::Client::new(&h.sdk);
     let function = h
         .stack
@@ -102,8 +103,7 @@ async fn counted_state(h: &Harness) -> (ApiState, CallLog) {
             log: log.clone(),
         })
         .build();
-    let state = actas::bootstrap::api_state(config, &sdk).expect("wired");
-    (state, log)
+    (config, sdk, log)
 }
 
 fn calls(log: &CallLog) -> Vec<String> {
@@ -129,7 +129,15 @@ const FIND_USER: [&str; 2] = ["cognito:AdminGetUser", "cognito:AdminListGroupsFo
 #[tokio::test]
 async fn every_operation_makes_the_documented_aws_calls() {
     let h = Harness::new().await;
-    let (state, log) = counted_state(&h).await;
+    let (config, sdk, log) = counted_sdk(&h).await;
+    let impersonate_state = bootstrap::impersonate(config.clone(), &sdk).expect("wired");
+    let cognito_endpoint_state = bootstrap::cognito_endpoint(config.clone(), &sdk).expect("wired");
+    let token_check_state = bootstrap::token_check(config.clone(), &sdk).expect("wired");
+    let stop_state = bootstrap::stop(config.clone(), &sdk).expect("wired");
+    let coworker_impersonate_state =
+        bootstrap::coworker_impersonate(config.clone(), &sdk).expect("wired");
+    let login_exchange_state = bootstrap::login_exchange(config.clone(), &sdk).expect("wired");
+    let revert_state = bootstrap::revert(config, &sdk).expect("wired");
     let target = h.fresh_user("user", "acme", None).await;
     let admin = format!("Bearer {}", h.id_token("acme-admin").await);
     let team_admin = format!("Bearer {}", h.id_token("acme-team-admin").await);
@@ -140,7 +148,8 @@ async fn every_operation_makes_the_documented_aws_calls() {
     set_header(&mut start, "X-API-Key", &h.api_key("acme"));
     start["body"] = json!(json!({"username": target.username, "reason": "counting"}).to_string());
     calls(&log);
-    let (status, session) = body(handlers::impersonate(&state, request(&start)).await).await;
+    let (status, session) =
+        body(http::impersonate::handle(&impersonate_state, request(&start)).await).await;
     assert_eq!(status, 200, "{session}");
     let start_calls = [
         FIND_USER[0],
@@ -166,7 +175,8 @@ async fn every_operation_makes_the_documented_aws_calls() {
     })
     .to_string());
     let (status, refreshed) =
-        body(handlers::cognito_endpoint(&state, request(&refresh)).await).await;
+        body(http::cognito_endpoint::handle(&cognito_endpoint_state, request(&refresh)).await)
+            .await;
     assert_eq!(status, 200, "{refreshed}");
     expect(
         "refresh",
@@ -194,7 +204,8 @@ async fn every_operation_makes_the_documented_aws_calls() {
             session["session"]["accessToken"].as_str().unwrap()
         ),
     );
-    let (status, _) = body(handlers::token_check(&state, request(&check)).await).await;
+    let (status, _) =
+        body(http::token_check::handle(&token_check_state, request(&check)).await).await;
     assert_eq!(status, 200);
     expect(
         "token check",
@@ -206,7 +217,7 @@ async fn every_operation_makes_the_documented_aws_calls() {
     let mut stop = event("stop.json");
     set_header(&mut stop, "Authorization", &admin);
     stop["pathParameters"]["id"] = session["impersonation"]["id"].clone();
-    let (status, stopped) = body(handlers::stop(&state, request(&stop)).await).await;
+    let (status, stopped) = body(http::stop::handle(&stop_state, request(&stop)).await).await;
     assert_eq!(status, 200, "{stopped}");
     expect(
         "stop",
@@ -224,7 +235,8 @@ async fn every_operation_makes_the_documented_aws_calls() {
         ],
     );
 
-    // Seed 002: token issue (warm: the signing keys are cached after the first) and exchange.
+    // Seed 002: token issue and exchange, each warm (every function caches the signing keys
+    // after its first call, so each one's first call here is a warm-up).
     let issue = |who: &str| {
         let mut ev = event("coworker-impersonate.json");
         set_header(&mut ev, "Authorization", who);
@@ -233,12 +245,24 @@ async fn every_operation_makes_the_documented_aws_calls() {
         ev["multiValueQueryStringParameters"] = json!({"reason": ["counting"]});
         ev
     };
-    let (status, _) =
-        body(handlers::coworker_impersonate(&state, request(&issue(&team_admin))).await).await;
+    let (status, warm_up_token) = body(
+        http::coworker_impersonate::handle(
+            &coworker_impersonate_state,
+            request(&issue(&team_admin)),
+        )
+        .await,
+    )
+    .await;
     assert_eq!(status, 200);
     calls(&log);
-    let (status, token) =
-        body(handlers::coworker_impersonate(&state, request(&issue(&team_admin))).await).await;
+    let (status, token) = body(
+        http::coworker_impersonate::handle(
+            &coworker_impersonate_state,
+            request(&issue(&team_admin)),
+        )
+        .await,
+    )
+    .await;
     assert_eq!(status, 200, "{token}");
     expect(
         "token issue",
@@ -252,9 +276,16 @@ async fn every_operation_makes_the_documented_aws_calls() {
             "dynamodb:PutItem", // the audit record
         ],
     );
+    let mut warm_up = event("login-exchange.json");
+    warm_up["pathParameters"]["token"] = warm_up_token["token"].clone();
+    let (status, _) =
+        body(http::login_exchange::handle(&login_exchange_state, request(&warm_up)).await).await;
+    assert_eq!(status, 200);
+    calls(&log);
     let mut login = event("login-exchange.json");
     login["pathParameters"]["token"] = token["token"].clone();
-    let (status, exchanged) = body(handlers::login_exchange(&state, request(&login)).await).await;
+    let (status, exchanged) =
+        body(http::login_exchange::handle(&login_exchange_state, request(&login)).await).await;
     assert_eq!(status, 200, "{exchanged}");
     let mut exchange_calls = vec![
         "dynamodb:UpdateItem", // the grant, consumed
@@ -279,7 +310,7 @@ async fn every_operation_makes_the_documented_aws_calls() {
             exchanged["session"]["accessToken"].as_str().unwrap()
         ),
     );
-    let (status, own) = body(handlers::revert_impersonation(&state, request(&revert)).await).await;
+    let (status, own) = body(http::revert::handle(&revert_state, request(&revert)).await).await;
     assert_eq!(status, 200, "{own}");
     expect(
         "revert",

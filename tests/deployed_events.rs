@@ -219,11 +219,12 @@ async fn lifecycle_events_answer_as_expected() {
 /// first run ends and records, the second changes nothing.
 #[tokio::test]
 async fn cleanup_event_ends_once_and_records_once() {
-    use actas::store::{ImpersonationStatus, ImpersonationStore};
+    use actas::domain::grant::ImpersonationStatus;
+    use actas::ports::grants::ImpersonationStore;
     let h = Harness::new().await;
     let tenant = format!("cleanup-{}", &actas_integration_tests::uuid_like()[..8]);
     let target = h.fresh_user("user", &tenant, None).await;
-    let store = actas::dynamodb::DynamoStore::new(
+    let store = actas::adapters::aws::dynamodb::DynamoStore::new(
         aws_sdk_dynamodb::Client::new(&h.sdk),
         &h.stack.table_name,
     );

@@ -1,10 +1,11 @@
 //! Seeds 002 and 003 against the deployed stack: issue a short-lived token, exchange it once for
 //! a session; profiles; and every refusal with its exact code.
 
-use actas::exchange::{
-    rotate_key_set, ExchangeClaims, ExchangeTokens, SigningKey, SigningKeySource, AUDIENCE_PUBLIC,
-    AUDIENCE_SYS,
+use actas::app::exchange_tokens::ExchangeTokens;
+use actas::domain::exchange::{
+    rotate_key_set, ExchangeClaims, SigningKey, AUDIENCE_PUBLIC, AUDIENCE_SYS,
 };
+use actas::ports::signing_keys::SigningKeySource;
 use actas_integration_tests::{assert_error, jwt_claims, Harness};
 use serde_json::{json, Value};
 use std::sync::Arc;
@@ -177,7 +178,7 @@ struct ForeignKeys(String);
 #[async_trait::async_trait]
 impl SigningKeySource for ForeignKeys {
     async fn load(&self) -> actas::Result<Vec<SigningKey>> {
-        actas::exchange::parse_key_set(&self.0)
+        actas::domain::exchange::parse_key_set(&self.0)
     }
 }
 

@@ -9,10 +9,14 @@ use std::collections::HashMap;
 use std::path::Path;
 use std::time::Instant;
 
-use actas::api_keys::issue_api_key;
-use actas::clock::SystemClock;
-use actas::handlers;
-use actas::testing::{TestWorld, IMPERSONATION_CLIENT, REVERT_CLIENT};
+use actas::app::api_keys::issue_api_key;
+use actas::app::exchange::ExchangeState;
+use actas::app::impersonate::ImpersonateState;
+use actas::app::issue_token::IssueTokenState;
+use actas::app::state::{ReadState, SessionState};
+use actas::http;
+use actas::ports::clock::SystemClock;
+use actas::testkit::{TestWorld, IMPERSONATION_CLIENT, REVERT_CLIENT};
 use actas::triggers::{self, CustomAuthClients};
 use serde_json::{json, Value};
 
@@ -80,6 +84,12 @@ fn percentile(sorted: &[f64], p: f64) -> f64 {
 struct World {
     world: TestWorld,
     acme_key: String,
+    /// Each route's state, built once as its function builds it once per container.
+    impersonate: ImpersonateState,
+    issue_token: IssueTokenState,
+    exchange: ExchangeState,
+    sessions: SessionState,
+    reads: ReadState,
 }
 
 impl World {
@@ -89,7 +99,15 @@ impl World {
             .await
             .expect("a key")
             .1;
-        World { world, acme_key }
+        World {
+            impersonate: world.impersonate_state(),
+            issue_token: world.issue_token_state(),
+            exchange: world.exchange_state(),
+            sessions: world.session_state(),
+            reads: world.read_state(),
+            world,
+            acme_key,
+        }
     }
 
     fn start_event(&self) -> Value {
@@ -112,7 +130,7 @@ impl World {
     }
 
     async fn session(&self) -> Value {
-        json_body(&handlers::impersonate(&self.world.state, request(&self.start_event())).await)
+        json_body(&http::impersonate::handle(&self.impersonate, request(&self.start_event())).await)
     }
 
     fn issue_event(&self) -> Value {
@@ -130,7 +148,8 @@ impl World {
 
     async fn public_token(&self) -> String {
         let response =
-            handlers::coworker_impersonate(&self.world.state, request(&self.issue_event())).await;
+            http::coworker_impersonate::handle(&self.issue_token, request(&self.issue_event()))
+                .await;
         json_body(&response)["token"]
             .as_str()
             .expect("a token")
@@ -145,13 +164,12 @@ async fn main() {
         .and_then(|v| v.parse().ok())
         .unwrap_or(1000);
     let w = World::new().await;
-    let state = &w.world.state;
     let mut results: Vec<(&str, Vec<f64>)> = Vec::new();
 
     let starts: Vec<Value> = (0..n).map(|_| w.start_event()).collect();
     results.push((
         "start, seed 001 (username + API key)",
-        measure_route(starts, |r| handlers::impersonate(state, r)).await,
+        measure_route(starts, |r| http::impersonate::handle(&w.impersonate, r)).await,
     ));
 
     let sub = w.world.user("acme-support-1").sub;
@@ -170,15 +188,19 @@ async fn main() {
         .collect();
     results.push((
         "start, seed 000 (uuid)",
-        measure_route(by_uuid, |r| handlers::impersonate(state, r)).await,
+        measure_route(by_uuid, |r| http::impersonate::handle(&w.impersonate, r)).await,
     ));
 
     let issues: Vec<Value> = (0..n).map(|_| w.issue_event()).collect();
     results.push((
         "token issue, seed 002",
-        measure_route(issues, |r| handlers::coworker_impersonate(state, r)).await,
+        measure_route(issues, |r| {
+            http::coworker_impersonate::handle(&w.issue_token, r)
+        })
+        .await,
     ));
 
+    let exchange = &w.exchange;
     let mut tokens = Vec::with_capacity(n);
     for _ in 0..n {
         tokens.push(w.public_token().await);
@@ -188,7 +210,10 @@ async fn main() {
         measure(tokens, |token| async move {
             let mut ev = event("login-exchange.json");
             ev["pathParameters"]["token"] = json!(token);
-            handlers::login_exchange(state, request(&ev)).await.status() == 200
+            http::login_exchange::handle(exchange, request(&ev))
+                .await
+                .status()
+                == 200
         })
         .await,
     ));
@@ -208,7 +233,7 @@ async fn main() {
         .collect();
     results.push((
         "token check",
-        measure_route(checks, |r| handlers::token_check(state, r)).await,
+        measure_route(checks, |r| http::token_check::handle(&w.reads, r)).await,
     ));
 
     let refreshes: Vec<Value> = sessions
@@ -225,7 +250,10 @@ async fn main() {
         .collect();
     results.push((
         "refresh (/auth/cognito)",
-        measure_route(refreshes, |r| handlers::cognito_endpoint(state, r)).await,
+        measure_route(refreshes, |r| {
+            http::cognito_endpoint::handle(&w.sessions, r)
+        })
+        .await,
     ));
 
     let (to_revert, to_stop) = sessions.split_at(n / 2);
@@ -243,7 +271,7 @@ async fn main() {
         .collect();
     results.push((
         "revert, seed 000",
-        measure_route(reverts, |r| handlers::revert_impersonation(state, r)).await,
+        measure_route(reverts, |r| http::revert::handle(&w.sessions, r)).await,
     ));
 
     let admin = format!("Bearer {}", w.world.id_token("acme-admin"));
@@ -258,7 +286,7 @@ async fn main() {
         .collect();
     results.push((
         "stop",
-        measure_route(stops, |r| handlers::stop(state, r)).await,
+        measure_route(stops, |r| http::stop::handle(&w.sessions, r)).await,
     ));
 
     let clients = CustomAuthClients {
@@ -276,7 +304,7 @@ async fn main() {
     results.push((
         "trigger: define auth challenge",
         measure(defines, |ev| async move {
-            triggers::define_auth_challenge(clients, ev).is_ok()
+            triggers::define_auth_challenge::define_auth_challenge(clients, ev).is_ok()
         })
         .await,
     ));
@@ -290,7 +318,7 @@ async fn main() {
     results.push((
         "trigger: create auth challenge",
         measure(creates, |ev| async move {
-            triggers::create_auth_challenge(clients, ev).is_ok()
+            triggers::create_auth_challenge::create_auth_challenge(clients, ev).is_ok()
         })
         .await,
     ));

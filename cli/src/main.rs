@@ -14,10 +14,10 @@
 use std::path::PathBuf;
 use std::process::ExitCode;
 
-use actas::api_keys::issue_api_key;
-use actas::clock::SystemClock;
-use actas::dynamodb::DynamoStore;
-use actas::store::ApiKeyStore;
+use actas::adapters::aws::dynamodb::DynamoStore;
+use actas::app::api_keys::issue_api_key;
+use actas::ports::clock::SystemClock;
+use actas::ports::grants::ApiKeyStore;
 use actas_cli::{call_api, jwt_claims, seed, sign_in, CliResult, StackFile};
 use serde_json::json;
 
@@ -158,9 +158,9 @@ async fn run(args: &Args) -> CliResult<()> {
             eprintln!("New tokens are signed with {kid}; tokens signed with the previous keys still verify.");
         }
         ["audit", ..] => {
-            use actas::audit::AuditStore;
+            use actas::ports::audit::AuditStore;
             let sdk = args.sdk().await;
-            let store = actas::dynamodb_audit::DynamoAuditStore::new(
+            let store = actas::adapters::aws::dynamodb::audit::DynamoAuditStore::new(
                 aws_sdk_dynamodb::Client::new(&sdk),
                 args.audit_table()?,
             );

@@ -4,12 +4,13 @@
 use std::collections::BTreeMap;
 use std::path::Path;
 
-use actas::api_keys::issue_api_key;
-use actas::clock::SystemClock;
-use actas::dynamodb::DynamoStore;
-use actas::identity::{ATTR_TEAM, ATTR_TEAM_ROLE, ATTR_TENANT};
-use actas::policy::{GROUP_ADMIN, GROUP_OPERATOR, GROUP_SUPER_ADMIN};
-use actas::store::{ApiKeyStatus, ApiKeyStore};
+use actas::adapters::aws::dynamodb::DynamoStore;
+use actas::app::api_keys::issue_api_key;
+use actas::domain::grant::ApiKeyStatus;
+use actas::domain::policy::{GROUP_ADMIN, GROUP_OPERATOR, GROUP_SUPER_ADMIN};
+use actas::domain::user::{ATTR_TEAM, ATTR_TEAM_ROLE, ATTR_TENANT};
+use actas::ports::clock::SystemClock;
+use actas::ports::grants::ApiKeyStore;
 use aws_sdk_cognitoidentityprovider::types::{AttributeType, MessageActionType};
 use aws_sdk_cognitoidentityprovider::Client as Cognito;
 use aws_sdk_dynamodb::types::TimeToLiveSpecification;
@@ -260,14 +261,14 @@ pub async fn rotate_signing_keys(
         .secret_id(secret_id)
         .send()
         .await?;
-    let rotated = actas::exchange::rotate_key_set(current.secret_string(), 2)?;
+    let rotated = actas::domain::exchange::rotate_key_set(current.secret_string(), 2)?;
     secrets
         .put_secret_value()
         .secret_id(secret_id)
         .secret_string(&rotated)
         .send()
         .await?;
-    let kid = actas::exchange::parse_key_set(&rotated)?
+    let kid = actas::domain::exchange::parse_key_set(&rotated)?
         .first()
         .map(|k| k.kid.clone())
         .unwrap_or_default();

@@ -1,40 +1,24 @@
 //! actas: user impersonation ("act as") for Amazon Cognito user pools.
 //!
-//! The domain (`policy`, `impersonation`, `triggers`), its ports (`identity`, `store`, `jwt`,
-//! `clock`) with their AWS adapters (`cognito`, `dynamodb`) and in-memory ones (`memory`), and
-//! the HTTP glue (`http`, `handlers`). Each Lambda's `main` only builds these and runs.
+//! Where things are:
+//! - `domain`: plain types and rules (policy, grants, audit records, payloads, errors);
+//! - `ports`: the narrow traits the use cases need (identity, grants, audit, vault, keys, clock);
+//! - `app`: one use case per file, named like its function in `template.yaml`;
+//! - `triggers`: one file per Cognito trigger;
+//! - `adapters`: the ports' real implementations (AWS, the JWKS over HTTPS);
+//! - `http`: reading requests and writing responses, one file per route;
+//! - `bootstrap`: configuration and wiring, what each function builds, and its `main`'s one call;
+//! - `testkit` (feature `testing`): in-memory adapters, signers and fixtures.
 
-pub mod api_keys;
-pub mod audit;
-pub mod backoff;
+pub mod adapters;
+pub mod app;
 pub mod bootstrap;
-pub mod cleanup;
-pub mod clock;
-pub mod cognito;
-pub mod cognito_endpoint;
-pub mod config;
-pub mod dynamodb;
-pub mod dynamodb_audit;
-pub mod error;
-pub mod exchange;
-pub mod handlers;
+pub mod domain;
 pub mod http;
-pub mod http_runtime;
-pub mod identity;
-pub mod impersonation;
-pub mod jwt;
-pub mod lifecycle;
-#[cfg(any(test, feature = "testing"))]
-pub mod memory;
-pub mod payload;
-pub mod policy;
-pub mod routes;
-pub mod secrets;
-pub mod store;
+pub mod ports;
 pub mod triggers;
-pub mod vault;
 
 #[cfg(any(test, feature = "testing"))]
-pub mod testing;
+pub mod testkit;
 
-pub use error::{ActasError, Result};
+pub use domain::error::{ActasError, Result};

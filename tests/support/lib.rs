@@ -7,7 +7,9 @@ mod openapi;
 use std::path::PathBuf;
 use std::sync::Arc;
 
-use actas::jwt::{HttpJwksSource, JwtVerifier, VerifiedToken};
+use actas::adapters::jwks::HttpJwksSource;
+use actas::app::token_verifier::JwtVerifier;
+use actas::domain::token::VerifiedToken;
 pub use actas_cli::{jwt_claims, sign_in, ApiResponse, StackFile, StackUser};
 pub use openapi::assert_matches_openapi;
 
@@ -282,9 +284,9 @@ impl Harness {
     /// Writes a pending grant for `target` straight into the table, with a secret the test
     /// knows, as the impersonate function would. Returns (grant id, secret).
     pub async fn pending_grant(&self, target: &StackUser) -> (String, String) {
-        let secret = actas::secrets::new_secret().expect("randomness");
+        let secret = actas::domain::secrets::new_secret().expect("randomness");
         let now = now_millis() / 1000;
-        let status = actas::store::ImpersonationStatus::Pending;
+        let status = actas::domain::grant::ImpersonationStatus::Pending;
         let id = self
             .write_grant("acme-admin", target, status, now, &secret)
             .await;
@@ -297,13 +299,14 @@ impl Harness {
         &self,
         actor: &str,
         target: &StackUser,
-        status: actas::store::ImpersonationStatus,
+        status: actas::domain::grant::ImpersonationStatus,
         started: i64,
         mint_secret: &str,
     ) -> String {
-        use actas::secrets::hash_secret;
-        use actas::store::{GrantKind, Impersonation, ImpersonationStore};
-        let store = actas::dynamodb::DynamoStore::new(
+        use actas::domain::grant::{GrantKind, Impersonation};
+        use actas::domain::secrets::hash_secret;
+        use actas::ports::grants::ImpersonationStore;
+        let store = actas::adapters::aws::dynamodb::DynamoStore::new(
             aws_sdk_dynamodb::Client::new(&self.sdk),
             &self.stack.table_name,
         );
@@ -336,7 +339,8 @@ impl Harness {
 
 /// 32 hex characters of fresh randomness.
 pub fn uuid_like() -> String {
-    actas::secrets::hash_secret(&actas::secrets::new_secret().expect("randomness"))[..32]
+    actas::domain::secrets::hash_secret(&actas::domain::secrets::new_secret().expect("randomness"))
+        [..32]
         .to_string()
 }
 
@@ -448,9 +452,9 @@ impl Harness {
     }
 
     /// A tenant's audit records, oldest first, read from the deployed table.
-    pub async fn audit_records(&self, tenant: &str) -> Vec<actas::audit::AuditRecord> {
-        use actas::audit::AuditStore;
-        let store = actas::dynamodb_audit::DynamoAuditStore::new(
+    pub async fn audit_records(&self, tenant: &str) -> Vec<actas::domain::audit::AuditRecord> {
+        use actas::ports::audit::AuditStore;
+        let store = actas::adapters::aws::dynamodb::audit::DynamoAuditStore::new(
             aws_sdk_dynamodb::Client::new(&self.sdk),
             &self.stack.audit_table_name,
         );
@@ -461,9 +465,9 @@ impl Harness {
     }
 
     /// The audit records that name no tenant (refusals of callers nobody knows).
-    pub async fn audit_records_without_tenant(&self) -> Vec<actas::audit::AuditRecord> {
-        use actas::audit::AuditStore;
-        let store = actas::dynamodb_audit::DynamoAuditStore::new(
+    pub async fn audit_records_without_tenant(&self) -> Vec<actas::domain::audit::AuditRecord> {
+        use actas::ports::audit::AuditStore;
+        let store = actas::adapters::aws::dynamodb::audit::DynamoAuditStore::new(
             aws_sdk_dynamodb::Client::new(&self.sdk),
             &self.stack.audit_table_name,
         );
@@ -496,12 +500,14 @@ impl Harness {
     }
 
     /// The deployed signing keys, to make tokens that fail for exactly one reason.
-    pub fn deployed_exchange_tokens(&self) -> actas::exchange::ExchangeTokens {
+    pub fn deployed_exchange_tokens(&self) -> actas::app::exchange_tokens::ExchangeTokens {
         let client = aws_sdk_secretsmanager::Client::new(&self.sdk);
-        actas::exchange::ExchangeTokens::new(Arc::new(actas::exchange::SecretsManagerKeys::new(
-            client,
-            &self.stack.signing_key_secret_id,
-        )))
+        actas::app::exchange_tokens::ExchangeTokens::new(Arc::new(
+            actas::adapters::aws::secrets_manager::SecretsManagerKeys::new(
+                client,
+                &self.stack.signing_key_secret_id,
+            ),
+        ))
     }
 }
 
@@ -527,7 +533,7 @@ impl Harness {
     /// table as if time had run on (the deployment's minimum lifetime is minutes).
     pub async fn expired_impersonation(&self, target: &StackUser) -> String {
         let started = now_millis() / 1000 - 3700;
-        let status = actas::store::ImpersonationStatus::Active;
+        let status = actas::domain::grant::ImpersonationStatus::Active;
         self.write_grant("acme-super", target, status, started, "unused")
             .await
     }

@@ -1,14 +1,10 @@
-//! POST /auth/cognito: refresh, sign-out and user reads of impersonated sessions (Cognito protocol).
+//! `POST /auth/cognito`: impersonated sessions' `endpointUrl`. The route is `actas::http::cognito_endpoint`, its use case
+//! `actas::app::cognito_endpoint`, and what this function builds `actas::bootstrap::cognito_endpoint`.
 
-use actas::handlers;
-use actas::http_runtime::run_http;
-use lambda_http::Error;
+use actas::{bootstrap, http};
 
 #[tokio::main]
-async fn main() -> Result<(), Error> {
-    lambda_http::tracing::init_default_subscriber();
-    let state = actas::bootstrap::api_state_from_env().await?;
-    let state = &state;
-    // Every event ends in a response: the handler answers, or an unreadable event gets a 400.
-    run_http(|req| handlers::cognito_endpoint(state, req)).await
+async fn main() -> Result<(), lambda_runtime::Error> {
+    let state = bootstrap::start(bootstrap::cognito_endpoint).await?;
+    http::runtime::run_http(|req| http::cognito_endpoint::handle(&state, req)).await
 }

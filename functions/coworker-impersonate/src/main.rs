@@ -1,14 +1,10 @@
-//! GET /api/public/coworkers/{coworkerId}/impersonate (seed 002)
+//! `GET /api/public/coworkers/{coworkerId}/impersonate` (seed 002). The route is `actas::http::coworker_impersonate`, its use case
+//! `actas::app::issue_token`, and what this function builds `actas::bootstrap::coworker_impersonate`.
 
-use actas::handlers;
-use actas::http_runtime::run_http;
-use lambda_http::Error;
+use actas::{bootstrap, http};
 
 #[tokio::main]
-async fn main() -> Result<(), Error> {
-    lambda_http::tracing::init_default_subscriber();
-    let state = actas::bootstrap::api_state_from_env().await?;
-    let state = &state;
-    // Every event ends in a response: the handler answers, or an unreadable event gets a 400.
-    run_http(|req| handlers::coworker_impersonate(state, req)).await
+async fn main() -> Result<(), lambda_runtime::Error> {
+    let state = bootstrap::start(bootstrap::coworker_impersonate).await?;
+    http::runtime::run_http(|req| http::coworker_impersonate::handle(&state, req)).await
 }

@@ -1,14 +1,10 @@
-//! `POST /auth/impersonate` (seeds 000 and 001).
+//! `POST /auth/impersonate` (seeds 000/001). The route is `actas::http::impersonate`, its use case
+//! `actas::app::impersonate`, and what this function builds `actas::bootstrap::impersonate`.
 
-use actas::handlers;
-use actas::http_runtime::run_http;
-use lambda_http::Error;
+use actas::{bootstrap, http};
 
 #[tokio::main]
-async fn main() -> Result<(), Error> {
-    lambda_http::tracing::init_default_subscriber();
-    let state = actas::bootstrap::api_state_from_env().await?;
-    let state = &state;
-    // Every event ends in a response: the handler answers, or an unreadable event gets a 400.
-    run_http(|req| handlers::impersonate(state, req)).await
+async fn main() -> Result<(), lambda_runtime::Error> {
+    let state = bootstrap::start(bootstrap::impersonate).await?;
+    http::runtime::run_http(|req| http::impersonate::handle(&state, req)).await
 }

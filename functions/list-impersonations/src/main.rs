@@ -1,14 +1,10 @@
-//! GET /auth/impersonations: who impersonated whom, scoped to the caller.
+//! `GET /auth/impersonations`. The route is `actas::http::list_impersonations`, its use case
+//! `actas::app::list_impersonations`, and what this function builds `actas::bootstrap::list_impersonations`.
 
-use actas::handlers;
-use actas::http_runtime::run_http;
-use lambda_http::Error;
+use actas::{bootstrap, http};
 
 #[tokio::main]
-async fn main() -> Result<(), Error> {
-    lambda_http::tracing::init_default_subscriber();
-    let state = actas::bootstrap::api_state_from_env().await?;
-    let state = &state;
-    // Every event ends in a response: the handler answers, or an unreadable event gets a 400.
-    run_http(|req| handlers::list_impersonations(state, req)).await
+async fn main() -> Result<(), lambda_runtime::Error> {
+    let state = bootstrap::start(bootstrap::list_impersonations).await?;
+    http::runtime::run_http(|req| http::list_impersonations::handle(&state, req)).await
 }

@@ -1,14 +1,10 @@
-//! POST /api/public/auth/login/{token} (seed 002)
+//! `POST /api/public/auth/login/{token}` (seed 002). The route is `actas::http::login_exchange`, its use case
+//! `actas::app::exchange`, and what this function builds `actas::bootstrap::login_exchange`.
 
-use actas::handlers;
-use actas::http_runtime::run_http;
-use lambda_http::Error;
+use actas::{bootstrap, http};
 
 #[tokio::main]
-async fn main() -> Result<(), Error> {
-    lambda_http::tracing::init_default_subscriber();
-    let state = actas::bootstrap::api_state_from_env().await?;
-    let state = &state;
-    // Every event ends in a response: the handler answers, or an unreadable event gets a 400.
-    run_http(|req| handlers::login_exchange(state, req)).await
+async fn main() -> Result<(), lambda_runtime::Error> {
+    let state = bootstrap::start(bootstrap::login_exchange).await?;
+    http::runtime::run_http(|req| http::login_exchange::handle(&state, req)).await
 }

@@ -1,21 +1,13 @@
 //! Cognito PreTokenGeneration (V2) trigger: writes the actor (`act`) into impersonated tokens.
+//! The trigger is `actas::triggers::pre_token_generation`, what this function builds `actas::bootstrap::pre_token_generation`.
 
-use actas::config::TriggerConfig;
-use actas::triggers::pre_token_generation;
-use lambda_runtime::{run, service_fn, Error, LambdaEvent};
-use serde_json::Value;
+use actas::{bootstrap, triggers};
 
 #[tokio::main]
-async fn main() -> Result<(), Error> {
-    lambda_runtime::tracing::init_default_subscriber();
-    let config = TriggerConfig::from_env()?;
-    let sdk = aws_config::load_from_env().await;
-    let state = actas::bootstrap::trigger_state(config, &sdk);
-    let state = &state;
-    run(service_fn(move |event: LambdaEvent<Value>| async move {
-        pre_token_generation(state, event.payload)
-            .await
-            .map_err(Error::from)
-    }))
+async fn main() -> Result<(), lambda_runtime::Error> {
+    let state = bootstrap::start(bootstrap::pre_token_generation).await?;
+    bootstrap::run_event(|event| {
+        triggers::pre_token_generation::pre_token_generation(&state, event)
+    })
     .await
 }

@@ -1,14 +1,10 @@
-//! GET /api/public/coworkers/profiles
+//! `GET /api/public/coworkers/profiles` (seeds 002/003). The route is `actas::http::profiles`, its use case
+//! `actas::app::profiles`, and what this function builds `actas::bootstrap::profiles`.
 
-use actas::handlers;
-use actas::http_runtime::run_http;
-use lambda_http::Error;
+use actas::{bootstrap, http};
 
 #[tokio::main]
-async fn main() -> Result<(), Error> {
-    lambda_http::tracing::init_default_subscriber();
-    let state = actas::bootstrap::api_state_from_env().await?;
-    let state = &state;
-    // Every event ends in a response: the handler answers, or an unreadable event gets a 400.
-    run_http(|req| handlers::profiles(state, req)).await
+async fn main() -> Result<(), lambda_runtime::Error> {
+    let state = bootstrap::start(bootstrap::profiles).await?;
+    http::runtime::run_http(|req| http::profiles::handle(&state, req)).await
 }

@@ -1,22 +1,17 @@
 //! The audit table's stream → EventBridge: every audit record written is published (source
-//! `actas`) at least once. A failed publish fails the batch, and the stream delivers it again.
+//! `actas`) at least once; a failed publish fails the batch, and the stream delivers it again.
+//! The use case is `actas::app::publish_events`, what this function builds
+//! `actas::bootstrap::publish_events`.
 
-use actas::audit::{publish_stream_batch, EventBridgePublisher};
-use lambda_runtime::{run, service_fn, Error, LambdaEvent};
-use serde_json::{json, Value};
+use actas::{app, bootstrap};
 
 #[tokio::main]
-async fn main() -> Result<(), Error> {
-    lambda_runtime::tracing::init_default_subscriber();
-    let bus = std::env::var("EVENT_BUS_NAME").unwrap_or_else(|_| "default".into());
-    let sdk = aws_config::load_from_env().await;
-    let publisher = EventBridgePublisher::new(aws_sdk_eventbridge::Client::new(&sdk), bus);
+async fn main() -> Result<(), lambda_runtime::Error> {
+    let publisher = bootstrap::start(bootstrap::publish_events).await?;
     let publisher = &publisher;
-    run(service_fn(move |event: LambdaEvent<Value>| async move {
-        let published = publish_stream_batch(publisher, &event.payload)
-            .await
-            .map_err(Error::from)?;
-        Ok::<_, Error>(json!({"published": published}))
-    }))
+    bootstrap::run_event(|batch| async move {
+        let published = app::publish_events::publish_stream_batch(publisher, &batch).await?;
+        Ok(serde_json::json!({ "published": published }))
+    })
     .await
 }

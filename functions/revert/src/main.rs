@@ -1,14 +1,10 @@
-//! POST /auth/impersonate/revert (seed 000)
+//! `POST /auth/impersonate/revert` (seed 000). The route is `actas::http::revert`, its use case
+//! `actas::app::revert`, and what this function builds `actas::bootstrap::revert`.
 
-use actas::handlers;
-use actas::http_runtime::run_http;
-use lambda_http::Error;
+use actas::{bootstrap, http};
 
 #[tokio::main]
-async fn main() -> Result<(), Error> {
-    lambda_http::tracing::init_default_subscriber();
-    let state = actas::bootstrap::api_state_from_env().await?;
-    let state = &state;
-    // Every event ends in a response: the handler answers, or an unreadable event gets a 400.
-    run_http(|req| handlers::revert_impersonation(state, req)).await
+async fn main() -> Result<(), lambda_runtime::Error> {
+    let state = bootstrap::start(bootstrap::revert).await?;
+    http::runtime::run_http(|req| http::revert::handle(&state, req)).await
 }

@@ -1,14 +1,10 @@
-//! DELETE /auth/impersonations/{id} and DELETE /auth/impersonate: stop an impersonation.
+//! `DELETE /auth/impersonations/{id}` and `DELETE /auth/impersonate`. The route is `actas::http::stop`, its use case
+//! `actas::app::stop`, and what this function builds `actas::bootstrap::stop`.
 
-use actas::handlers;
-use actas::http_runtime::run_http;
-use lambda_http::Error;
+use actas::{bootstrap, http};
 
 #[tokio::main]
-async fn main() -> Result<(), Error> {
-    lambda_http::tracing::init_default_subscriber();
-    let state = actas::bootstrap::api_state_from_env().await?;
-    let state = &state;
-    // Every event ends in a response: the handler answers, or an unreadable event gets a 400.
-    run_http(|req| handlers::stop(state, req)).await
+async fn main() -> Result<(), lambda_runtime::Error> {
+    let state = bootstrap::start(bootstrap::stop).await?;
+    http::runtime::run_http(|req| http::stop::handle(&state, req)).await
 }

@@ -1,14 +1,10 @@
-//! GET /auth/token (seed 000): is this token valid, and is its impersonation still on?
+//! `GET /auth/token` (seed 000). The route is `actas::http::token_check`, its use case
+//! `actas::app::token_check`, and what this function builds `actas::bootstrap::token_check`.
 
-use actas::handlers;
-use actas::http_runtime::run_http;
-use lambda_http::Error;
+use actas::{bootstrap, http};
 
 #[tokio::main]
-async fn main() -> Result<(), Error> {
-    lambda_http::tracing::init_default_subscriber();
-    let state = actas::bootstrap::api_state_from_env().await?;
-    let state = &state;
-    // Every event ends in a response: the handler answers, or an unreadable event gets a 400.
-    run_http(|req| handlers::token_check(state, req)).await
+async fn main() -> Result<(), lambda_runtime::Error> {
+    let state = bootstrap::start(bootstrap::token_check).await?;
+    http::runtime::run_http(|req| http::token_check::handle(&state, req)).await
 }

@@ -1,0 +1,293 @@
+//! The DynamoDB adapter of the impersonation store.
+
+use crate::adapters::aws::dynamodb::items::{
+    decode_page_token, encode_page_token, impersonation_from, impersonation_item, impersonation_pk,
+    refresh_token_pk, remint_sk, tenant_partition, IMPERSONATION_SK, REFRESH_TOKEN_SK,
+};
+use crate::adapters::aws::dynamodb::{
+    condition_failed, conditional, get_s, key, n, s, upstream, DynamoStore,
+};
+use crate::domain::error::{ActasError, Result};
+use crate::domain::grant::{Impersonation, ImpersonationStatus, Remint};
+use crate::ports::grants::{
+    ImpersonationPage, ImpersonationStore, ListQuery, ListScope, Redemption,
+};
+use async_trait::async_trait;
+use aws_sdk_dynamodb::types::{Put, TransactWriteItem, Update};
+use std::collections::HashMap;
+
+#[async_trait]
+impl ImpersonationStore for DynamoStore {
+    async fn create(&self, imp: &Impersonation) -> Result<()> {
+        self.put_new(impersonation_item(imp)).await
+    }
+
+    async fn get(&self, id: &str) -> Result<Option<Impersonation>> {
+        self.get_consistent(impersonation_pk(id), IMPERSONATION_SK)
+            .await?
+            .as_ref()
+            .map(impersonation_from)
+            .transpose()
+    }
+
+    async fn activate(&self, r: &Redemption<'_>) -> Result<bool> {
+        let result = self
+            .client
+            .update_item()
+            .table_name(&self.table)
+            .set_key(Some(key(impersonation_pk(r.id), IMPERSONATION_SK)))
+            .update_expression("SET #status = :active, activated_at = :now")
+            .condition_expression(
+                "#status = :pending AND mint_deadline > :now_secs AND target_username = :user \
+                 AND client_id = :client AND mint_secret_hash = :hash",
+            )
+            .expression_attribute_names("#status", "status")
+            .expression_attribute_values(":active", s(ImpersonationStatus::Active.as_str()))
+            .expression_attribute_values(":pending", s(ImpersonationStatus::Pending.as_str()))
+            .expression_attribute_values(":now", n(r.now_secs))
+            .expression_attribute_values(":now_secs", n(r.now_secs))
+            .expression_attribute_values(":user", s(r.target_username))
+            .expression_attribute_values(":client", s(r.client_id))
+            .expression_attribute_values(":hash", s(r.mint_secret_hash))
+            .send()
+            .await;
+        conditional("UpdateItem", result)
+    }
+
+    async fn list(&self, q: &ListQuery) -> Result<ImpersonationPage> {
+        let mut filters = vec!["#kind = :kind".to_string()];
+        let mut names = HashMap::from([("#kind".to_string(), "kind".to_string())]);
+        let mut values = HashMap::from([(":kind".to_string(), s("impersonation"))]);
+        if let Some(actor) = &q.actor_sub {
+            filters.push("actor_sub = :actor".into());
+            values.insert(":actor".into(), s(actor));
+        }
+        if let Some(target) = &q.target_sub {
+            filters.push("target_sub = :target".into());
+            values.insert(":target".into(), s(target));
+        }
+        if let Some(active) = q.active_only {
+            let live = "(#status = :active AND ends_at > :now)";
+            filters.push(if active {
+                live.to_string()
+            } else {
+                format!("NOT {live}")
+            });
+            names.insert("#status".into(), "status".into());
+            values.insert(":active".into(), s(ImpersonationStatus::Active.as_str()));
+            values.insert(":now".into(), n(q.now_secs));
+        }
+        let since = q.since_millis.unwrap_or(0).max(0);
+        let (partition, index_pk) = match &q.scope {
+            ListScope::Target(sub) => (Some(format!("TARGET#{sub}")), "gsi1pk"),
+            ListScope::Tenant(tenant) => (Some(tenant_partition(tenant.as_deref())), "gsi2pk"),
+            ListScope::All => (None, ""),
+        };
+        let start = decode_page_token(
+            q.page_token.as_deref(),
+            partition.as_deref().map(|p| (index_pk, p)),
+        )?;
+        let (items, last) = match (&q.scope, partition) {
+            (ListScope::All, _) | (_, None) => {
+                filters.push("created_at >= :since".into());
+                values.insert(":since".into(), n(since));
+                let page = self
+                    .client
+                    .scan()
+                    .table_name(&self.table)
+                    .filter_expression(filters.join(" AND "))
+                    .set_expression_attribute_names(Some(names))
+                    .set_expression_attribute_values(Some(values))
+                    .set_exclusive_start_key(start)
+                    .limit(q.limit)
+                    .send()
+                    .await
+                    .map_err(|e| upstream("Scan", e))?;
+                (page.items().to_vec(), page.last_evaluated_key().cloned())
+            }
+            (ListScope::Target(_), Some(pk)) | (ListScope::Tenant(_), Some(pk)) => {
+                let (index, condition, from) = if index_pk == "gsi1pk" {
+                    (
+                        "gsi1",
+                        "gsi1pk = :pk AND gsi1sk >= :from",
+                        format!("{since:013}"),
+                    )
+                } else {
+                    (
+                        "gsi2",
+                        "gsi2pk = :pk AND gsi2sk BETWEEN :from AND :to",
+                        format!("IMP#{since:013}"),
+                    )
+                };
+                values.insert(":pk".into(), s(pk));
+                values.insert(":from".into(), s(from));
+                if index == "gsi2" {
+                    values.insert(":to".into(), s("IMP#~"));
+                }
+                let page = self
+                    .client
+                    .query()
+                    .table_name(&self.table)
+                    .index_name(index)
+                    .key_condition_expression(condition)
+                    .filter_expression(filters.join(" AND "))
+                    .set_expression_attribute_names(Some(names))
+                    .set_expression_attribute_values(Some(values))
+                    .set_exclusive_start_key(start)
+                    .scan_index_forward(false)
+                    .limit(q.limit)
+                    .send()
+                    .await
+                    .map_err(|e| upstream("Query", e))?;
+                (page.items().to_vec(), page.last_evaluated_key().cloned())
+            }
+        };
+        Ok(ImpersonationPage {
+            items: items
+                .iter()
+                .map(impersonation_from)
+                .collect::<Result<_>>()?,
+            next_token: last
+                .filter(|k| !k.is_empty())
+                .map(|k| encode_page_token(&k)),
+        })
+    }
+
+    async fn keep_refresh_token(
+        &self,
+        id: &str,
+        sealed: &str,
+        token_hash: &str,
+        expires_at: i64,
+    ) -> Result<()> {
+        let keep = Update::builder()
+            .table_name(&self.table)
+            .set_key(Some(key(impersonation_pk(id), IMPERSONATION_SK)))
+            .update_expression("SET refresh_token_sealed = :sealed")
+            .condition_expression("attribute_exists(pk)")
+            .expression_attribute_values(":sealed", s(sealed))
+            .build()
+            .map_err(|e| ActasError::Internal(e.to_string()))?;
+        let mut pointer = key(refresh_token_pk(token_hash), REFRESH_TOKEN_SK);
+        pointer.extend([
+            ("kind".to_string(), s("refresh_token")),
+            ("impersonation_id".to_string(), s(id)),
+            // Kept as long as the impersonation's record: a refresh after that finds nothing.
+            ("expires_at".to_string(), n(expires_at)),
+        ]);
+        let point = Put::builder()
+            .table_name(&self.table)
+            .set_item(Some(pointer))
+            .condition_expression("attribute_not_exists(pk)")
+            .build()
+            .map_err(|e| ActasError::Internal(e.to_string()))?;
+        self.client
+            .transact_write_items()
+            .transact_items(TransactWriteItem::builder().update(keep).build())
+            .transact_items(TransactWriteItem::builder().put(point).build())
+            .send()
+            .await
+            .map_err(|e| upstream("TransactWriteItems", e))?;
+        Ok(())
+    }
+
+    async fn find_by_refresh_token(&self, token_hash: &str) -> Result<Option<String>> {
+        self.get_consistent(refresh_token_pk(token_hash), REFRESH_TOKEN_SK)
+            .await?
+            .map(|item| get_s(&item, "impersonation_id"))
+            .transpose()
+    }
+
+    async fn put_remint(&self, remint: &Remint) -> Result<()> {
+        let mut item = key(
+            impersonation_pk(&remint.impersonation_id),
+            &remint_sk(&remint.remint_id),
+        );
+        item.extend([
+            ("kind".to_string(), s("remint")),
+            ("secret_hash".to_string(), s(&remint.secret_hash)),
+            ("deadline".to_string(), n(remint.deadline)),
+            ("expires_at".to_string(), n(remint.deadline)),
+        ]);
+        self.put_new(item).await
+    }
+
+    async fn redeem_remint(
+        &self,
+        impersonation_id: &str,
+        remint_id: &str,
+        secret_hash: &str,
+        now_secs: i64,
+    ) -> Result<bool> {
+        let result = self
+            .client
+            .delete_item()
+            .table_name(&self.table)
+            .set_key(Some(key(
+                impersonation_pk(impersonation_id),
+                &remint_sk(remint_id),
+            )))
+            .condition_expression("secret_hash = :hash AND deadline > :now")
+            .expression_attribute_values(":hash", s(secret_hash))
+            .expression_attribute_values(":now", n(now_secs))
+            .send()
+            .await;
+        conditional("DeleteItem", result)
+    }
+
+    async fn mark_revoked(&self, id: &str, now_secs: i64) -> Result<()> {
+        let result = self
+            .client
+            .update_item()
+            .table_name(&self.table)
+            .set_key(Some(key(impersonation_pk(id), IMPERSONATION_SK)))
+            .update_expression("SET revoked_at = :now")
+            .condition_expression("attribute_exists(pk)")
+            .expression_attribute_values(":now", n(now_secs))
+            .send()
+            .await;
+        conditional("UpdateItem", result).map(|_| ())
+    }
+
+    async fn mark_failed(&self, id: &str, now_secs: i64) -> Result<bool> {
+        let result = self
+            .client
+            .update_item()
+            .table_name(&self.table)
+            .set_key(Some(key(impersonation_pk(id), IMPERSONATION_SK)))
+            .update_expression("SET #status = :failed, ended_at = :now")
+            .condition_expression("#status IN (:pending, :active)")
+            .expression_attribute_names("#status", "status")
+            .expression_attribute_values(":failed", s(ImpersonationStatus::Failed.as_str()))
+            .expression_attribute_values(":pending", s(ImpersonationStatus::Pending.as_str()))
+            .expression_attribute_values(":active", s(ImpersonationStatus::Active.as_str()))
+            .expression_attribute_values(":now", n(now_secs))
+            .send()
+            .await;
+        conditional("UpdateItem", result)
+    }
+
+    async fn end(&self, id: &str, revert_secret_hash: Option<&str>, now_secs: i64) -> Result<bool> {
+        let mut condition = "#status IN (:active, :pending)".to_string();
+        let mut update = self
+            .client
+            .update_item()
+            .table_name(&self.table)
+            .set_key(Some(key(impersonation_pk(id), IMPERSONATION_SK)))
+            .update_expression("SET #status = :ended, ended_at = :now")
+            .expression_attribute_names("#status", "status")
+            .expression_attribute_values(":ended", s(ImpersonationStatus::Ended.as_str()))
+            .expression_attribute_values(":active", s(ImpersonationStatus::Active.as_str()))
+            .expression_attribute_values(":pending", s(ImpersonationStatus::Pending.as_str()))
+            .expression_attribute_values(":now", n(now_secs));
+        if let Some(hash) = revert_secret_hash {
+            condition.push_str(" AND revert_secret_hash = :revert");
+            update = update.expression_attribute_values(":revert", s(hash));
+        }
+        match update.condition_expression(condition).send().await {
+            Ok(_) => Ok(true),
+            Err(err) if condition_failed(&err) => Ok(false),
+            Err(err) => Err(upstream("UpdateItem", err)),
+        }
+    }
+}

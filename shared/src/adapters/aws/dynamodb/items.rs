@@ -1,0 +1,296 @@
+//! The grants table's keys and item mapping: an item's partition and sort key, and each record to
+//! and from its attributes.
+
+use crate::adapters::aws::dynamodb::{get_n, get_opt_s, get_s, key, n, s, Item};
+use crate::domain::error::{ActasError, Result};
+use crate::domain::grant::{
+    ApiKey, ApiKeyStatus, ExchangeGrant, GrantKind, Impersonation, ImpersonationStatus,
+};
+use std::collections::HashMap;
+
+pub(crate) const IMPERSONATION_SK: &str = "IMPERSONATION";
+
+pub(crate) const REFRESH_TOKEN_SK: &str = "REFRESH_TOKEN";
+
+pub(crate) const EXCHANGE_SK: &str = "EXCHANGE";
+
+pub(crate) const API_KEY_SK: &str = "APIKEY";
+
+pub(crate) fn impersonation_pk(id: &str) -> String {
+    format!("IMP#{id}")
+}
+
+/// A refresh token's pointer to its impersonation, keyed by the token's hash.
+pub(crate) fn refresh_token_pk(token_hash: &str) -> String {
+    format!("RTOKEN#{token_hash}")
+}
+
+/// A remint secret lives in its impersonation's partition.
+pub(crate) fn remint_sk(remint_id: &str) -> String {
+    format!("REMINT#{remint_id}")
+}
+
+pub(crate) fn exchange_pk(id: &str) -> String {
+    format!("XCHG#{id}")
+}
+
+pub(crate) fn api_key_pk(id: &str) -> String {
+    format!("APIKEY#{id}")
+}
+
+pub(crate) fn tenant_partition(tenant: Option<&str>) -> String {
+    format!("TENANT#{}", tenant.unwrap_or("-"))
+}
+
+pub(crate) fn impersonation_item(imp: &Impersonation) -> Item {
+    let mut item = key(impersonation_pk(&imp.id), IMPERSONATION_SK);
+    let created = format!("{:013}#{}", imp.created_at_millis, imp.id);
+    item.extend([
+        ("kind".to_string(), s(imp.kind.as_str())),
+        ("id".to_string(), s(&imp.id)),
+        ("actor_sub".to_string(), s(&imp.actor_sub)),
+        ("actor_username".to_string(), s(&imp.actor_username)),
+        ("target_sub".to_string(), s(&imp.target_sub)),
+        ("target_username".to_string(), s(&imp.target_username)),
+        ("client_id".to_string(), s(&imp.client_id)),
+        ("status".to_string(), s(imp.status.as_str())),
+        ("created_at".to_string(), n(imp.created_at_millis)),
+        ("ends_at".to_string(), n(imp.ends_at)),
+        ("mint_deadline".to_string(), n(imp.mint_deadline)),
+        ("mint_secret_hash".to_string(), s(&imp.mint_secret_hash)),
+        ("revert_secret_hash".to_string(), s(&imp.revert_secret_hash)),
+        ("expires_at".to_string(), n(imp.expires_at)),
+        (
+            "gsi1pk".to_string(),
+            s(format!("TARGET#{}", imp.target_sub)),
+        ),
+        ("gsi1sk".to_string(), s(created.clone())),
+        (
+            "gsi2pk".to_string(),
+            s(tenant_partition(imp.tenant.as_deref())),
+        ),
+        ("gsi2sk".to_string(), s(format!("IMP#{created}"))),
+    ]);
+    if let Some(tenant) = &imp.tenant {
+        item.insert("tenant".to_string(), s(tenant));
+    }
+    insert_optional(&mut item, "reason", imp.reason.as_deref());
+    insert_optional(&mut item, "ticket", imp.ticket.as_deref());
+    insert_optional(
+        &mut item,
+        "refresh_token_sealed",
+        imp.refresh_token_sealed.as_deref(),
+    );
+    if let Some(ended_at) = imp.ended_at {
+        item.insert("ended_at".to_string(), n(ended_at));
+    }
+    if let Some(revoked_at) = imp.revoked_at {
+        item.insert("revoked_at".to_string(), n(revoked_at));
+    }
+    item
+}
+
+pub(crate) fn insert_optional(item: &mut Item, name: &str, value: Option<&str>) {
+    if let Some(value) = value {
+        item.insert(name.to_string(), s(value));
+    }
+}
+
+pub(crate) fn impersonation_from(item: &Item) -> Result<Impersonation> {
+    let status = get_s(item, "status")?;
+    let kind = get_s(item, "kind")?;
+    Ok(Impersonation {
+        id: get_s(item, "id")?,
+        kind: GrantKind::parse(&kind)
+            .ok_or_else(|| ActasError::Internal(format!("unknown kind {kind}")))?,
+        actor_sub: get_s(item, "actor_sub")?,
+        actor_username: get_s(item, "actor_username")?,
+        target_sub: get_s(item, "target_sub")?,
+        target_username: get_s(item, "target_username")?,
+        tenant: get_opt_s(item, "tenant"),
+        reason: get_opt_s(item, "reason"),
+        ticket: get_opt_s(item, "ticket"),
+        client_id: get_s(item, "client_id")?,
+        status: ImpersonationStatus::parse(&status)
+            .ok_or_else(|| ActasError::Internal(format!("unknown status {status}")))?,
+        created_at_millis: get_n(item, "created_at")?,
+        ends_at: get_n(item, "ends_at")?,
+        mint_deadline: get_n(item, "mint_deadline")?,
+        mint_secret_hash: get_s(item, "mint_secret_hash")?,
+        revert_secret_hash: get_s(item, "revert_secret_hash")?,
+        expires_at: get_n(item, "expires_at")?,
+        refresh_token_sealed: get_opt_s(item, "refresh_token_sealed"),
+        ended_at: get_n(item, "ended_at").ok(),
+        revoked_at: get_n(item, "revoked_at").ok(),
+    })
+}
+
+pub(crate) fn api_key_item(api_key: &ApiKey) -> Item {
+    let mut item = key(api_key_pk(&api_key.id), API_KEY_SK);
+    item.extend([
+        ("kind".to_string(), s("api_key")),
+        ("id".to_string(), s(&api_key.id)),
+        ("tenant".to_string(), s(&api_key.tenant)),
+        ("secret_hash".to_string(), s(&api_key.secret_hash)),
+        ("status".to_string(), s(api_key_status(api_key.status))),
+        ("description".to_string(), s(&api_key.description)),
+        ("created_at".to_string(), n(api_key.created_at_millis)),
+        (
+            "gsi2pk".to_string(),
+            s(tenant_partition(Some(&api_key.tenant))),
+        ),
+        ("gsi2sk".to_string(), s(format!("APIKEY#{}", api_key.id))),
+    ]);
+    item
+}
+
+pub(crate) fn api_key_status(status: ApiKeyStatus) -> &'static str {
+    match status {
+        ApiKeyStatus::Active => "active",
+        ApiKeyStatus::Revoked => "revoked",
+    }
+}
+
+pub(crate) fn api_key_from(item: &Item) -> Result<ApiKey> {
+    Ok(ApiKey {
+        id: get_s(item, "id")?,
+        tenant: get_s(item, "tenant")?,
+        secret_hash: get_s(item, "secret_hash")?,
+        status: match get_s(item, "status")?.as_str() {
+            "active" => ApiKeyStatus::Active,
+            _ => ApiKeyStatus::Revoked,
+        },
+        description: get_opt_s(item, "description").unwrap_or_default(),
+        created_at_millis: get_n(item, "created_at")?,
+    })
+}
+
+pub(crate) fn exchange_item(grant: &ExchangeGrant) -> Item {
+    let mut item = key(exchange_pk(&grant.id), EXCHANGE_SK);
+    item.extend([
+        ("kind".to_string(), s("exchange")),
+        ("id".to_string(), s(&grant.id)),
+        ("audience".to_string(), s(&grant.audience)),
+        ("actor_sub".to_string(), s(&grant.actor_sub)),
+        ("actor_username".to_string(), s(&grant.actor_username)),
+        ("target_sub".to_string(), s(&grant.target_sub)),
+        ("target_username".to_string(), s(&grant.target_username)),
+        ("status".to_string(), s("issued")),
+        ("token_expires_at".to_string(), n(grant.token_expires_at)),
+        ("expires_at".to_string(), n(grant.expires_at)),
+    ]);
+    insert_optional(&mut item, "reason", grant.reason.as_deref());
+    insert_optional(&mut item, "ticket", grant.ticket.as_deref());
+    item
+}
+
+pub(crate) fn exchange_from(item: &Item) -> Result<ExchangeGrant> {
+    Ok(ExchangeGrant {
+        id: get_s(item, "id")?,
+        audience: get_s(item, "audience")?,
+        actor_sub: get_s(item, "actor_sub")?,
+        actor_username: get_s(item, "actor_username")?,
+        target_sub: get_s(item, "target_sub")?,
+        target_username: get_s(item, "target_username")?,
+        reason: get_opt_s(item, "reason"),
+        ticket: get_opt_s(item, "ticket"),
+        token_expires_at: get_n(item, "token_expires_at")?,
+        expires_at: get_n(item, "expires_at")?,
+    })
+}
+
+/// A listing's continuation: its last key, as base64url JSON of string attributes.
+pub(crate) fn encode_page_token(key: &Item) -> String {
+    use base64::Engine;
+    let plain: HashMap<&String, &str> = key
+        .iter()
+        .filter_map(|(k, v)| v.as_s().ok().map(|v| (k, v.as_str())))
+        .collect();
+    base64::engine::general_purpose::URL_SAFE_NO_PAD
+        .encode(serde_json::to_vec(&plain).unwrap_or_default())
+}
+
+/// Reads a continuation, refusing one that points into another partition than the listing's.
+pub(crate) fn decode_page_token(
+    token: Option<&str>,
+    partition: Option<(&str, &str)>,
+) -> Result<Option<Item>> {
+    use base64::Engine;
+    let Some(token) = token else { return Ok(None) };
+    let invalid = || ActasError::BadRequest("nextToken is not valid".into());
+    let bytes = base64::engine::general_purpose::URL_SAFE_NO_PAD
+        .decode(token)
+        .map_err(|_| invalid())?;
+    let plain: HashMap<String, String> = serde_json::from_slice(&bytes).map_err(|_| invalid())?;
+    // Exactly the key of the table or index the listing reads: a key with a missing or extra
+    // attribute would make DynamoDB fail the request rather than refuse it.
+    let mut expected = vec!["pk", "sk"];
+    if let Some((attribute, value)) = partition {
+        let index = attribute.trim_end_matches("pk");
+        expected.push(attribute);
+        let sort = format!("{index}sk");
+        if plain.get(attribute).map(String::as_str) != Some(value) || !plain.contains_key(&sort) {
+            return Err(invalid());
+        }
+        if plain.len() != 4 {
+            return Err(invalid());
+        }
+    } else if plain.len() != 2 {
+        return Err(invalid());
+    }
+    let well_formed =
+        |v: &String| !v.is_empty() && v.len() <= 512 && !v.chars().any(char::is_control);
+    if expected.iter().any(|k| !plain.contains_key(*k)) || !plain.values().all(well_formed) {
+        return Err(invalid());
+    }
+    Ok(Some(plain.into_iter().map(|(k, v)| (k, s(v))).collect()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::adapters::aws::dynamodb::s;
+
+    #[test]
+    fn impersonation_items_round_trip() {
+        let imp = Impersonation {
+            id: "id-1".into(),
+            kind: GrantKind::Impersonation,
+            actor_sub: "a".into(),
+            actor_username: "admin".into(),
+            target_sub: "t".into(),
+            target_username: "user".into(),
+            tenant: Some("acme".into()),
+            reason: Some("ticket 42: billing looks wrong".into()),
+            ticket: None,
+            client_id: "client".into(),
+            status: ImpersonationStatus::Pending,
+            created_at_millis: 1_700_000_000_123,
+            ends_at: 1_700_003_600,
+            mint_deadline: 1_700_000_060,
+            mint_secret_hash: "h1".into(),
+            revert_secret_hash: "h2".into(),
+            expires_at: 1_700_090_000,
+            refresh_token_sealed: Some("c2VhbGVk".into()),
+            ended_at: None,
+            revoked_at: None,
+        };
+        let item = impersonation_item(&imp);
+        assert_eq!(item["gsi1pk"], s("TARGET#t"));
+        assert_eq!(item["gsi2pk"], s("TENANT#acme"));
+        assert_eq!(impersonation_from(&item).unwrap(), imp);
+    }
+
+    #[test]
+    fn api_key_items_round_trip() {
+        let api_key = ApiKey {
+            id: "k1".into(),
+            tenant: "acme".into(),
+            secret_hash: "h".into(),
+            status: ApiKeyStatus::Revoked,
+            description: "demo".into(),
+            created_at_millis: 5,
+        };
+        assert_eq!(api_key_from(&api_key_item(&api_key)).unwrap(), api_key);
+    }
+}

@@ -1,0 +1,108 @@
+//! Customer API keys (seed 001's `X-API-Key`): `actas.<key id>.<secret>`. The id finds the
+//! stored record; the secret is only stored hashed and compared in constant time.
+
+use crate::domain::error::{ActasError, Result};
+use crate::domain::grant::{ApiKey, ApiKeyStatus};
+use crate::domain::secrets::{hash_secret, new_secret, secret_matches};
+use crate::ports::clock::Clock;
+use crate::ports::grants::ApiKeyStore;
+
+const PREFIX: &str = "actas";
+
+/// Creates a key for `tenant`; the plaintext is returned once and never stored.
+pub async fn issue_api_key(
+    store: &dyn ApiKeyStore,
+    clock: &dyn Clock,
+    tenant: &str,
+    description: &str,
+) -> Result<(ApiKey, String)> {
+    if tenant.trim().is_empty() {
+        return Err(ActasError::BadRequest("a tenant is required".into()));
+    }
+    let id = uuid::Uuid::new_v4().simple().to_string();
+    let secret = new_secret()?;
+    let api_key = ApiKey {
+        id: id.clone(),
+        tenant: tenant.to_string(),
+        secret_hash: hash_secret(&secret),
+        status: ApiKeyStatus::Active,
+        description: description.to_string(),
+        created_at_millis: clock.now_millis(),
+    };
+    store.put_api_key(&api_key).await?;
+    Ok((api_key, format!("{PREFIX}.{id}.{secret}")))
+}
+
+/// Accepts a key only if it exists, is active, matches, and belongs to `tenant`. Every refusal
+/// is a 403, as seed 001 has it; unknown, malformed and revoked keys read the same.
+pub async fn check_api_key(
+    store: &dyn ApiKeyStore,
+    presented: Option<&str>,
+    tenant: Option<&str>,
+) -> Result<()> {
+    let presented = presented
+        .map(str::trim)
+        .filter(|v| !v.is_empty())
+        .ok_or_else(|| ActasError::Forbidden("missing X-API-Key header".into()))?;
+    let invalid = || ActasError::Forbidden("invalid API key".into());
+    let mut parts = presented.splitn(3, '.');
+    let (Some(PREFIX), Some(id), Some(secret)) = (parts.next(), parts.next(), parts.next()) else {
+        return Err(invalid());
+    };
+    if id.is_empty() || id.len() > 64 || !id.chars().all(|c| c.is_ascii_alphanumeric()) {
+        return Err(invalid());
+    }
+    let stored = store.get_api_key(id).await?.ok_or_else(invalid)?;
+    if !secret_matches(secret, &stored.secret_hash) || stored.status != ApiKeyStatus::Active {
+        return Err(invalid());
+    }
+    if tenant != Some(stored.tenant.as_str()) {
+        return Err(ActasError::Forbidden(
+            "the API key belongs to another tenant".into(),
+        ));
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::testkit::clock::ManualClock;
+    use crate::testkit::memory::MemoryStore;
+
+    #[tokio::test]
+    async fn a_key_works_for_its_own_tenant_until_revoked() {
+        let store = MemoryStore::default();
+        let clock = ManualClock::at_millis(0);
+        let (acme, acme_plain) = issue_api_key(&store, &clock, "acme", "demo").await.unwrap();
+        let (_, globex_plain) = issue_api_key(&store, &clock, "globex", "demo")
+            .await
+            .unwrap();
+        assert!(!acme.secret_hash.is_empty() && !acme_plain.contains(&acme.secret_hash));
+
+        assert!(check_api_key(&store, Some(&acme_plain), Some("acme"))
+            .await
+            .is_ok());
+
+        let refusals: [(Option<&str>, Option<&str>); 7] = [
+            (None, Some("acme")),
+            (Some(""), Some("acme")),
+            (Some("garbage"), Some("acme")),
+            (Some("actas.nope.nope"), Some("acme")),
+            (Some(&globex_plain), Some("acme")),
+            (Some(&acme_plain), None),
+            (Some(&acme_plain[..acme_plain.len() - 1]), Some("acme")),
+        ];
+        for (presented, tenant) in refusals {
+            let err = check_api_key(&store, presented, tenant).await.unwrap_err();
+            assert_eq!(err.status(), 403, "{presented:?} for {tenant:?}");
+        }
+
+        assert!(store.revoke_api_key(&acme.id).await.unwrap());
+        let err = check_api_key(&store, Some(&acme_plain), Some("acme"))
+            .await
+            .unwrap_err();
+        assert_eq!(err.status(), 403);
+        assert!(!store.revoke_api_key("no-such-key").await.unwrap());
+    }
+}

@@ -1,0 +1,408 @@
+//! What an impersonated session asks of its `endpointUrl` (`POST /auth/cognito`): refresh (only
+//! while its own impersonation is live and the policy still holds), sign out, read the user.
+
+use crate::app::state::SessionState;
+use crate::domain::audit::RequestOrigin;
+use crate::domain::error::{ActasError, Result};
+use crate::domain::grant::{GrantKind, Impersonation, Remint};
+use crate::domain::policy::{self, SessionKind};
+use crate::domain::secrets::{hash_secret, new_secret};
+use crate::domain::token::TokenUse;
+use crate::domain::user::UserRef;
+use crate::ports::identity::MintRequest;
+use serde::Serialize;
+use serde_json::{json, Value};
+use tracing::info;
+
+/// What a refresh returns: Cognito's `AuthenticationResult`, without a new refresh token (the
+/// session keeps its own, as with Cognito when rotation is off).
+#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
+#[serde(rename_all = "PascalCase")]
+pub struct AuthenticationResult {
+    pub access_token: String,
+    pub id_token: String,
+    pub expires_in: i64,
+    pub token_type: &'static str,
+}
+
+pub(crate) fn invalid_refresh_token() -> ActasError {
+    ActasError::Unauthorized("Invalid Refresh Token".into())
+}
+
+/// The impersonation a refresh token was minted for, if the token is this client's.
+pub(crate) async fn impersonation_of(
+    state: &SessionState,
+    client_id: &str,
+    refresh_token: &str,
+) -> Result<Impersonation> {
+    if client_id != state.config.impersonation_client_id {
+        return Err(invalid_refresh_token());
+    }
+    let id = state
+        .sessions
+        .impersonations
+        .find_by_refresh_token(&hash_secret(refresh_token))
+        .await?
+        .ok_or_else(invalid_refresh_token)?;
+    state
+        .sessions
+        .impersonations
+        .get(&id)
+        .await?
+        .filter(|imp| imp.kind == GrantKind::Impersonation)
+        .ok_or_else(invalid_refresh_token)
+}
+
+/// Fresh id and access tokens for the impersonation that minted `refresh_token`, and no other.
+pub async fn refresh_session(
+    state: &SessionState,
+    client_id: &str,
+    refresh_token: &str,
+) -> Result<AuthenticationResult> {
+    let imp = impersonation_of(state, client_id, refresh_token).await?;
+    let now = state.clock.now_secs();
+    if !imp.is_live(now) {
+        return Err(ActasError::Unauthorized(
+            "Refresh Token has been revoked: the impersonation has ended".into(),
+        ));
+    }
+    if now + state.config.token_validity_secs > imp.ends_at {
+        return Err(ActasError::Unauthorized(
+            "the impersonation ends before refreshed tokens would".into(),
+        ));
+    }
+    // The actor must still be enabled and outrank the target, both read fresh from the pool.
+    let gone = |who: &str| ActasError::Unauthorized(format!("the {who} no longer exists"));
+    let actor = state
+        .identity
+        .find_user(&UserRef::parse(&imp.actor_username)?)
+        .await?
+        .filter(|u| u.sub == imp.actor_sub)
+        .ok_or_else(|| gone("impersonator"))?;
+    let target = state
+        .identity
+        .find_user(&UserRef::parse(&imp.target_username)?)
+        .await?
+        .filter(|u| u.sub == imp.target_sub)
+        .ok_or_else(|| gone("impersonated user"))?;
+    policy::check(&actor.principal(), SessionKind::Own, &target.principal())?;
+
+    let secret = new_secret()?;
+    let remint = Remint {
+        impersonation_id: imp.id.clone(),
+        remint_id: uuid::Uuid::new_v4().to_string(),
+        secret_hash: hash_secret(&secret),
+        deadline: now + state.config.mint_window_secs,
+    };
+    state.sessions.impersonations.put_remint(&remint).await?;
+    let tokens = state
+        .identity
+        .mint_session(MintRequest {
+            client_id: &imp.client_id,
+            username: &imp.target_username,
+            impersonation_id: &imp.id,
+            remint_id: Some(&remint.remint_id),
+            secret: &secret,
+        })
+        .await?;
+    info!(impersonation_id = %imp.id, actor = %imp.actor_username, "impersonated session refreshed");
+    Ok(AuthenticationResult {
+        access_token: tokens.access_token,
+        id_token: tokens.id_token,
+        expires_in: tokens.expires_in_secs.min(imp.ends_at - now),
+        token_type: "Bearer",
+    })
+}
+
+/// `RevokeToken`: the session signs out, so its impersonation ends (audited, refresh token
+/// revoked in Cognito). Signing out twice is harmless.
+pub async fn sign_out(
+    state: &SessionState,
+    client_id: &str,
+    refresh_token: &str,
+    origin: &RequestOrigin,
+) -> Result<()> {
+    let imp = impersonation_of(state, client_id, refresh_token).await?;
+    let signed_out_by = format!("{} (sign-out)", imp.target_username);
+    crate::app::end::end_and_revoke(state, &state.sessions, imp, &signed_out_by, origin).await?;
+    Ok(())
+}
+
+/// `GetUser`: the impersonated user's attributes, for a live impersonated access token.
+pub async fn session_user(state: &SessionState, access_token: &str) -> Result<Value> {
+    let token = state.verifier.verify(access_token).await?;
+    let not_this = || ActasError::Unauthorized("Invalid Access Token".into());
+    if token.token_use != TokenUse::Access
+        || token.client_id != state.config.impersonation_client_id
+    {
+        return Err(not_this());
+    }
+    let id = token.impersonation_id.as_deref().ok_or_else(not_this)?;
+    let imp = state
+        .sessions
+        .impersonations
+        .get(id)
+        .await?
+        .filter(|imp| imp.target_sub == token.sub)
+        .ok_or_else(not_this)?;
+    if !imp.is_live(state.clock.now_secs()) {
+        return Err(ActasError::Unauthorized(
+            "Access Token has been revoked: the impersonation has ended".into(),
+        ));
+    }
+    let user = state
+        .identity
+        .find_user(&UserRef::parse(&imp.target_username)?)
+        .await?
+        .filter(|u| u.sub == imp.target_sub && u.enabled)
+        .ok_or_else(|| ActasError::Unauthorized("User does not exist.".into()))?;
+    let mut attributes: Vec<(&String, &String)> = user.attributes.iter().collect();
+    attributes.sort();
+    let attributes: Vec<Value> = attributes
+        .into_iter()
+        .map(|(name, value)| json!({"Name": name, "Value": value}))
+        .collect();
+    Ok(json!({
+        "Username": user.username,
+        "UserAttributes": attributes,
+        "MFAOptions": [],
+        "UserMFASettingList": [],
+    }))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::app::mint::mint_session_payload;
+    use crate::domain::audit::AuditEvent;
+    use crate::domain::justification::Justification;
+    use crate::domain::payload::SessionPayload;
+    use crate::http::cognito_endpoint::serve;
+    use crate::http::cognito_endpoint::Operation;
+    use crate::http::cognito_endpoint::TARGET_PREFIX;
+    use crate::ports::grants::ImpersonationStore;
+    use crate::testkit::{now_secs, TestWorld, IMPERSONATION_CLIENT};
+
+    async fn start(world: &TestWorld, actor: &str, target: &str) -> SessionPayload {
+        let justification = Justification {
+            reason: Some("support".into()),
+            ticket: None,
+        };
+        mint_session_payload(
+            &world.api(),
+            &world.sessions(),
+            &world.user(actor),
+            &world.user(target),
+            GrantKind::Impersonation,
+            &justification,
+            Some((AuditEvent::Started, &RequestOrigin::default())),
+        )
+        .await
+        .expect("started")
+    }
+
+    async fn refresh(world: &TestWorld, session: &SessionPayload) -> Result<AuthenticationResult> {
+        refresh_session(
+            &world.session_state(),
+            IMPERSONATION_CLIENT,
+            &session.session.refresh_token,
+        )
+        .await
+    }
+
+    fn id_of(session: &SessionPayload) -> String {
+        session
+            .impersonation
+            .as_ref()
+            .expect("an impersonation")
+            .id
+            .clone()
+    }
+
+    #[tokio::test]
+    async fn each_session_refreshes_as_its_own_impersonation_and_ending_one_leaves_the_other() {
+        let world = TestWorld::new();
+        let by_admin = start(&world, "acme-admin", "acme-support-1").await;
+        let by_operator = start(&world, "acme-operator", "acme-support-1").await;
+        for session in [&by_admin, &by_operator] {
+            let fresh = refresh(&world, session).await.expect("refreshed");
+            // The memory provider tags tokens with the impersonation they were minted for.
+            assert!(
+                fresh.id_token.contains(&id_of(session)),
+                "{} refreshed as another impersonation",
+                id_of(session)
+            );
+            assert_eq!(fresh.token_type, "Bearer");
+        }
+        let admin_imp = world.store.get(&id_of(&by_admin)).await.unwrap().unwrap();
+        crate::app::end::end_and_revoke(
+            &world.api(),
+            &world.sessions(),
+            admin_imp,
+            "test",
+            &RequestOrigin::default(),
+        )
+        .await
+        .unwrap();
+        assert!(matches!(
+            refresh(&world, &by_admin).await,
+            Err(ActasError::Unauthorized(_))
+        ));
+        let again = start(&world, "acme-operator", "acme-support-1").await;
+        assert!(
+            refresh(&world, &by_admin).await.is_err(),
+            "an ended session stays ended when others start on the target"
+        );
+        assert!(
+            refresh(&world, &by_operator).await.is_ok(),
+            "the other goes on"
+        );
+        assert!(refresh(&world, &again).await.is_ok());
+    }
+
+    #[tokio::test]
+    async fn unknown_tokens_and_other_clients_get_nothing() {
+        let world = TestWorld::new();
+        let session = start(&world, "acme-admin", "acme-support-1").await;
+        let unknown =
+            refresh_session(&world.session_state(), IMPERSONATION_CLIENT, "not-a-token").await;
+        assert!(matches!(unknown, Err(ActasError::Unauthorized(_))));
+        let other_client = refresh_session(
+            &world.session_state(),
+            crate::testkit::SIGN_IN_CLIENT,
+            &session.session.refresh_token,
+        )
+        .await;
+        assert!(matches!(other_client, Err(ActasError::Unauthorized(_))));
+    }
+
+    #[tokio::test]
+    async fn a_refresh_applies_the_policy_to_the_actor_read_fresh() {
+        let world = TestWorld::new();
+        let session = start(&world, "acme-operator", "acme-support-1").await;
+        world
+            .identity
+            .update_user("acme-operator", |u| u.groups.clear());
+        assert!(matches!(
+            refresh(&world, &session).await,
+            Err(ActasError::Denied(_))
+        ));
+        world
+            .identity
+            .update_user("acme-operator", |u| u.groups = vec!["operator".into()]);
+        assert!(refresh(&world, &session).await.is_ok(), "restored");
+        world
+            .identity
+            .update_user("acme-operator", |u| u.enabled = false);
+        assert!(refresh(&world, &session).await.is_err(), "disabled actor");
+    }
+
+    #[tokio::test]
+    async fn no_refreshed_token_outlives_the_impersonation() {
+        let world = TestWorld::new();
+        let session = start(&world, "acme-admin", "acme-support-1").await;
+        let mut imp = world.store.get(&id_of(&session)).await.unwrap().unwrap();
+        // A copy that ends in 10 minutes: 15-minute tokens would outlive it.
+        imp.id = "ending-soon".into();
+        imp.ends_at = now_secs() + 600;
+        world.store.create(&imp).await.unwrap();
+        world
+            .store
+            .keep_refresh_token(
+                &imp.id,
+                "sealed",
+                &hash_secret("soon-token"),
+                imp.expires_at,
+            )
+            .await
+            .unwrap();
+        let refused =
+            refresh_session(&world.session_state(), IMPERSONATION_CLIENT, "soon-token").await;
+        assert!(
+            matches!(refused, Err(ActasError::Unauthorized(_))),
+            "{refused:?}"
+        );
+    }
+
+    #[tokio::test]
+    async fn every_self_service_operation_is_refused() {
+        let world = TestWorld::new();
+        let session = start(&world, "acme-admin", "acme-support-1").await;
+        let body = json!({
+            "AccessToken": session.session.access_token,
+            "UserAttributes": [{"Name": "email", "Value": "attacker@example.com"}],
+        });
+        let body = body.as_object().unwrap();
+        for operation in [
+            "UpdateUserAttributes",
+            "ChangePassword",
+            "AssociateSoftwareToken",
+            "VerifySoftwareToken",
+            "SetUserMFAPreference",
+            "GlobalSignOut",
+            "DeleteUser",
+            "DeleteUserAttributes",
+            "VerifyUserAttribute",
+            "ForgotPassword",
+        ] {
+            let target = format!("{TARGET_PREFIX}{operation}");
+            let parsed = Operation::parse(Some(&target)).unwrap();
+            let result = serve(
+                &world.session_state(),
+                parsed,
+                &target,
+                body,
+                &RequestOrigin::default(),
+            )
+            .await;
+            assert!(
+                matches!(result, Err(ActasError::Forbidden(_))),
+                "{operation}: {result:?}"
+            );
+        }
+        let password = json!({"AuthFlow": "USER_PASSWORD_AUTH", "ClientId": IMPERSONATION_CLIENT,
+            "AuthParameters": {"USERNAME": "acme-support-1", "PASSWORD": "x"}});
+        let target = format!("{TARGET_PREFIX}InitiateAuth");
+        let result = serve(
+            &world.session_state(),
+            Some(Operation::InitiateAuth),
+            &target,
+            password.as_object().unwrap(),
+            &RequestOrigin::default(),
+        )
+        .await;
+        assert!(matches!(result, Err(ActasError::Forbidden(_))));
+        for bad in [
+            None,
+            Some("InitiateAuth"),
+            Some("AWSCognitoIdentityProviderService."),
+            Some("AWSCognitoIdentityProviderService.A/B"),
+        ] {
+            assert!(Operation::parse(bad).is_err(), "{bad:?}");
+        }
+    }
+
+    #[tokio::test]
+    async fn revoke_token_signs_the_session_out() {
+        let world = TestWorld::new();
+        let session = start(&world, "acme-admin", "acme-support-1").await;
+        sign_out(
+            &world.session_state(),
+            IMPERSONATION_CLIENT,
+            &session.session.refresh_token,
+            &RequestOrigin::default(),
+        )
+        .await
+        .unwrap();
+        let imp = world.store.get(&id_of(&session)).await.unwrap().unwrap();
+        assert_eq!(imp.status, crate::domain::grant::ImpersonationStatus::Ended);
+        assert!(imp.revoked_at.is_some());
+        assert!(world
+            .identity
+            .revoked
+            .lock()
+            .unwrap()
+            .contains(&session.session.refresh_token));
+        assert!(refresh(&world, &session).await.is_err());
+    }
+}

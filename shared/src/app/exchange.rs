@@ -1,0 +1,87 @@
+//! Exchanging a two-step token for a session (seeds 002 `login-exchange` and 003
+//! `sys-exchange`): once, at the route that issued it, with the policy checked again.
+
+use crate::app::authenticate::find_target;
+use crate::app::issue_token::TokenRoute;
+use crate::app::mint::mint_session_payload;
+use std::sync::Arc;
+
+use crate::app::exchange_tokens::ExchangeTokens;
+use crate::app::state::{Api, Sessions};
+use crate::domain::audit::{AuditEvent, RequestOrigin};
+use crate::domain::error::{ActasError, Result};
+use crate::domain::grant::GrantKind;
+use crate::domain::justification::Justification;
+use crate::domain::payload::SessionPayload;
+use crate::domain::policy::{self, Denial, SessionKind};
+use crate::domain::user::UserRef;
+use crate::ports::grants::ExchangeStore;
+
+/// What the two exchange functions build: tokens are verified, grants consumed, sessions minted.
+pub struct ExchangeState {
+    pub api: Api,
+    pub sessions: Sessions,
+    pub exchanges: Arc<dyn ExchangeStore>,
+    pub tokens: ExchangeTokens,
+}
+
+impl std::ops::Deref for ExchangeState {
+    type Target = Api;
+    fn deref(&self) -> &Api {
+        &self.api
+    }
+}
+
+/// Seeds 002/003: exchanges a token for the session payload, once. The policy is checked again:
+/// an actor disabled or demoted since the token was issued is refused.
+pub async fn exchange_token(
+    state: &ExchangeState,
+    token: &str,
+    route: TokenRoute,
+    origin: &RequestOrigin,
+) -> Result<SessionPayload> {
+    let claims = state.tokens.verify(token, route.audience()).await?;
+    let grant = state
+        .exchanges
+        .consume_exchange(&claims.jti, route.audience(), state.clock.now_secs())
+        .await?
+        .ok_or_else(|| ActasError::Unauthorized("invalid or expired impersonation token".into()))?;
+    if grant.target_sub != claims.sub || grant.actor_sub != claims.act.sub {
+        return Err(ActasError::Unauthorized(
+            "invalid or expired impersonation token".into(),
+        ));
+    }
+    let actor = state
+        .identity
+        .find_user(&UserRef::parse(&grant.actor_username)?)
+        .await?
+        .filter(|u| u.sub == grant.actor_sub)
+        .ok_or_else(|| ActasError::Unauthorized("the impersonator no longer exists".into()))?;
+    // Bound to the person, not the name: a target deleted and re-created under the same
+    // username is someone else.
+    let target = find_target(state, &UserRef::parse(&grant.target_username)?)
+        .await
+        .ok()
+        .filter(|t| t.sub == grant.target_sub)
+        .ok_or_else(|| ActasError::Unauthorized("the impersonated user no longer exists".into()))?;
+    let actor_principal = actor.principal();
+    if !actor_principal.enabled {
+        return Err(Denial::ActorDisabled.into());
+    }
+    policy::check_route_role(&actor_principal, route.minimum_role())?;
+    policy::check(&actor_principal, SessionKind::Own, &target.principal())?;
+    let justification = Justification {
+        reason: grant.reason,
+        ticket: grant.ticket,
+    };
+    mint_session_payload(
+        state,
+        &state.sessions,
+        &actor,
+        &target,
+        GrantKind::Impersonation,
+        &justification,
+        Some((AuditEvent::Exchanged, origin)),
+    )
+    .await
+}

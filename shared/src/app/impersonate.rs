@@ -1,0 +1,85 @@
+//! `POST /auth/impersonate` (seeds 000/001): operators, admins and super-admins start an
+//! impersonation and get the target's session at once.
+
+use crate::app::api_keys::check_api_key;
+use crate::app::authenticate::{check_may_start, find_target, Caller};
+use crate::app::mint::mint_session_payload;
+use std::sync::Arc;
+
+use crate::app::state::{Api, Sessions};
+use crate::bootstrap::config::ApiKeyRequirement;
+use crate::domain::audit::{AuditEvent, RequestOrigin};
+use crate::domain::error::Result;
+use crate::domain::grant::GrantKind;
+use crate::domain::justification::Justification;
+use crate::domain::payload::SessionPayload;
+use crate::domain::policy::{self, Denial, Role, SessionKind};
+use crate::domain::user::UserRef;
+use crate::ports::grants::ApiKeyStore;
+
+/// What the impersonate function builds: sessions are minted, and seed 001's API keys checked.
+pub struct ImpersonateState {
+    pub api: Api,
+    pub sessions: Sessions,
+    pub api_keys: Arc<dyn ApiKeyStore>,
+}
+
+impl std::ops::Deref for ImpersonateState {
+    type Target = Api;
+    fn deref(&self) -> &Api {
+        &self.api
+    }
+}
+
+/// Which seed's request shape named the target.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Dialect {
+    /// Seed 001: body `{"username": ...}` with `X-API-Key`.
+    Username,
+    /// Seed 000: `?uuid=<sub>`.
+    Uuid,
+}
+
+pub struct StartRequest<'a> {
+    pub target: UserRef,
+    pub dialect: Dialect,
+    pub api_key: Option<&'a str>,
+    pub justification: Justification,
+    pub origin: RequestOrigin,
+}
+
+/// `POST /auth/impersonate`: operators, admins and super-admins.
+pub async fn start_impersonation(
+    state: &ImpersonateState,
+    caller: &Caller,
+    request: StartRequest<'_>,
+) -> Result<SessionPayload> {
+    let needs_key = request.api_key.is_some()
+        || request.dialect == Dialect::Username
+        || state.config.api_key_requirement == ApiKeyRequirement::Always;
+    let actor = caller.user.principal();
+    if needs_key {
+        check_api_key(
+            state.api_keys.as_ref(),
+            request.api_key,
+            actor.tenant.as_deref(),
+        )
+        .await?;
+    }
+    if caller.session_kind(state) == SessionKind::Impersonated {
+        return Err(Denial::ChainedImpersonation.into());
+    }
+    policy::check_route_role(&actor, Role::Operator)?;
+    let target = find_target(state, &request.target).await?;
+    check_may_start(&actor, &target)?;
+    mint_session_payload(
+        state,
+        &state.sessions,
+        &caller.user,
+        &target,
+        GrantKind::Impersonation,
+        &request.justification,
+        Some((AuditEvent::Started, &request.origin)),
+    )
+    .await
+}

@@ -1,0 +1,126 @@
+//! Issuing a two-step token (seeds 002 `coworker-impersonate` and 003 `sys-impersonate`): the
+//! policy is checked, a single-use grant written, and a short-lived token signed for it.
+
+use crate::app::authenticate::{check_may_start, find_target, Caller};
+use std::sync::Arc;
+
+use crate::app::exchange_tokens::ExchangeTokens;
+use crate::app::state::Api;
+use crate::domain::audit::{AuditEvent, AuditRecord, RequestOrigin};
+use crate::domain::error::{ActasError, Result};
+use crate::domain::exchange::{ExchangeClaims, AUDIENCE_PUBLIC, AUDIENCE_SYS};
+use crate::domain::grant::ExchangeGrant;
+use crate::domain::justification::Justification;
+use crate::domain::payload::TokenResponse;
+use crate::domain::policy::{self, Denial, Role, SessionKind};
+use crate::domain::token::ActorClaim;
+use crate::domain::user::UserRef;
+use crate::ports::grants::ExchangeStore;
+use tracing::info;
+
+/// What the two token-issuing functions build: two-step grants are written and tokens signed.
+pub struct IssueTokenState {
+    pub api: Api,
+    pub exchanges: Arc<dyn ExchangeStore>,
+    pub tokens: ExchangeTokens,
+}
+
+impl std::ops::Deref for IssueTokenState {
+    type Target = Api;
+    fn deref(&self) -> &Api {
+        &self.api
+    }
+}
+
+/// The two routes that issue a two-step token.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TokenRoute {
+    /// Seed 002: `GET /api/public/coworkers/{coworkerId}/impersonate`, for team admins and up.
+    Public,
+    /// Seed 003: `GET /api/sys/users/impersonate?coworkerId=`, for operators and up.
+    Sys,
+}
+
+impl TokenRoute {
+    pub(crate) fn audience(self) -> &'static str {
+        match self {
+            TokenRoute::Public => AUDIENCE_PUBLIC,
+            TokenRoute::Sys => AUDIENCE_SYS,
+        }
+    }
+
+    pub(crate) fn minimum_role(self) -> Role {
+        match self {
+            TokenRoute::Public => Role::TeamAdmin,
+            TokenRoute::Sys => Role::Operator,
+        }
+    }
+}
+
+/// Seeds 002/003: a short-lived token whose `jti` is a single-use grant bound to actor and target.
+pub async fn issue_exchange_token(
+    state: &IssueTokenState,
+    caller: &Caller,
+    target: &UserRef,
+    route: TokenRoute,
+    justification: Justification,
+    origin: &RequestOrigin,
+) -> Result<TokenResponse> {
+    let actor = caller.user.principal();
+    if caller.session_kind(state) == SessionKind::Impersonated {
+        return Err(Denial::ChainedImpersonation.into());
+    }
+    if policy::check_route_role(&actor, route.minimum_role()).is_err() {
+        return Err(match route {
+            // Seed 003: "Standard customer sessions will receive a 401 Unauthorized response."
+            TokenRoute::Sys => {
+                ActasError::Unauthorized("an operator or admin session is required".into())
+            }
+            TokenRoute::Public => Denial::RoleNotPermitted.into(),
+        });
+    }
+    let target_user = find_target(state, target).await?;
+    let target_principal = target_user.principal();
+    check_may_start(&actor, &target_user)?;
+
+    let now = state.clock.now_secs();
+    let exp = now + state.config.exchange_token_secs;
+    let grant = ExchangeGrant {
+        id: uuid::Uuid::new_v4().to_string(),
+        audience: route.audience().to_string(),
+        actor_sub: caller.user.sub.clone(),
+        actor_username: caller.user.username.clone(),
+        target_sub: target_user.sub.clone(),
+        target_username: target_user.username.clone(),
+        reason: justification.reason,
+        ticket: justification.ticket,
+        token_expires_at: exp,
+        expires_at: exp + 86_400,
+    };
+    state.exchanges.put_exchange(&grant).await?;
+    // The token is not handed out unless its issue is on record.
+    let mut record = AuditRecord::new(AuditEvent::TokenIssued, state.clock.now_millis(), origin);
+    record.actor_sub = Some(grant.actor_sub.clone());
+    record.actor_username = Some(grant.actor_username.clone());
+    record.target_sub = Some(grant.target_sub.clone());
+    record.target_username = Some(grant.target_username.clone());
+    record.tenant = target_principal.tenant.clone();
+    record.reason = grant.reason.clone();
+    record.ticket = grant.ticket.clone();
+    state.audit.record(&record).await?;
+    let actor_claim = ActorClaim {
+        sub: grant.actor_sub.clone(),
+        username: Some(grant.actor_username.clone()),
+    };
+    let claims = ExchangeClaims::new(
+        route.audience(),
+        &grant.target_sub,
+        actor_claim,
+        &grant.id,
+        now,
+        exp,
+    );
+    let token = state.tokens.sign(&claims).await?;
+    info!(grant = %grant.id, actor = %grant.actor_username, target = %grant.target_username, "exchange token issued");
+    Ok(TokenResponse { token })
+}

@@ -1,0 +1,254 @@
+//! Minting a session for a grant: Cognito custom auth redeems the single-use grant, the refresh
+//! token is sealed and pointed at its impersonation, and the payload is built.
+
+use crate::app::state::{Api, Sessions};
+use crate::domain::audit::{AuditEvent, AuditRecord, RequestOrigin};
+use crate::domain::error::{ActasError, Result};
+use crate::domain::grant::{GrantKind, Impersonation, ImpersonationStatus};
+use crate::domain::justification::Justification;
+use crate::domain::payload::{ActorSummary, ImpersonationSummary, SessionPayload, SessionTokens};
+use crate::domain::secrets::{hash_secret, new_secret};
+use crate::domain::user::UserRecord;
+use crate::ports::clock::rfc3339_millis;
+use crate::ports::identity::MintRequest;
+use tracing::{info, warn};
+
+/// Where a front end refreshes an impersonated session: actas's Cognito-protocol endpoint,
+/// which knows which impersonation a refresh token belongs to.
+pub const COGNITO_ENDPOINT_PATH: &str = "/auth/cognito";
+
+pub(crate) fn refresh_endpoint(state: &Api, origin: Option<&RequestOrigin>) -> Result<String> {
+    state
+        .config
+        .public_api_url
+        .clone()
+        .or_else(|| origin.and_then(|o| o.api_url.clone()))
+        .map(|base| format!("{base}{COGNITO_ENDPOINT_PATH}"))
+        .ok_or_else(|| ActasError::Internal("the API's public URL is unknown".into()))
+}
+
+/// Writes the grant, has Cognito redeem it, and builds the payload. The grant is written before
+/// any token exists. The start's audit record (when `audit` is given) is written once the
+/// session exists, with outcome `success`; if minting fails the grant is marked `failed` and the
+/// record says `failed` with its cause: it never produced a session and holds nothing.
+pub async fn mint_session_payload(
+    state: &Api,
+    sessions: &Sessions,
+    actor: &UserRecord,
+    target: &UserRecord,
+    kind: GrantKind,
+    justification: &Justification,
+    audit: Option<(AuditEvent, &RequestOrigin)>,
+) -> Result<SessionPayload> {
+    let now_millis = state.clock.now_millis();
+    let now_secs = now_millis.div_euclid(1000);
+    let impersonated = kind == GrantKind::Impersonation;
+    let endpoint_url = if impersonated {
+        refresh_endpoint(state, audit.map(|(_, origin)| origin))?
+    } else {
+        state.config.cognito_public_endpoint.clone()
+    };
+    let mint_secret = new_secret()?;
+    let revert_secret = new_secret()?;
+    let ends_at = now_secs + state.config.impersonation_max_secs;
+    let client_id = match kind {
+        GrantKind::Impersonation => state.config.impersonation_client_id.clone(),
+        GrantKind::OwnSession => state.config.revert_client_id.clone(),
+    };
+    let grant = Impersonation {
+        id: uuid::Uuid::new_v4().to_string(),
+        kind,
+        actor_sub: actor.sub.clone(),
+        actor_username: actor.username.clone(),
+        target_sub: target.sub.clone(),
+        target_username: target.username.clone(),
+        tenant: target.principal().tenant,
+        reason: justification.reason.clone(),
+        ticket: justification.ticket.clone(),
+        client_id: client_id.clone(),
+        status: ImpersonationStatus::Pending,
+        created_at_millis: now_millis,
+        ends_at,
+        mint_deadline: now_secs + state.config.mint_window_secs,
+        mint_secret_hash: hash_secret(&mint_secret),
+        revert_secret_hash: hash_secret(&revert_secret),
+        // Kept a day past its end so the record can still be read after it ended.
+        expires_at: ends_at + 86_400,
+        refresh_token_sealed: None,
+        ended_at: None,
+        revoked_at: None,
+    };
+    sessions.impersonations.create(&grant).await?;
+
+    let minted = state
+        .identity
+        .mint_session(MintRequest {
+            client_id: &client_id,
+            username: &target.username,
+            impersonation_id: &grant.id,
+            remint_id: None,
+            secret: &mint_secret,
+        })
+        .await;
+    let minted = match minted {
+        Ok(tokens) if impersonated => {
+            keep_refresh_token(state, sessions, &grant, &tokens.refresh_token)
+                .await
+                .map(|()| tokens)
+        }
+        other => other,
+    };
+    let tokens = match minted {
+        Ok(tokens) => tokens,
+        Err(err) => {
+            fail_start(state, sessions, &grant, &err, audit).await;
+            return Err(err);
+        }
+    };
+    if let Some((event, origin)) = audit {
+        let record = AuditRecord::new(event, state.clock.now_millis(), origin).about(&grant);
+        // No session without its record: if the record cannot be written, the session ends.
+        if let Err(err) = state.audit.record(&record).await {
+            revoke_unrecorded(state, sessions, &grant, &tokens.refresh_token).await;
+            fail_start(state, sessions, &grant, &err, None).await;
+            return Err(err);
+        }
+    }
+    info!(
+        impersonation_id = %grant.id,
+        kind = kind.as_str(),
+        actor = %grant.actor_username,
+        target = %grant.target_username,
+        "session minted"
+    );
+
+    let token_expiry = now_millis + tokens.expires_in_secs * 1000;
+    let expire_epoch = if impersonated {
+        token_expiry.min(ends_at * 1000)
+    } else {
+        token_expiry
+    };
+    let created = rfc3339_millis(now_millis);
+    Ok(SessionPayload {
+        endpoint_url,
+        client_id,
+        user_pool_id: state.config.user_pool_id.clone(),
+        username: target.username.clone(),
+        token: tokens.id_token.clone(),
+        session: SessionTokens {
+            authorization: tokens.id_token,
+            access_token: tokens.access_token,
+            refresh_token: tokens.refresh_token,
+            expire_epoch,
+        },
+        role: target.role().display_name().to_string(),
+        timezone: target.attribute("zoneinfo").unwrap_or("UTC").to_string(),
+        provider: provider_of(target),
+        impersonator_revert_token: impersonated.then(|| format!("{}.{}", grant.id, revert_secret)),
+        created_at: created.clone(),
+        updated_at: created,
+        impersonation: impersonated.then(|| ImpersonationSummary {
+            id: grant.id,
+            actor: ActorSummary {
+                sub: grant.actor_sub,
+                username: grant.actor_username,
+            },
+            reason: grant.reason,
+            ticket: grant.ticket,
+            expires_at: rfc3339_millis(ends_at * 1000),
+        }),
+    })
+}
+
+/// A start that produced no usable session: the grant is `failed` (never live), and the
+/// start's audit record says so, with the cause.
+pub(crate) async fn fail_start(
+    state: &Api,
+    sessions: &Sessions,
+    grant: &Impersonation,
+    err: &ActasError,
+    audit: Option<(AuditEvent, &RequestOrigin)>,
+) {
+    let now = state.clock.now_secs();
+    if let Err(e) = sessions.impersonations.mark_failed(&grant.id, now).await {
+        warn!(impersonation_id = %grant.id, error = %e, "could not mark a failed start");
+    }
+    if let Some((event, origin)) = audit {
+        let mut record = AuditRecord::new(event, state.clock.now_millis(), origin).about(grant);
+        record.outcome = crate::domain::audit::OUTCOME_FAILED;
+        record.cause = Some(format!(
+            "the session could not be minted: {}",
+            err.public_message()
+        ));
+        if let Err(e) = state.audit.record(&record).await {
+            warn!(impersonation_id = %grant.id, error = %e, "could not audit a failed start");
+        }
+    }
+}
+
+/// Revokes a minted session that cannot be kept or recorded (fail closed).
+pub(crate) async fn revoke_unrecorded(
+    state: &Api,
+    sessions: &Sessions,
+    grant: &Impersonation,
+    refresh_token: &str,
+) {
+    match state
+        .identity
+        .revoke_refresh_token(&grant.client_id, refresh_token)
+        .await
+    {
+        Ok(()) => {
+            let now = state.clock.now_secs();
+            if let Err(e) = sessions.impersonations.mark_revoked(&grant.id, now).await {
+                warn!(impersonation_id = %grant.id, error = %e, "could not record a revoke");
+            }
+        }
+        Err(e) => {
+            warn!(impersonation_id = %grant.id, error = %e, "could not revoke an unkept session")
+        }
+    }
+}
+
+/// Seals and stores the refresh token so that a stop can revoke it, with its hash as the key a
+/// refresh through actas finds this impersonation by. If it cannot be kept, the session could
+/// outlive a stop: it is revoked now (fail closed).
+pub(crate) async fn keep_refresh_token(
+    state: &Api,
+    sessions: &Sessions,
+    grant: &Impersonation,
+    refresh_token: &str,
+) -> Result<()> {
+    let kept = match sessions.vault.seal(&grant.id, refresh_token).await {
+        Ok(sealed) => {
+            sessions
+                .impersonations
+                .keep_refresh_token(
+                    &grant.id,
+                    &sealed,
+                    &hash_secret(refresh_token),
+                    grant.expires_at,
+                )
+                .await
+        }
+        Err(err) => Err(err),
+    };
+    if kept.is_err() {
+        revoke_unrecorded(state, sessions, grant, refresh_token).await;
+    }
+    kept
+}
+
+/// Seed 000's `provider`: how the target signs in — `email` for the pool's own users, the
+/// identity provider's name for federated ones.
+pub(crate) fn provider_of(user: &UserRecord) -> String {
+    user.attribute("identities")
+        .and_then(|raw| serde_json::from_str::<serde_json::Value>(raw).ok())
+        .and_then(|v| {
+            v.get(0)?
+                .get("providerName")?
+                .as_str()
+                .map(str::to_lowercase)
+        })
+        .unwrap_or_else(|| "email".to_string())
+}

@@ -1,0 +1,98 @@
+//! Stopping an impersonation: `DELETE /auth/impersonations/{id}` by its actor or an admin above
+//! them, and `DELETE /auth/impersonate` from the impersonated session. A stopped impersonation
+//! reads inactive at once, its refresh token is revoked, and stopping twice is harmless.
+
+use crate::app::authenticate::Caller;
+use crate::app::end::end_and_revoke;
+use crate::app::state::SessionState;
+use crate::app::token_check::ImpersonationView;
+use crate::domain::audit::RequestOrigin;
+use crate::domain::error::{ActasError, Result};
+use crate::domain::grant::{GrantKind, Impersonation};
+use crate::domain::policy::{Denial, Role, SessionKind};
+use crate::domain::user::UserRef;
+use serde::Serialize;
+
+#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
+pub struct StopResult {
+    /// Always `ended`: stopping an ended impersonation changes nothing.
+    pub status: &'static str,
+    pub impersonation: ImpersonationView,
+}
+
+pub(crate) async fn find_impersonation(state: &SessionState, id: &str) -> Result<Impersonation> {
+    let not_found = || ActasError::NotFound("no such impersonation".into());
+    if id.is_empty() || id.len() > 64 {
+        return Err(not_found());
+    }
+    state
+        .sessions
+        .impersonations
+        .get(id)
+        .await?
+        .filter(|imp| imp.kind == GrantKind::Impersonation)
+        .ok_or_else(not_found)
+}
+
+/// `DELETE /auth/impersonations/{id}`: by the impersonator, an admin of the tenant who
+/// outranks the impersonator, or a super-admin.
+pub async fn stop_by_id(
+    state: &SessionState,
+    caller: &Caller,
+    id: &str,
+    origin: &RequestOrigin,
+) -> Result<StopResult> {
+    if caller.session_kind(state) == SessionKind::Impersonated {
+        return Err(Denial::ChainedImpersonation.into());
+    }
+    let imp = find_impersonation(state, id).await?;
+    let me = caller.user.principal();
+    // Another tenant's impersonation is "not found", like an unknown id: nobody learns what
+    // goes on elsewhere.
+    if me.sub != imp.actor_sub && me.role != Role::SuperAdmin && me.tenant != imp.tenant {
+        return Err(ActasError::NotFound("no such impersonation".into()));
+    }
+    let permitted = if me.sub == imp.actor_sub {
+        true
+    } else if me.role == Role::SuperAdmin {
+        true
+    } else if me.role == Role::Admin && me.tenant.is_some() && me.tenant == imp.tenant {
+        let actor_rank = match UserRef::parse(&imp.actor_username) {
+            Ok(actor) => state
+                .identity
+                .find_user(&actor)
+                .await?
+                .map(|a| a.role().rank()),
+            Err(_) => None,
+        };
+        actor_rank.is_none_or(|rank| me.role.rank() > rank)
+    } else {
+        false
+    };
+    if !me.enabled || !permitted {
+        return Err(ActasError::Forbidden(
+            "you may not stop this impersonation".into(),
+        ));
+    }
+    end_and_revoke(state, &state.sessions, imp, &caller.user.username, origin).await
+}
+
+/// `DELETE /auth/impersonate` (seed 000's sign-out): the impersonated session ends itself.
+pub async fn stop_own(
+    state: &SessionState,
+    authorization: Option<&str>,
+    origin: &RequestOrigin,
+) -> Result<StopResult> {
+    let token = state.verifier.verify_header(authorization).await?;
+    let id = token
+        .impersonation_id
+        .as_deref()
+        .ok_or_else(|| ActasError::Forbidden("this session is not an impersonation".into()))?;
+    let imp = find_impersonation(state, id).await?;
+    if imp.target_sub != token.sub {
+        return Err(ActasError::Forbidden(
+            "this session is not that impersonation".into(),
+        ));
+    }
+    end_and_revoke(state, &state.sessions, imp, &token.username, origin).await
+}

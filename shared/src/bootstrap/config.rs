@@ -1,0 +1,369 @@
+//! Typed configuration from the environment. Each function reads what it needs once, at start-up,
+//! and refuses to start with a message naming every missing or malformed variable.
+
+use crate::domain::error::Result;
+use std::collections::HashMap;
+use std::fmt;
+use std::str::FromStr;
+use std::time::Duration;
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ConfigError(pub Vec<String>);
+
+impl fmt::Display for ConfigError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "invalid configuration: {}", self.0.join("; "))
+    }
+}
+
+impl std::error::Error for ConfigError {}
+
+/// Reads variables from a map (the process environment in production, a literal in tests) and
+/// gathers every problem before failing.
+pub struct EnvReader {
+    vars: HashMap<String, String>,
+    problems: Vec<String>,
+}
+
+impl EnvReader {
+    pub fn from_process() -> Self {
+        Self::from_map(std::env::vars().collect())
+    }
+
+    pub fn from_map(vars: HashMap<String, String>) -> Self {
+        EnvReader {
+            vars,
+            problems: Vec::new(),
+        }
+    }
+
+    fn raw(&self, name: &str) -> Option<&str> {
+        self.vars
+            .get(name)
+            .map(|v| v.trim())
+            .filter(|v| !v.is_empty())
+    }
+
+    pub fn required(&mut self, name: &str) -> String {
+        match self.raw(name) {
+            Some(value) => value.to_string(),
+            None => {
+                self.problems.push(format!("{name} is required"));
+                String::new()
+            }
+        }
+    }
+
+    pub fn optional(&self, name: &str) -> Option<String> {
+        self.raw(name).map(str::to_string)
+    }
+
+    pub fn parsed_or<T: FromStr>(&mut self, name: &str, default: T) -> T {
+        match self.raw(name) {
+            None => default,
+            Some(value) => match value.parse() {
+                Ok(parsed) => parsed,
+                Err(_) => {
+                    self.problems.push(format!("{name}={value:?} is not valid"));
+                    default
+                }
+            },
+        }
+    }
+
+    pub fn reject(&mut self, problem: impl Into<String>) {
+        self.problems.push(problem.into());
+    }
+
+    pub fn finish<T>(self, config: T) -> Result<T, ConfigError> {
+        if self.problems.is_empty() {
+            Ok(config)
+        } else {
+            Err(ConfigError(self.problems))
+        }
+    }
+}
+
+/// When `POST /auth/impersonate` demands an `X-API-Key` (a presented key is always checked).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ApiKeyRequirement {
+    /// Seed 001's dialect (body `username`) requires one; seed 000's (`?uuid=`) does not,
+    /// because its clients never send one.
+    UsernameDialect,
+    Always,
+}
+
+impl FromStr for ApiKeyRequirement {
+    type Err = ();
+    fn from_str(s: &str) -> Result<Self, ()> {
+        match s {
+            "username-dialect" => Ok(ApiKeyRequirement::UsernameDialect),
+            "always" => Ok(ApiKeyRequirement::Always),
+            _ => Err(()),
+        }
+    }
+}
+
+/// Configuration of the HTTP functions.
+#[derive(Debug, Clone)]
+pub struct ApiConfig {
+    pub region: String,
+    pub table_name: String,
+    pub user_pool_id: String,
+    pub sign_in_client_id: String,
+    pub impersonation_client_id: String,
+    /// The client a revert hands the impersonator's own session back on.
+    pub revert_client_id: String,
+    /// Where the pool's signing keys are fetched from. On AWS it derives from the issuer; the
+    /// local emulator serves it elsewhere, so it is configuration.
+    pub jwks_url: String,
+    pub token_issuer: String,
+    /// Cognito's own endpoint: where an impersonator's own session (after a revert) refreshes.
+    pub cognito_public_endpoint: String,
+    /// The API's public base URL (`PUBLIC_API_URL`, e.g. behind a custom domain). Unset, it is
+    /// read from each request. Impersonated sessions refresh at `{base}/auth/cognito`.
+    pub public_api_url: Option<String>,
+    /// How long the one-time secret of a fresh grant may be redeemed with Cognito.
+    pub mint_window_secs: i64,
+    /// The hard limit of an impersonation.
+    pub impersonation_max_secs: i64,
+    pub api_key_requirement: ApiKeyRequirement,
+    /// The audit trail's own table (`AUDIT_TABLE_NAME`).
+    pub audit_table_name: String,
+    /// The KMS key that seals impersonated sessions' refresh tokens (kept for revocation).
+    pub refresh_token_key_id: String,
+    /// Lifetime of impersonated id/access tokens; the hard limit may not be shorter.
+    pub token_validity_secs: i64,
+    /// Whether every start must give a reason (`REASON_REQUIRED`, default true).
+    pub reason_required: bool,
+    /// Lifetime of a two-step (seeds 002/003) token.
+    pub exchange_token_secs: i64,
+    /// The secret holding actas's signing keys for two-step tokens; only the functions that
+    /// issue or exchange them need it (`require_signing_key_secret`).
+    pub signing_key_secret_id: Option<String>,
+}
+
+impl ApiConfig {
+    /// For the functions that sign or verify two-step tokens: refuse to start without the secret.
+    pub fn require_signing_key_secret(&self) -> Result<String, ConfigError> {
+        self.signing_key_secret_id
+            .clone()
+            .ok_or_else(|| ConfigError(vec!["SIGNING_KEY_SECRET_ID is required".into()]))
+    }
+
+    pub fn from_reader(mut env: EnvReader) -> Result<Self, ConfigError> {
+        let region = env.required("AWS_REGION");
+        let user_pool_id = env.required("USER_POOL_ID");
+        let token_issuer = env.optional("TOKEN_ISSUER").unwrap_or_else(|| {
+            format!("https://cognito-idp.{region}.amazonaws.com/{user_pool_id}")
+        });
+        let jwks_url = env
+            .optional("JWKS_URL")
+            .unwrap_or_else(|| format!("{token_issuer}/.well-known/jwks.json"));
+        let cognito_public_endpoint = env
+            .optional("COGNITO_PUBLIC_ENDPOINT")
+            .unwrap_or_else(|| format!("https://cognito-idp.{region}.amazonaws.com/"));
+        let config = ApiConfig {
+            table_name: env.required("TABLE_NAME"),
+            sign_in_client_id: env.required("SIGN_IN_CLIENT_ID"),
+            impersonation_client_id: env.required("IMPERSONATION_CLIENT_ID"),
+            revert_client_id: env.required("REVERT_CLIENT_ID"),
+            exchange_token_secs: env.parsed_or("EXCHANGE_TOKEN_SECONDS", 120),
+            reason_required: env.parsed_or("REASON_REQUIRED", true),
+            refresh_token_key_id: env.required("REFRESH_TOKEN_KEY_ID"),
+            audit_table_name: env.required("AUDIT_TABLE_NAME"),
+            token_validity_secs: env.parsed_or::<i64>("IMPERSONATION_TOKEN_MINUTES", 15) * 60,
+            signing_key_secret_id: env.optional("SIGNING_KEY_SECRET_ID"),
+            mint_window_secs: env.parsed_or("MINT_WINDOW_SECONDS", 60),
+            impersonation_max_secs: env.parsed_or("IMPERSONATION_MAX_SECONDS", 3600),
+            api_key_requirement: env
+                .parsed_or("API_KEY_REQUIRED", ApiKeyRequirement::UsernameDialect),
+            region,
+            user_pool_id,
+            jwks_url,
+            token_issuer,
+            cognito_public_endpoint,
+            public_api_url: env
+                .optional("PUBLIC_API_URL")
+                .map(|url| url.trim_end_matches('/').to_string())
+                .filter(|url| !url.is_empty()),
+        };
+        if config.mint_window_secs <= 0
+            || config.impersonation_max_secs <= 0
+            || config.exchange_token_secs <= 0
+        {
+            env.reject("MINT_WINDOW_SECONDS, IMPERSONATION_MAX_SECONDS and EXCHANGE_TOKEN_SECONDS must be positive");
+        }
+        if config.impersonation_max_secs < config.token_validity_secs {
+            // Otherwise the first tokens of an impersonation would outlive its end.
+            env.reject(
+                "IMPERSONATION_MAX_SECONDS may not be shorter than IMPERSONATION_TOKEN_MINUTES",
+            );
+        }
+        env.finish(config)
+    }
+}
+
+/// Configuration of the Cognito trigger functions.
+#[derive(Debug, Clone)]
+pub struct TriggerConfig {
+    pub table_name: String,
+    /// Custom auth is refused for every other client. (The template names the trigger ARNs by
+    /// function name, so the pool does not depend on the functions and this can be a plain
+    /// reference to the client without a cycle.)
+    pub impersonation_client_id: String,
+    /// Custom auth here mints an impersonator's own session (after a revert), without `act`.
+    pub revert_client_id: String,
+    /// On refresh the actor is read again from the pool, and the policy applied.
+    pub user_pool_id: String,
+    /// Lifetime of impersonated id/access tokens (the impersonation client's setting): a refresh
+    /// whose tokens would outlive the impersonation's hard end is refused.
+    pub token_validity_secs: i64,
+}
+
+impl TriggerConfig {
+    pub fn from_reader(mut env: EnvReader) -> Result<Self, ConfigError> {
+        let config = TriggerConfig {
+            table_name: env.required("TABLE_NAME"),
+            impersonation_client_id: env.required("IMPERSONATION_CLIENT_ID"),
+            revert_client_id: env.required("REVERT_CLIENT_ID"),
+            user_pool_id: env.required("USER_POOL_ID"),
+            token_validity_secs: env.parsed_or::<i64>("IMPERSONATION_TOKEN_MINUTES", 15) * 60,
+        };
+        env.finish(config)
+    }
+}
+
+/// A function's configuration, read once at start-up from the environment.
+pub trait FromEnv: Sized {
+    fn from_env() -> Result<Self, ConfigError>;
+}
+
+impl FromEnv for ApiConfig {
+    fn from_env() -> Result<Self, ConfigError> {
+        Self::from_reader(EnvReader::from_process())
+    }
+}
+
+impl FromEnv for TriggerConfig {
+    fn from_env() -> Result<Self, ConfigError> {
+        Self::from_reader(EnvReader::from_process())
+    }
+}
+
+/// Configuration of the stream → EventBridge function.
+#[derive(Debug, Clone)]
+pub struct PublishConfig {
+    /// `EVENT_BUS_NAME`, default `default`.
+    pub event_bus_name: String,
+}
+
+impl FromEnv for PublishConfig {
+    fn from_env() -> Result<Self, ConfigError> {
+        let env = EnvReader::from_process();
+        let event_bus_name = env
+            .optional("EVENT_BUS_NAME")
+            .unwrap_or_else(|| "default".into());
+        env.finish(PublishConfig { event_bus_name })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn reader(pairs: &[(&str, &str)]) -> EnvReader {
+        EnvReader::from_map(
+            pairs
+                .iter()
+                .map(|(k, v)| (k.to_string(), v.to_string()))
+                .collect(),
+        )
+    }
+
+    #[test]
+    fn names_every_missing_variable() {
+        let err = ApiConfig::from_reader(reader(&[("AWS_REGION", "us-east-1")])).unwrap_err();
+        let text = err.to_string();
+        for name in [
+            "TABLE_NAME",
+            "AUDIT_TABLE_NAME",
+            "USER_POOL_ID",
+            "SIGN_IN_CLIENT_ID",
+            "IMPERSONATION_CLIENT_ID",
+        ] {
+            assert!(text.contains(name), "{text} should name {name}");
+        }
+    }
+
+    #[test]
+    fn derives_cognito_urls_from_region_and_pool() {
+        let config = ApiConfig::from_reader(reader(&[
+            ("AWS_REGION", "eu-west-1"),
+            ("TABLE_NAME", "t"),
+            ("AUDIT_TABLE_NAME", "a"),
+            ("USER_POOL_ID", "eu-west-1_abc"),
+            ("SIGN_IN_CLIENT_ID", "s"),
+            ("IMPERSONATION_CLIENT_ID", "i"),
+            ("REVERT_CLIENT_ID", "r"),
+            ("REFRESH_TOKEN_KEY_ID", "k"),
+        ]))
+        .unwrap();
+        assert_eq!(
+            config.token_issuer,
+            "https://cognito-idp.eu-west-1.amazonaws.com/eu-west-1_abc"
+        );
+        assert_eq!(
+            config.jwks_url,
+            "https://cognito-idp.eu-west-1.amazonaws.com/eu-west-1_abc/.well-known/jwks.json"
+        );
+        assert_eq!(config.impersonation_max_secs, 3600);
+        assert_eq!(
+            config.api_key_requirement,
+            ApiKeyRequirement::UsernameDialect
+        );
+    }
+
+    #[test]
+    fn rejects_malformed_numbers_and_modes() {
+        let err = ApiConfig::from_reader(reader(&[
+            ("AWS_REGION", "eu-west-1"),
+            ("TABLE_NAME", "t"),
+            ("USER_POOL_ID", "p"),
+            ("SIGN_IN_CLIENT_ID", "s"),
+            ("IMPERSONATION_CLIENT_ID", "i"),
+            ("REVERT_CLIENT_ID", "r"),
+            ("IMPERSONATION_MAX_SECONDS", "an hour"),
+            ("API_KEY_REQUIRED", "sometimes"),
+        ]))
+        .unwrap_err();
+        assert!(err.to_string().contains("IMPERSONATION_MAX_SECONDS"));
+        assert!(err.to_string().contains("API_KEY_REQUIRED"));
+    }
+}
+
+#[derive(Debug, Clone)]
+pub struct CleanupConfig {
+    pub table_name: String,
+    pub user_pool_id: String,
+    pub impersonation_client_id: String,
+    pub refresh_token_key_id: String,
+    pub audit_table_name: String,
+    /// How long one run may work before it stops and leaves the rest to the next.
+    pub budget: Duration,
+}
+
+impl FromEnv for CleanupConfig {
+    fn from_env() -> std::result::Result<Self, ConfigError> {
+        let mut env = EnvReader::from_process();
+        let config = CleanupConfig {
+            table_name: env.required("TABLE_NAME"),
+            user_pool_id: env.required("USER_POOL_ID"),
+            impersonation_client_id: env.required("IMPERSONATION_CLIENT_ID"),
+            refresh_token_key_id: env.required("REFRESH_TOKEN_KEY_ID"),
+            audit_table_name: env.required("AUDIT_TABLE_NAME"),
+            budget: Duration::from_secs(env.parsed_or("CLEANUP_BUDGET_SECONDS", 20)),
+        };
+        env.finish(config)
+    }
+}

@@ -1,0 +1,290 @@
+//! The deployed wiring: what each function builds from its configuration and one SDK
+//! configuration — only the clients its route uses. One builder per function, named like it;
+//! the only place that chooses AWS adapters (the use cases see ports).
+
+pub mod config;
+
+use crate::adapters::aws::cognito::CognitoIdentityProvider;
+use crate::adapters::aws::dynamodb::audit::DynamoAuditStore;
+use crate::adapters::aws::dynamodb::DynamoStore;
+use crate::adapters::aws::eventbridge::EventBridgePublisher;
+use crate::adapters::aws::kms::KmsVault;
+use crate::adapters::aws::secrets_manager::SecretsManagerKeys;
+use crate::adapters::jwks::HttpJwksSource;
+use crate::app::audit_trail::AuditTrail;
+use crate::app::cleanup::CleanupState;
+use crate::app::exchange::ExchangeState;
+use crate::app::exchange_tokens::ExchangeTokens;
+use crate::app::impersonate::ImpersonateState;
+use crate::app::issue_token::IssueTokenState;
+use crate::app::state::{Api, ReadState, SessionState, Sessions};
+use crate::app::token_verifier::JwtVerifier;
+use crate::bootstrap::config::{ApiConfig, CleanupConfig, FromEnv, PublishConfig, TriggerConfig};
+use crate::domain::error::{ActasError, Result};
+use crate::ports::clock::SystemClock;
+use crate::triggers::{CustomAuthClients, TriggerState};
+use aws_config::SdkConfig;
+use lambda_runtime::{service_fn, LambdaEvent};
+use serde::Serialize;
+use serde_json::Value;
+use std::future::Future;
+use std::sync::Arc;
+
+/// The common part of every API function: the pool (Cognito), the audit trail (DynamoDB), and
+/// the pool's JWKS over HTTPS.
+fn api(config: ApiConfig, sdk: &SdkConfig, dynamodb: &aws_sdk_dynamodb::Client) -> Result<Api> {
+    let identity = Arc::new(CognitoIdentityProvider::new(
+        aws_sdk_cognitoidentityprovider::Client::new(sdk),
+        &config.user_pool_id,
+    ));
+    let verifier = JwtVerifier::new(
+        Arc::new(HttpJwksSource::new(&config.jwks_url)?),
+        &config.token_issuer,
+        vec![
+            config.sign_in_client_id.clone(),
+            config.revert_client_id.clone(),
+            config.impersonation_client_id.clone(),
+        ],
+    );
+    let audit = AuditTrail {
+        store: Arc::new(DynamoAuditStore::new(
+            dynamodb.clone(),
+            &config.audit_table_name,
+        )),
+    };
+    Ok(Api {
+        config,
+        clock: Arc::new(SystemClock),
+        verifier,
+        identity,
+        audit,
+    })
+}
+
+/// Routes that start or end sessions add the grants table and the KMS vault.
+fn sessions(config: &ApiConfig, sdk: &SdkConfig, dynamodb: &aws_sdk_dynamodb::Client) -> Sessions {
+    Sessions {
+        impersonations: Arc::new(DynamoStore::new(dynamodb.clone(), &config.table_name)),
+        vault: Arc::new(KmsVault::new(
+            aws_sdk_kms::Client::new(sdk),
+            &config.refresh_token_key_id,
+        )),
+    }
+}
+
+/// The token routes add the two-step grants and the signing keys from Secrets Manager.
+fn exchange_tokens(config: &ApiConfig, sdk: &SdkConfig) -> Result<ExchangeTokens> {
+    let secret_id = config
+        .require_signing_key_secret()
+        .map_err(|e| ActasError::Internal(e.to_string()))?;
+    let client = aws_sdk_secretsmanager::Client::new(sdk);
+    Ok(ExchangeTokens::new(Arc::new(SecretsManagerKeys::new(
+        client, &secret_id,
+    ))))
+}
+
+/// `ImpersonateFunction`: `POST /auth/impersonate`.
+pub fn impersonate(config: ApiConfig, sdk: &SdkConfig) -> Result<ImpersonateState> {
+    let dynamodb = aws_sdk_dynamodb::Client::new(sdk);
+    let sessions = sessions(&config, sdk, &dynamodb);
+    let api_keys = Arc::new(DynamoStore::new(dynamodb.clone(), &config.table_name));
+    Ok(ImpersonateState {
+        api: api(config, sdk, &dynamodb)?,
+        sessions,
+        api_keys,
+    })
+}
+
+fn issue_token(config: ApiConfig, sdk: &SdkConfig) -> Result<IssueTokenState> {
+    let dynamodb = aws_sdk_dynamodb::Client::new(sdk);
+    let tokens = exchange_tokens(&config, sdk)?;
+    let exchanges = Arc::new(DynamoStore::new(dynamodb.clone(), &config.table_name));
+    Ok(IssueTokenState {
+        api: api(config, sdk, &dynamodb)?,
+        exchanges,
+        tokens,
+    })
+}
+
+/// `CoworkerImpersonateFunction`: `GET /api/public/coworkers/{coworkerId}/impersonate`.
+pub fn coworker_impersonate(config: ApiConfig, sdk: &SdkConfig) -> Result<IssueTokenState> {
+    issue_token(config, sdk)
+}
+
+/// `SysImpersonateFunction`: `GET /api/sys/users/impersonate`.
+pub fn sys_impersonate(config: ApiConfig, sdk: &SdkConfig) -> Result<IssueTokenState> {
+    issue_token(config, sdk)
+}
+
+fn exchange(config: ApiConfig, sdk: &SdkConfig) -> Result<ExchangeState> {
+    let dynamodb = aws_sdk_dynamodb::Client::new(sdk);
+    let tokens = exchange_tokens(&config, sdk)?;
+    let sessions = sessions(&config, sdk, &dynamodb);
+    let exchanges = Arc::new(DynamoStore::new(dynamodb.clone(), &config.table_name));
+    Ok(ExchangeState {
+        api: api(config, sdk, &dynamodb)?,
+        sessions,
+        exchanges,
+        tokens,
+    })
+}
+
+/// `LoginExchangeFunction`: `POST /api/public/auth/login/{token}`.
+pub fn login_exchange(config: ApiConfig, sdk: &SdkConfig) -> Result<ExchangeState> {
+    exchange(config, sdk)
+}
+
+/// `SysExchangeFunction`: `POST /api/sys/users/exchange`.
+pub fn sys_exchange(config: ApiConfig, sdk: &SdkConfig) -> Result<ExchangeState> {
+    exchange(config, sdk)
+}
+
+/// `ProfilesFunction`: `GET /api/public/coworkers/profiles` reads the pool only.
+pub fn profiles(config: ApiConfig, sdk: &SdkConfig) -> Result<Api> {
+    let dynamodb = aws_sdk_dynamodb::Client::new(sdk);
+    api(config, sdk, &dynamodb)
+}
+
+fn session_routes(config: ApiConfig, sdk: &SdkConfig) -> Result<SessionState> {
+    let dynamodb = aws_sdk_dynamodb::Client::new(sdk);
+    let sessions = sessions(&config, sdk, &dynamodb);
+    Ok(SessionState {
+        api: api(config, sdk, &dynamodb)?,
+        sessions,
+    })
+}
+
+/// `RevertFunction`: `POST /auth/impersonate/revert`.
+pub fn revert(config: ApiConfig, sdk: &SdkConfig) -> Result<SessionState> {
+    session_routes(config, sdk)
+}
+
+/// `StopFunction`: `DELETE /auth/impersonations/{id}` and `DELETE /auth/impersonate`.
+pub fn stop(config: ApiConfig, sdk: &SdkConfig) -> Result<SessionState> {
+    session_routes(config, sdk)
+}
+
+/// `CognitoEndpointFunction`: `POST /auth/cognito`.
+pub fn cognito_endpoint(config: ApiConfig, sdk: &SdkConfig) -> Result<SessionState> {
+    session_routes(config, sdk)
+}
+
+fn read_routes(config: ApiConfig, sdk: &SdkConfig) -> Result<ReadState> {
+    let dynamodb = aws_sdk_dynamodb::Client::new(sdk);
+    let impersonations = Arc::new(DynamoStore::new(dynamodb.clone(), &config.table_name));
+    Ok(ReadState {
+        api: api(config, sdk, &dynamodb)?,
+        impersonations,
+    })
+}
+
+/// `TokenCheckFunction`: `GET /auth/token`.
+pub fn token_check(config: ApiConfig, sdk: &SdkConfig) -> Result<ReadState> {
+    read_routes(config, sdk)
+}
+
+/// `ListImpersonationsFunction`: `GET /auth/impersonations`.
+pub fn list_impersonations(config: ApiConfig, sdk: &SdkConfig) -> Result<ReadState> {
+    read_routes(config, sdk)
+}
+
+/// The grants table only: what the verify and pre-token triggers read and redeem.
+fn grant_triggers(config: TriggerConfig, sdk: &SdkConfig) -> Result<TriggerState> {
+    Ok(TriggerState {
+        store: Arc::new(DynamoStore::new(
+            aws_sdk_dynamodb::Client::new(sdk),
+            &config.table_name,
+        )),
+        impersonation_client_id: config.impersonation_client_id,
+        revert_client_id: config.revert_client_id,
+        clock: Arc::new(SystemClock),
+    })
+}
+
+/// `VerifyAuthChallengeFunction`: redeems grants.
+pub fn verify_auth_challenge(config: TriggerConfig, sdk: &SdkConfig) -> Result<TriggerState> {
+    grant_triggers(config, sdk)
+}
+
+/// `PreTokenGenerationFunction`: reads the grant a session was minted for.
+pub fn pre_token_generation(config: TriggerConfig, sdk: &SdkConfig) -> Result<TriggerState> {
+    grant_triggers(config, sdk)
+}
+
+/// `DefineAuthChallengeFunction`: the client ids, no AWS client at all.
+pub fn define_auth_challenge(config: TriggerConfig) -> CustomAuthClients {
+    CustomAuthClients::of(&config)
+}
+
+/// `CreateAuthChallengeFunction`: the client ids, no AWS client at all.
+pub fn create_auth_challenge(config: TriggerConfig) -> CustomAuthClients {
+    CustomAuthClients::of(&config)
+}
+
+/// `CleanupFunction`: ends what expired, revokes, deletes expired grants.
+pub fn cleanup(config: CleanupConfig, sdk: &SdkConfig) -> Result<CleanupState> {
+    let dynamodb = aws_sdk_dynamodb::Client::new(sdk);
+    let store = Arc::new(DynamoStore::new(dynamodb.clone(), &config.table_name));
+    Ok(CleanupState {
+        impersonations: store.clone(),
+        cleanup: store,
+        identity: Arc::new(CognitoIdentityProvider::new(
+            aws_sdk_cognitoidentityprovider::Client::new(sdk),
+            &config.user_pool_id,
+        )),
+        vault: Arc::new(KmsVault::new(
+            aws_sdk_kms::Client::new(sdk),
+            &config.refresh_token_key_id,
+        )),
+        audit: AuditTrail {
+            store: Arc::new(DynamoAuditStore::new(dynamodb, &config.audit_table_name)),
+        },
+        clock: Arc::new(SystemClock),
+        impersonation_client_id: config.impersonation_client_id,
+        budget: config.budget,
+    })
+}
+
+/// `PublishEventsFunction`: EventBridge only.
+pub fn publish_events(config: PublishConfig, sdk: &SdkConfig) -> Result<EventBridgePublisher> {
+    Ok(EventBridgePublisher::new(
+        aws_sdk_eventbridge::Client::new(sdk),
+        config.event_bus_name,
+    ))
+}
+
+/// A function's start, called by its `main` with its builder above: logging, its configuration
+/// from the environment (refusing to start with a message naming every problem), one SDK
+/// configuration, and its state.
+pub async fn start<C: FromEnv, S>(
+    build: fn(C, &SdkConfig) -> Result<S>,
+) -> std::result::Result<S, lambda_runtime::Error> {
+    lambda_runtime::tracing::init_default_subscriber();
+    let config = C::from_env()?;
+    let sdk = aws_config::load_from_env().await;
+    Ok(build(config, &sdk)?)
+}
+
+/// The start of a function that calls no AWS service: no SDK configuration is loaded.
+pub fn start_without_aws<C: FromEnv, S>(
+    build: fn(C) -> S,
+) -> std::result::Result<S, lambda_runtime::Error> {
+    lambda_runtime::tracing::init_default_subscriber();
+    Ok(build(C::from_env()?))
+}
+
+/// Runs a function whose events are JSON (the Cognito triggers, the schedule, the stream): an
+/// error fails the invocation, which is what Cognito and the stream act on.
+pub async fn run_event<F, Fut, T>(handler: F) -> std::result::Result<(), lambda_runtime::Error>
+where
+    F: Fn(Value) -> Fut,
+    Fut: Future<Output = Result<T>>,
+    T: Serialize,
+{
+    let handler = &handler;
+    lambda_runtime::run(service_fn(move |event: LambdaEvent<Value>| async move {
+        let answer = handler(event.payload).await?;
+        Ok::<Value, lambda_runtime::Error>(serde_json::to_value(answer)?)
+    }))
+    .await
+}

@@ -1,0 +1,148 @@
+//! Grants: an impersonation (each carrying its one-time mint secret and its revert secret,
+//! hashed), a two-step token's grant, a remint, and a customer API key. Plain data and their rules.
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ImpersonationStatus {
+    /// Written, waiting for Cognito to redeem its mint secret (once).
+    Pending,
+    /// Tokens were minted.
+    Active,
+    /// Stopped, reverted or expired.
+    Ended,
+    /// Its session could not be minted: it never produced tokens and holds nothing.
+    Failed,
+}
+
+impl ImpersonationStatus {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ImpersonationStatus::Pending => "pending",
+            ImpersonationStatus::Active => "active",
+            ImpersonationStatus::Ended => "ended",
+            ImpersonationStatus::Failed => "failed",
+        }
+    }
+
+    pub fn parse(value: &str) -> Option<Self> {
+        match value {
+            "pending" => Some(ImpersonationStatus::Pending),
+            "active" => Some(ImpersonationStatus::Active),
+            "ended" => Some(ImpersonationStatus::Ended),
+            "failed" => Some(ImpersonationStatus::Failed),
+            _ => None,
+        }
+    }
+}
+
+/// What a grant mints.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum GrantKind {
+    /// A session as the target, with `act` naming the actor.
+    Impersonation,
+    /// The actor's own session, handed back by a revert (no `act`).
+    OwnSession,
+}
+
+impl GrantKind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            GrantKind::Impersonation => "impersonation",
+            GrantKind::OwnSession => "own_session",
+        }
+    }
+
+    pub fn parse(value: &str) -> Option<Self> {
+        match value {
+            "impersonation" => Some(GrantKind::Impersonation),
+            "own_session" => Some(GrantKind::OwnSession),
+            _ => None,
+        }
+    }
+}
+
+/// One impersonation (or own-session grant): who acts as whom, until when, and the hashes of
+/// its secrets.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Impersonation {
+    pub id: String,
+    pub kind: GrantKind,
+    pub actor_sub: String,
+    pub actor_username: String,
+    pub target_sub: String,
+    pub target_username: String,
+    pub tenant: Option<String>,
+    /// Why, as the actor gave it (issue 4: required by default, at most 500 characters).
+    pub reason: Option<String>,
+    /// An optional reference such as a support ticket.
+    pub ticket: Option<String>,
+    /// The app client whose tokens this impersonation may receive.
+    pub client_id: String,
+    pub status: ImpersonationStatus,
+    pub created_at_millis: i64,
+    /// The hard end (epoch seconds): no token for it is valid past this.
+    pub ends_at: i64,
+    /// Until when (epoch seconds) Cognito may redeem the mint secret.
+    pub mint_deadline: i64,
+    pub mint_secret_hash: String,
+    pub revert_secret_hash: String,
+    /// DynamoDB TTL (epoch seconds): when the record may be deleted.
+    pub expires_at: i64,
+    /// The session's refresh token, sealed by the vault, kept so that stopping can revoke it.
+    pub refresh_token_sealed: Option<String>,
+    /// When it ended (epoch seconds), if it has.
+    pub ended_at: Option<i64>,
+    /// When its refresh token was revoked in Cognito (epoch seconds). An ended impersonation
+    /// without it is revoked again by the next cleanup.
+    pub revoked_at: Option<i64>,
+}
+
+impl Impersonation {
+    pub fn is_live(&self, now_secs: i64) -> bool {
+        self.status == ImpersonationStatus::Active && now_secs < self.ends_at
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ApiKeyStatus {
+    Active,
+    Revoked,
+}
+
+/// A customer API key (seed 001's `X-API-Key`). Only the hash of the secret part is stored.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ApiKey {
+    pub id: String,
+    pub tenant: String,
+    pub secret_hash: String,
+    pub status: ApiKeyStatus,
+    pub description: String,
+    pub created_at_millis: i64,
+}
+
+/// A two-step token's grant (seeds 002/003): bound to actor, target and the route that issued
+/// it, exchanged at most once.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ExchangeGrant {
+    pub id: String,
+    pub audience: String,
+    pub actor_sub: String,
+    pub actor_username: String,
+    pub target_sub: String,
+    pub target_username: String,
+    pub reason: Option<String>,
+    pub ticket: Option<String>,
+    /// When the token expires (epoch seconds).
+    pub token_expires_at: i64,
+    /// DynamoDB TTL.
+    pub expires_at: i64,
+}
+
+/// A one-time secret to mint fresh tokens for a live impersonation (a refresh through actas).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Remint {
+    pub impersonation_id: String,
+    pub remint_id: String,
+    pub secret_hash: String,
+    /// Until when (epoch seconds) Cognito may redeem it.
+    pub deadline: i64,
+}

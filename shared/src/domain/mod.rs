@@ -1,0 +1,12 @@
+//! Plain types and rules: nothing here talks to AWS or reads the clock.
+
+pub mod audit;
+pub mod error;
+pub mod exchange;
+pub mod grant;
+pub mod justification;
+pub mod payload;
+pub mod policy;
+pub mod secrets;
+pub mod token;
+pub mod user;

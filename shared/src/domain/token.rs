@@ -1,0 +1,39 @@
+//! A Cognito token once verified: who, which client, and (for an impersonated session) the
+//! RFC 8693 `act` claim naming the actor.
+
+use serde::Deserialize;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TokenUse {
+    Id,
+    Access,
+}
+
+/// RFC 8693 actor claim, as actas writes it into impersonated tokens.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize, serde::Serialize)]
+pub struct ActorClaim {
+    pub sub: String,
+    #[serde(default)]
+    pub username: Option<String>,
+}
+
+/// What a verified token says about its bearer.
+#[derive(Debug, Clone)]
+pub struct VerifiedToken {
+    pub sub: String,
+    pub username: String,
+    pub token_use: TokenUse,
+    pub client_id: String,
+    pub expires_at: i64,
+    /// Present when the token belongs to an impersonated session.
+    pub act: Option<serde_json::Value>,
+    pub impersonation_id: Option<String>,
+    /// `custom:tenant_id`, which id tokens carry (access tokens do not).
+    pub tenant: Option<String>,
+}
+
+impl VerifiedToken {
+    pub fn is_impersonated(&self) -> bool {
+        self.act.is_some() || self.impersonation_id.is_some()
+    }
+}

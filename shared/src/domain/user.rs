@@ -1,0 +1,126 @@
+//! A user of the pool as actas sees them (attributes, groups, tenant, team) and a reference to one
+//! (username or `sub`).
+
+use crate::domain::error::{ActasError, Result};
+use crate::domain::policy::{Principal, Role};
+use std::collections::HashMap;
+
+pub const ATTR_TENANT: &str = "custom:tenant_id";
+
+pub const ATTR_TEAM: &str = "custom:team_id";
+
+pub const ATTR_TEAM_ROLE: &str = "custom:team_role";
+
+/// A user of the pool, as read fresh from it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct UserRecord {
+    pub username: String,
+    pub sub: String,
+    pub enabled: bool,
+    pub groups: Vec<String>,
+    pub attributes: HashMap<String, String>,
+    pub created_at_millis: Option<i64>,
+    pub updated_at_millis: Option<i64>,
+}
+
+impl UserRecord {
+    pub fn attribute(&self, name: &str) -> Option<&str> {
+        self.attributes
+            .get(name)
+            .map(String::as_str)
+            .filter(|v| !v.is_empty())
+    }
+
+    pub fn role(&self) -> Role {
+        Role::from_groups(&self.groups, self.attribute(ATTR_TEAM_ROLE))
+    }
+
+    pub fn principal(&self) -> Principal {
+        Principal {
+            sub: self.sub.clone(),
+            username: self.username.clone(),
+            role: self.role(),
+            tenant: self.attribute(ATTR_TENANT).map(str::to_string),
+            team: self.attribute(ATTR_TEAM).map(str::to_string),
+            enabled: self.enabled,
+        }
+    }
+}
+
+/// How a request names a user: a Cognito username or a `sub`. Validated before it reaches
+/// Cognito, so it can be placed in a `ListUsers` filter safely.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct UserRef(String);
+
+impl UserRef {
+    pub fn parse(raw: &str) -> Result<UserRef> {
+        let value = raw.trim();
+        let valid = !value.is_empty()
+            && value.chars().count() <= 128
+            && !value
+                .chars()
+                .any(|c| c.is_whitespace() || c.is_control() || c == '"' || c == '\\');
+        if !valid {
+            return Err(ActasError::BadRequest("not a valid username or sub".into()));
+        }
+        Ok(UserRef(value.to_string()))
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+
+    /// Cognito `sub`s are UUIDs; only those are worth a lookup by `sub`.
+    pub fn could_be_sub(&self) -> bool {
+        uuid::Uuid::parse_str(&self.0).is_ok()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn user_refs_reject_what_cannot_be_a_username() {
+        for bad in [
+            "",
+            "   ",
+            "two words",
+            "quote\"d",
+            "back\\slash",
+            "tab\there",
+            &"x".repeat(129),
+        ] {
+            assert!(UserRef::parse(bad).is_err(), "{bad:?} should be refused");
+        }
+        assert_eq!(
+            UserRef::parse(" acme-admin ").unwrap().as_str(),
+            "acme-admin"
+        );
+        assert!(UserRef::parse("0d5c1e4a-9f1b-4c7e-8e55-1f5b2a3c4d5e")
+            .unwrap()
+            .could_be_sub());
+        assert!(!UserRef::parse("acme-admin").unwrap().could_be_sub());
+    }
+
+    #[test]
+    fn principal_reads_groups_and_custom_attributes() {
+        let user = UserRecord {
+            username: "alice".into(),
+            sub: "s-1".into(),
+            enabled: true,
+            groups: vec![],
+            attributes: HashMap::from([
+                (ATTR_TENANT.to_string(), "acme".to_string()),
+                (ATTR_TEAM.to_string(), "support".to_string()),
+                (ATTR_TEAM_ROLE.to_string(), "admin".to_string()),
+            ]),
+            created_at_millis: None,
+            updated_at_millis: None,
+        };
+        let principal = user.principal();
+        assert_eq!(principal.role, Role::TeamAdmin);
+        assert_eq!(principal.tenant.as_deref(), Some("acme"));
+        assert_eq!(principal.team.as_deref(), Some("support"));
+    }
+}

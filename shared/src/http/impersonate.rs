@@ -1,0 +1,72 @@
+//! `POST /auth/impersonate` (seeds 000/001): body `{"username"}` or `?uuid=`, a reason and a ticket.
+
+use crate::app::authenticate::authenticate;
+use crate::app::impersonate::ImpersonateState;
+use crate::app::impersonate::{start_impersonation, Dialect, StartRequest};
+use crate::domain::audit::RequestOrigin;
+use crate::domain::error::{ActasError, Result};
+use crate::domain::justification::Justification;
+use crate::domain::payload::SessionPayload;
+use crate::domain::user::UserRef;
+use crate::http::extract::{header, json_object_body, query_param, string_field};
+use crate::http::origin::origin_of;
+use crate::http::refusal::respond_audited;
+use lambda_http::{Body, Request, Response};
+use tracing::instrument;
+
+/// `POST /auth/impersonate` — body `{"username": ...}` (seed 001) or `?uuid=<sub>` (seed 000).
+#[instrument(name = "impersonate", skip_all)]
+pub async fn handle(state: &ImpersonateState, req: Request) -> Response<Body> {
+    let origin = origin_of(&req);
+    let target = query_param(&req, "uuid").or_else(|| {
+        json_object_body(&req)
+            .ok()
+            .flatten()
+            .and_then(|b| b.get("username")?.as_str().map(str::to_string))
+    });
+    let result = impersonate_request(state, &req, &origin).await;
+    respond_audited(state, &req, &origin, target, result).await
+}
+
+pub(crate) async fn impersonate_request(
+    state: &ImpersonateState,
+    req: &Request,
+    origin: &RequestOrigin,
+) -> Result<SessionPayload> {
+    let caller = authenticate(state, header(req, "authorization")).await?;
+    let body = json_object_body(req)?;
+    let username = string_field(body.as_ref(), "username")?;
+    let uuid = query_param(req, "uuid").filter(|v| !v.trim().is_empty());
+    // POST: reason and ticket in the body; seed 000's call has no body, so the query works too.
+    let reason = string_field(body.as_ref(), "reason")?.or_else(|| query_param(req, "reason"));
+    let ticket = string_field(body.as_ref(), "ticket")?.or_else(|| query_param(req, "ticket"));
+    let (target, dialect) = match (username, uuid) {
+        (Some(username), None) => (UserRef::parse(&username)?, Dialect::Username),
+        (None, Some(uuid)) => (UserRef::parse(&uuid)?, Dialect::Uuid),
+        (Some(_), Some(_)) => {
+            return Err(ActasError::BadRequest(
+                "give either username (body) or uuid (query), not both".into(),
+            ))
+        }
+        (None, None) => {
+            return Err(ActasError::BadRequest(
+                "username (body) or uuid (query) is required".into(),
+            ))
+        }
+    };
+    let justification = Justification::parse(reason, ticket, state.config.reason_required)?;
+    let api_key = header(req, "x-api-key");
+    let origin = origin.clone();
+    start_impersonation(
+        state,
+        &caller,
+        StartRequest {
+            target,
+            dialect,
+            api_key,
+            justification,
+            origin,
+        },
+    )
+    .await
+}

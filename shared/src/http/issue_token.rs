@@ -1,0 +1,45 @@
+//! The two token routes' common request: a coworker, a reason and a ticket.
+
+use crate::app::authenticate::authenticate;
+use crate::app::issue_token::IssueTokenState;
+use crate::app::issue_token::{issue_exchange_token, TokenRoute};
+use crate::domain::audit::RequestOrigin;
+use crate::domain::error::Result;
+use crate::domain::justification::Justification;
+use crate::domain::payload::TokenResponse;
+use crate::domain::user::UserRef;
+use crate::http::extract::{header, path_param, query_param, required};
+use crate::http::origin::origin_of;
+use crate::http::refusal::respond_audited;
+use lambda_http::{Body, Request, Response};
+
+pub(crate) async fn handle(
+    state: &IssueTokenState,
+    req: Request,
+    route: TokenRoute,
+) -> Response<Body> {
+    let origin = origin_of(&req);
+    let coworker = match route {
+        TokenRoute::Public => path_param(&req, "coworkerId"),
+        TokenRoute::Sys => query_param(&req, "coworkerId"),
+    };
+    let result = issue_token_request(state, &req, route, coworker.clone(), &origin).await;
+    respond_audited(state, &req, &origin, coworker, result).await
+}
+
+pub(crate) async fn issue_token_request(
+    state: &IssueTokenState,
+    req: &Request,
+    route: TokenRoute,
+    coworker: Option<String>,
+    origin: &RequestOrigin,
+) -> Result<TokenResponse> {
+    let caller = authenticate(state, header(req, "authorization")).await?;
+    let target = UserRef::parse(&required(coworker, "coworkerId")?)?;
+    let justification = Justification::parse(
+        query_param(req, "reason"),
+        query_param(req, "ticket"),
+        state.config.reason_required,
+    )?;
+    issue_exchange_token(state, &caller, &target, route, justification, origin).await
+}

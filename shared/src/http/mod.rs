@@ -1,0 +1,26 @@
+//! HTTP: reading API Gateway REST (v1) requests and writing responses, one file per route, each
+//! named like its function in `template.yaml`. A route's `handle` extracts, calls its use case in
+//! `app`, and maps the result.
+
+pub mod extract;
+pub mod origin;
+pub mod refusal;
+pub mod respond;
+pub mod routes;
+pub mod runtime;
+
+pub mod cognito_endpoint;
+pub mod coworker_impersonate;
+pub mod impersonate;
+pub mod issue_token;
+pub mod list_impersonations;
+pub mod login_exchange;
+pub mod profiles;
+pub mod revert;
+pub mod stop;
+pub mod sys_exchange;
+pub mod sys_impersonate;
+pub mod token_check;
+
+#[cfg(test)]
+mod scenarios;

@@ -1,0 +1,151 @@
+//! The grants store ports: impersonations, two-step grants, cleanup work and customer API keys.
+//! DynamoDB is the real adapter (`adapters::aws::dynamodb`). Single use is the adapter's
+//! conditional write, never a read first.
+
+use crate::domain::error::Result;
+use crate::domain::grant::{ApiKey, ExchangeGrant, Impersonation, Remint};
+use async_trait::async_trait;
+
+#[async_trait]
+pub trait ImpersonationStore: Send + Sync {
+    /// Writes a new grant, once. Several impersonations of one target may be live at the same
+    /// time, each its own session.
+    async fn create(&self, impersonation: &Impersonation) -> Result<()>;
+
+    async fn get(&self, id: &str) -> Result<Option<Impersonation>>;
+
+    /// Redeems the mint secret exactly once: moves `pending` to `active` only if the record is
+    /// still pending, for this user and client, within its deadline, with this secret hash.
+    /// Returns whether this call was the one that did it.
+    async fn activate(&self, redemption: &Redemption<'_>) -> Result<bool>;
+
+    /// Keeps the sealed refresh token of a minted session, and the token's hash as the key that
+    /// maps a refresh back to this impersonation (and no other).
+    /// The pointer expires with the record (`expires_at`).
+    async fn keep_refresh_token(
+        &self,
+        id: &str,
+        sealed: &str,
+        token_hash: &str,
+        expires_at: i64,
+    ) -> Result<()>;
+
+    /// The impersonation a refresh token (by its hash) was minted for.
+    async fn find_by_refresh_token(&self, token_hash: &str) -> Result<Option<String>>;
+
+    /// Writes a one-time secret with which actas may mint fresh tokens for a live
+    /// impersonation (how a refresh through actas is served).
+    async fn put_remint(&self, remint: &Remint) -> Result<()>;
+
+    /// Redeems a remint secret exactly once (a conditional delete), only while it is unexpired
+    /// and its hash matches. Returns whether this call was the one that did it.
+    async fn redeem_remint(
+        &self,
+        impersonation_id: &str,
+        remint_id: &str,
+        secret_hash: &str,
+        now_secs: i64,
+    ) -> Result<bool>;
+
+    /// Records that the impersonation's refresh token was revoked in Cognito.
+    async fn mark_revoked(&self, id: &str, now_secs: i64) -> Result<()>;
+
+    /// A pending impersonation whose session could not be minted: `failed`, live never.
+    async fn mark_failed(&self, id: &str, now_secs: i64) -> Result<bool>;
+
+    /// One page of impersonations (never own-session grants), newest first where the scope
+    /// allows. A page may be short; only a missing `next_token` ends the listing.
+    async fn list(&self, query: &ListQuery) -> Result<ImpersonationPage>;
+
+    /// Ends an impersonation (active or pending → ended). With
+    /// `revert_secret_hash`, only if it matches: that makes a revert single use. Returns whether
+    /// this call ended it.
+    async fn end(&self, id: &str, revert_secret_hash: Option<&str>, now_secs: i64) -> Result<bool>;
+}
+
+/// Which impersonations a listing reads: its partition decides the work one page costs.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ListScope {
+    /// Every tenant (super-admins).
+    All,
+    /// One tenant (`None`: users without a tenant).
+    Tenant(Option<String>),
+    /// The impersonations of one target (`target=me`).
+    Target(String),
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ListQuery {
+    pub scope: ListScope,
+    pub actor_sub: Option<String>,
+    pub target_sub: Option<String>,
+    pub active_only: Option<bool>,
+    /// Started at or after (epoch milliseconds).
+    pub since_millis: Option<i64>,
+    pub page_token: Option<String>,
+    pub limit: i32,
+    pub now_secs: i64,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ImpersonationPage {
+    pub items: Vec<Impersonation>,
+    pub next_token: Option<String>,
+}
+
+#[async_trait]
+pub trait ExchangeStore: Send + Sync {
+    async fn put_exchange(&self, grant: &ExchangeGrant) -> Result<()>;
+    /// Marks the grant exchanged if it is unused, unexpired and for `audience`; returns it then,
+    /// `None` otherwise (used, expired, unknown, or another route's).
+    async fn consume_exchange(
+        &self,
+        id: &str,
+        audience: &str,
+        now_secs: i64,
+    ) -> Result<Option<ExchangeGrant>>;
+}
+
+/// What the verify trigger knows when it redeems a grant.
+#[derive(Debug, Clone, Copy)]
+pub struct Redemption<'a> {
+    pub id: &'a str,
+    pub target_username: &'a str,
+    pub client_id: &'a str,
+    pub mint_secret_hash: &'a str,
+    pub now_secs: i64,
+}
+
+/// What the scheduled cleanup finds to do.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum CleanupWork {
+    /// Still active or pending past its hard end: end it (and audit, and revoke).
+    End(Impersonation),
+    /// Ended, but its refresh token's revocation failed or never ran: revoke it again.
+    Revoke(Impersonation),
+    /// A grant, pointer or record past its `expires_at`: delete it. Never an audit record.
+    Delete { pk: String, sk: String },
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct CleanupPage {
+    pub work: Vec<CleanupWork>,
+    pub next_token: Option<String>,
+}
+
+#[async_trait]
+pub trait CleanupStore: Send + Sync {
+    /// One page of the table's work at `now_secs`.
+    async fn cleanup_page(&self, page_token: Option<String>, now_secs: i64) -> Result<CleanupPage>;
+    /// Deletes an item if it is still expired; false if it was gone or renewed.
+    async fn delete_expired(&self, pk: &str, sk: &str, now_secs: i64) -> Result<bool>;
+}
+
+#[async_trait]
+pub trait ApiKeyStore: Send + Sync {
+    async fn put_api_key(&self, key: &ApiKey) -> Result<()>;
+    async fn get_api_key(&self, id: &str) -> Result<Option<ApiKey>>;
+    /// Returns false when there was no such key.
+    async fn revoke_api_key(&self, id: &str) -> Result<bool>;
+    async fn list_api_keys(&self, tenant: &str) -> Result<Vec<ApiKey>>;
+}

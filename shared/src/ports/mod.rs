@@ -1,0 +1,10 @@
+//! The narrow traits the use cases need. Each has a real adapter in `adapters` and an in-memory
+//! one in `testkit`.
+
+pub mod audit;
+pub mod clock;
+pub mod grants;
+pub mod identity;
+pub mod jwks;
+pub mod signing_keys;
+pub mod vault;

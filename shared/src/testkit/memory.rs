@@ -1,0 +1,511 @@
+//! In-memory adapters of the ports, for unit tests and benchmarks (never deployed).
+//!
+//! The memory identity provider mints by running the same grant redemption the Cognito verify
+//! trigger runs, so a unit test exercises single use and expiry as deployed code does.
+
+use crate::domain::audit::AuditRecord;
+use crate::domain::error::{ActasError, Result};
+use crate::domain::grant::{
+    ApiKey, ApiKeyStatus, ExchangeGrant, GrantKind, Impersonation, ImpersonationStatus, Remint,
+};
+use crate::domain::user::{UserRecord, UserRef};
+use crate::ports::audit::AuditStore;
+use crate::ports::clock::Clock;
+use crate::ports::grants::{
+    ApiKeyStore, CleanupPage, CleanupStore, CleanupWork, ExchangeStore, ImpersonationPage,
+    ImpersonationStore, ListQuery, ListScope, Redemption,
+};
+use crate::ports::identity::{CognitoTokens, IdentityProvider, MintRequest, UserPage};
+use crate::triggers::grant::{redeem_grant, GrantAnswer};
+use async_trait::async_trait;
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+
+#[derive(Default)]
+pub struct MemoryStore {
+    impersonations: Mutex<HashMap<String, Impersonation>>,
+    /// Refresh token hash → impersonation id.
+    refresh_tokens: Mutex<HashMap<String, String>>,
+    /// (impersonation id, remint id) → remint.
+    remints: Mutex<HashMap<(String, String), Remint>>,
+    exchanges: Mutex<HashMap<String, (ExchangeGrant, bool)>>,
+    api_keys: Mutex<HashMap<String, ApiKey>>,
+    audit: Mutex<Vec<AuditRecord>>,
+}
+
+#[async_trait]
+impl AuditStore for MemoryStore {
+    async fn put_audit(&self, record: &AuditRecord) -> Result<()> {
+        self.audit
+            .lock()
+            .map_err(|_| poisoned())?
+            .push(record.clone());
+        Ok(())
+    }
+
+    async fn put_audit_counted(&self, record: &AuditRecord) -> Result<bool> {
+        let mut records = self.audit.lock().map_err(|_| poisoned())?;
+        if let Some(existing) = records.iter_mut().find(|r| r.id == record.id) {
+            existing.count += 1;
+            return Ok(false);
+        }
+        records.push(record.clone());
+        Ok(true)
+    }
+
+    async fn audit_for_tenant(
+        &self,
+        tenant: Option<&str>,
+        since_millis: i64,
+    ) -> Result<Vec<AuditRecord>> {
+        let records = self.audit.lock().map_err(|_| poisoned())?;
+        Ok(records
+            .iter()
+            .filter(|r| r.tenant.as_deref() == tenant && r.at_millis >= since_millis)
+            .cloned()
+            .collect())
+    }
+}
+
+#[async_trait]
+impl CleanupStore for MemoryStore {
+    /// Everything in one page: memory holds little.
+    async fn cleanup_page(
+        &self,
+        _page_token: Option<String>,
+        now_secs: i64,
+    ) -> Result<CleanupPage> {
+        let map = self.impersonations.lock().map_err(|_| poisoned())?;
+        let mut work = Vec::new();
+        for imp in map.values() {
+            if imp.expires_at <= now_secs {
+                work.push(CleanupWork::Delete {
+                    pk: format!("IMP#{}", imp.id),
+                    sk: "IMPERSONATION".into(),
+                });
+            } else if imp.kind == GrantKind::Impersonation
+                && matches!(
+                    imp.status,
+                    ImpersonationStatus::Active | ImpersonationStatus::Pending
+                )
+                && imp.ends_at <= now_secs
+            {
+                work.push(CleanupWork::End(imp.clone()));
+            } else if imp.kind == GrantKind::Impersonation
+                && matches!(
+                    imp.status,
+                    ImpersonationStatus::Ended | ImpersonationStatus::Failed
+                )
+                && imp.refresh_token_sealed.is_some()
+                && imp.revoked_at.is_none()
+            {
+                work.push(CleanupWork::Revoke(imp.clone()));
+            }
+        }
+        for (grant, _) in self.exchanges.lock().map_err(|_| poisoned())?.values() {
+            if grant.expires_at <= now_secs {
+                work.push(CleanupWork::Delete {
+                    pk: format!("XCHG#{}", grant.id),
+                    sk: "EXCHANGE".into(),
+                });
+            }
+        }
+        Ok(CleanupPage {
+            work,
+            next_token: None,
+        })
+    }
+
+    async fn delete_expired(&self, pk: &str, _sk: &str, now_secs: i64) -> Result<bool> {
+        if let Some(id) = pk.strip_prefix("IMP#") {
+            let mut map = self.impersonations.lock().map_err(|_| poisoned())?;
+            return Ok(
+                map.get(id).is_some_and(|i| i.expires_at <= now_secs) && map.remove(id).is_some()
+            );
+        }
+        if let Some(id) = pk.strip_prefix("XCHG#") {
+            let mut map = self.exchanges.lock().map_err(|_| poisoned())?;
+            return Ok(map.get(id).is_some_and(|(g, _)| g.expires_at <= now_secs)
+                && map.remove(id).is_some());
+        }
+        Ok(false)
+    }
+}
+
+/// Publishes into a list, for tests.
+#[derive(Default)]
+pub struct MemoryPublisher {
+    pub published: Mutex<Vec<AuditRecord>>,
+}
+
+#[async_trait]
+impl crate::ports::audit::EventPublisher for MemoryPublisher {
+    async fn publish(&self, record: &AuditRecord) -> Result<()> {
+        self.published
+            .lock()
+            .map_err(|_| poisoned())?
+            .push(record.clone());
+        Ok(())
+    }
+}
+
+fn poisoned() -> ActasError {
+    ActasError::Internal("memory store lock poisoned".into())
+}
+
+#[async_trait]
+impl ImpersonationStore for MemoryStore {
+    async fn create(&self, imp: &Impersonation) -> Result<()> {
+        let mut map = self.impersonations.lock().map_err(|_| poisoned())?;
+        if map.contains_key(&imp.id) {
+            return Err(ActasError::Conflict("impersonation exists".into()));
+        }
+        map.insert(imp.id.clone(), imp.clone());
+        Ok(())
+    }
+
+    async fn get(&self, id: &str) -> Result<Option<Impersonation>> {
+        Ok(self
+            .impersonations
+            .lock()
+            .map_err(|_| poisoned())?
+            .get(id)
+            .cloned())
+    }
+
+    async fn activate(&self, r: &Redemption<'_>) -> Result<bool> {
+        let mut map = self.impersonations.lock().map_err(|_| poisoned())?;
+        match map.get_mut(r.id) {
+            Some(imp)
+                if imp.status == ImpersonationStatus::Pending
+                    && imp.mint_deadline > r.now_secs
+                    && imp.target_username == r.target_username
+                    && imp.client_id == r.client_id
+                    && imp.mint_secret_hash == r.mint_secret_hash =>
+            {
+                imp.status = ImpersonationStatus::Active;
+                Ok(true)
+            }
+            _ => Ok(false),
+        }
+    }
+
+    async fn list(&self, q: &ListQuery) -> Result<ImpersonationPage> {
+        let map = self.impersonations.lock().map_err(|_| poisoned())?;
+        let mut items: Vec<&Impersonation> = map
+            .values()
+            .filter(|i| i.kind == GrantKind::Impersonation)
+            .filter(|i| match &q.scope {
+                ListScope::All => true,
+                ListScope::Tenant(t) => &i.tenant == t,
+                ListScope::Target(sub) => &i.target_sub == sub,
+            })
+            .filter(|i| q.actor_sub.as_ref().is_none_or(|a| &i.actor_sub == a))
+            .filter(|i| q.target_sub.as_ref().is_none_or(|t| &i.target_sub == t))
+            .filter(|i| {
+                q.active_only
+                    .is_none_or(|active| i.is_live(q.now_secs) == active)
+            })
+            .filter(|i| i.created_at_millis >= q.since_millis.unwrap_or(0))
+            .collect();
+        items.sort_by(|a, b| {
+            b.created_at_millis
+                .cmp(&a.created_at_millis)
+                .then(b.id.cmp(&a.id))
+        });
+        let start: usize = match &q.page_token {
+            Some(t) => t
+                .parse()
+                .map_err(|_| ActasError::BadRequest("nextToken is not valid".into()))?,
+            None => 0,
+        };
+        let end = (start + q.limit.max(1) as usize).min(items.len());
+        Ok(ImpersonationPage {
+            items: items
+                .get(start..end)
+                .unwrap_or_default()
+                .iter()
+                .map(|i| (*i).clone())
+                .collect(),
+            next_token: (end < items.len()).then(|| end.to_string()),
+        })
+    }
+
+    async fn keep_refresh_token(
+        &self,
+        id: &str,
+        sealed: &str,
+        token_hash: &str,
+        _expires_at: i64,
+    ) -> Result<()> {
+        let mut map = self.impersonations.lock().map_err(|_| poisoned())?;
+        let imp = map
+            .get_mut(id)
+            .ok_or_else(|| ActasError::Internal("no such impersonation".into()))?;
+        imp.refresh_token_sealed = Some(sealed.to_string());
+        self.refresh_tokens
+            .lock()
+            .map_err(|_| poisoned())?
+            .insert(token_hash.to_string(), id.to_string());
+        Ok(())
+    }
+
+    async fn find_by_refresh_token(&self, token_hash: &str) -> Result<Option<String>> {
+        Ok(self
+            .refresh_tokens
+            .lock()
+            .map_err(|_| poisoned())?
+            .get(token_hash)
+            .cloned())
+    }
+
+    async fn put_remint(&self, remint: &Remint) -> Result<()> {
+        self.remints.lock().map_err(|_| poisoned())?.insert(
+            (remint.impersonation_id.clone(), remint.remint_id.clone()),
+            remint.clone(),
+        );
+        Ok(())
+    }
+
+    async fn redeem_remint(
+        &self,
+        impersonation_id: &str,
+        remint_id: &str,
+        secret_hash: &str,
+        now_secs: i64,
+    ) -> Result<bool> {
+        let mut remints = self.remints.lock().map_err(|_| poisoned())?;
+        let key = (impersonation_id.to_string(), remint_id.to_string());
+        let redeemable = remints
+            .get(&key)
+            .is_some_and(|r| r.secret_hash == secret_hash && r.deadline > now_secs);
+        Ok(redeemable && remints.remove(&key).is_some())
+    }
+
+    async fn mark_revoked(&self, id: &str, now_secs: i64) -> Result<()> {
+        if let Some(imp) = self
+            .impersonations
+            .lock()
+            .map_err(|_| poisoned())?
+            .get_mut(id)
+        {
+            imp.revoked_at = Some(now_secs);
+        }
+        Ok(())
+    }
+
+    async fn mark_failed(&self, id: &str, now_secs: i64) -> Result<bool> {
+        let mut map = self.impersonations.lock().map_err(|_| poisoned())?;
+        match map.get_mut(id) {
+            Some(imp)
+                if matches!(
+                    imp.status,
+                    ImpersonationStatus::Pending | ImpersonationStatus::Active
+                ) =>
+            {
+                imp.status = ImpersonationStatus::Failed;
+                imp.ended_at = Some(now_secs);
+                Ok(true)
+            }
+            _ => Ok(false),
+        }
+    }
+
+    async fn end(&self, id: &str, revert_secret_hash: Option<&str>, now_secs: i64) -> Result<bool> {
+        let mut map = self.impersonations.lock().map_err(|_| poisoned())?;
+        let Some(imp) = map.get_mut(id) else {
+            return Ok(false);
+        };
+        let endable = matches!(
+            imp.status,
+            ImpersonationStatus::Active | ImpersonationStatus::Pending
+        ) && revert_secret_hash.is_none_or(|h| h == imp.revert_secret_hash);
+        if !endable {
+            return Ok(false);
+        }
+        imp.status = ImpersonationStatus::Ended;
+        imp.ended_at = Some(now_secs);
+        Ok(true)
+    }
+}
+
+#[async_trait]
+impl ExchangeStore for MemoryStore {
+    async fn put_exchange(&self, grant: &ExchangeGrant) -> Result<()> {
+        self.exchanges
+            .lock()
+            .map_err(|_| poisoned())?
+            .insert(grant.id.clone(), (grant.clone(), false));
+        Ok(())
+    }
+
+    async fn consume_exchange(
+        &self,
+        id: &str,
+        audience: &str,
+        now_secs: i64,
+    ) -> Result<Option<ExchangeGrant>> {
+        let mut map = self.exchanges.lock().map_err(|_| poisoned())?;
+        match map.get_mut(id) {
+            Some((grant, used))
+                if !*used && grant.token_expires_at > now_secs && grant.audience == audience =>
+            {
+                *used = true;
+                Ok(Some(grant.clone()))
+            }
+            _ => Ok(None),
+        }
+    }
+}
+
+#[async_trait]
+impl ApiKeyStore for MemoryStore {
+    async fn put_api_key(&self, api_key: &ApiKey) -> Result<()> {
+        self.api_keys
+            .lock()
+            .map_err(|_| poisoned())?
+            .insert(api_key.id.clone(), api_key.clone());
+        Ok(())
+    }
+
+    async fn get_api_key(&self, id: &str) -> Result<Option<ApiKey>> {
+        Ok(self
+            .api_keys
+            .lock()
+            .map_err(|_| poisoned())?
+            .get(id)
+            .cloned())
+    }
+
+    async fn revoke_api_key(&self, id: &str) -> Result<bool> {
+        let mut map = self.api_keys.lock().map_err(|_| poisoned())?;
+        match map.get_mut(id) {
+            Some(api_key) => {
+                api_key.status = ApiKeyStatus::Revoked;
+                Ok(true)
+            }
+            None => Ok(false),
+        }
+    }
+
+    async fn list_api_keys(&self, tenant: &str) -> Result<Vec<ApiKey>> {
+        let map = self.api_keys.lock().map_err(|_| poisoned())?;
+        Ok(map
+            .values()
+            .filter(|k| k.tenant == tenant)
+            .cloned()
+            .collect())
+    }
+}
+
+/// Seals by tagging: enough for tests to see that the token is kept and opened per impersonation.
+#[derive(Default)]
+pub struct MemoryVault;
+
+#[async_trait]
+impl crate::ports::vault::RefreshTokenVault for MemoryVault {
+    async fn seal(&self, impersonation_id: &str, refresh_token: &str) -> Result<String> {
+        Ok(format!("sealed:{impersonation_id}:{refresh_token}"))
+    }
+
+    async fn open(&self, impersonation_id: &str, sealed: &str) -> Result<String> {
+        sealed
+            .strip_prefix(&format!("sealed:{impersonation_id}:"))
+            .map(str::to_string)
+            .ok_or_else(|| ActasError::Internal("sealed for another impersonation".into()))
+    }
+}
+
+/// Users held in memory; minting redeems the grant in `store` like the Cognito triggers do.
+pub struct MemoryIdentityProvider {
+    /// Refresh tokens revoked through this provider.
+    pub revoked: Mutex<Vec<String>>,
+    users: Mutex<Vec<UserRecord>>,
+    store: Arc<dyn ImpersonationStore>,
+    clock: Arc<dyn Clock>,
+    token_validity_secs: i64,
+}
+
+impl MemoryIdentityProvider {
+    pub fn new(
+        users: Vec<UserRecord>,
+        store: Arc<dyn ImpersonationStore>,
+        clock: Arc<dyn Clock>,
+    ) -> Self {
+        MemoryIdentityProvider {
+            revoked: Mutex::new(Vec::new()),
+            users: Mutex::new(users),
+            store,
+            clock,
+            token_validity_secs: 900,
+        }
+    }
+
+    pub fn update_user(&self, username: &str, change: impl FnOnce(&mut UserRecord)) {
+        if let Ok(mut users) = self.users.lock() {
+            if let Some(user) = users.iter_mut().find(|u| u.username == username) {
+                change(user);
+            }
+        }
+    }
+}
+
+#[async_trait]
+impl IdentityProvider for MemoryIdentityProvider {
+    async fn list_users(&self, page_token: Option<String>, limit: i32) -> Result<UserPage> {
+        let users = self.users.lock().map_err(|_| poisoned())?;
+        let start: usize = page_token
+            .as_deref()
+            .and_then(|t| t.parse().ok())
+            .unwrap_or(0);
+        let end = (start + limit.max(1) as usize).min(users.len());
+        Ok(UserPage {
+            users: users.get(start..end).unwrap_or_default().to_vec(),
+            next_token: (end < users.len()).then(|| end.to_string()),
+        })
+    }
+
+    async fn find_user(&self, user: &UserRef) -> Result<Option<UserRecord>> {
+        let users = self.users.lock().map_err(|_| poisoned())?;
+        Ok(users
+            .iter()
+            .find(|u| u.username == user.as_str() || u.sub == user.as_str())
+            .cloned())
+    }
+
+    async fn revoke_refresh_token(&self, _client_id: &str, refresh_token: &str) -> Result<()> {
+        self.revoked
+            .lock()
+            .map_err(|_| poisoned())?
+            .push(refresh_token.to_string());
+        Ok(())
+    }
+
+    async fn mint_session(&self, request: MintRequest<'_>) -> Result<CognitoTokens> {
+        let redeemed = redeem_grant(
+            self.store.as_ref(),
+            self.clock.as_ref(),
+            &GrantAnswer {
+                impersonation_id: request.impersonation_id,
+                remint_id: request.remint_id,
+                username: request.username,
+                client_id: request.client_id,
+                answer: request.secret,
+            },
+        )
+        .await?;
+        if !redeemed {
+            return Err(ActasError::Upstream("custom auth refused the grant".into()));
+        }
+        let tag = match request.remint_id {
+            Some(remint) => format!("{}:{}:{remint}", request.username, request.impersonation_id),
+            None => format!("{}:{}", request.username, request.impersonation_id),
+        };
+        Ok(CognitoTokens {
+            id_token: format!("memory-id-token:{tag}"),
+            access_token: format!("memory-access-token:{tag}"),
+            refresh_token: format!("memory-refresh-token:{tag}"),
+            expires_in_secs: self.token_validity_secs,
+        })
+    }
+}

@@ -1,0 +1,393 @@
+//! Test support shared by this crate's tests and other crates' (feature `testing`): an RSA key
+//! generated on the spot with its JWKS, Cognito-shaped claims, and an in-memory world with the
+//! demo tenants, from which every route's state is built.
+
+pub mod clock;
+pub mod memory;
+
+use crate::app::audit_trail::AuditTrail;
+use crate::app::exchange::ExchangeState;
+use crate::app::exchange_tokens::ExchangeTokens;
+use crate::app::impersonate::ImpersonateState;
+use crate::app::issue_token::IssueTokenState;
+use crate::app::state::{Api, ReadState, SessionState, Sessions};
+use crate::app::token_verifier::JwtVerifier;
+use crate::bootstrap::config::{ApiConfig, ApiKeyRequirement};
+use crate::domain::exchange::{parse_key_set, rotate_key_set, SigningKey};
+use crate::domain::user::{UserRecord, ATTR_TEAM, ATTR_TEAM_ROLE, ATTR_TENANT};
+use crate::ports::clock::{Clock, SystemClock};
+use crate::ports::jwks::JwksSource;
+use crate::ports::signing_keys::SigningKeySource;
+use crate::testkit::memory::MemoryVault;
+use crate::testkit::memory::{MemoryIdentityProvider, MemoryStore};
+use crate::Result;
+use async_trait::async_trait;
+use aws_lc_rs::encoding::AsDer;
+use aws_lc_rs::rsa::{KeyPair, KeySize};
+use aws_lc_rs::signature::KeyPair as _;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use base64::Engine;
+use jsonwebtoken::jwk::JwkSet;
+use jsonwebtoken::{encode, Algorithm, EncodingKey, Header};
+use serde_json::{json, Value};
+use std::collections::HashMap;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::Arc;
+
+/// The public base URL of the API in unit tests.
+pub const TEST_API_URL: &str = "https://api.test/v1";
+
+pub const ISSUER: &str = "https://cognito-idp.us-east-1.amazonaws.com/us-east-1_test";
+
+pub const SIGN_IN_CLIENT: &str = "sign-in-client";
+
+pub const IMPERSONATION_CLIENT: &str = "impersonation-client";
+
+pub const REVERT_CLIENT: &str = "revert-client";
+
+/// An RSA key pair made for one test run.
+pub struct TestSigner {
+    pub kid: String,
+    encoding: EncodingKey,
+    modulus: Vec<u8>,
+    exponent: Vec<u8>,
+    public_der: Vec<u8>,
+}
+
+/// The PKCS#1 `RSAPrivateKey` inside a PKCS#8 `PrivateKeyInfo` (the last field, an OCTET STRING).
+fn pkcs1_from_pkcs8(pkcs8: &[u8]) -> Vec<u8> {
+    fn read(input: &[u8]) -> (u8, &[u8], &[u8]) {
+        let tag = input[0];
+        let (len, header) = match input[1] {
+            short if short < 0x80 => (short as usize, 2),
+            long => {
+                let count = (long & 0x7f) as usize;
+                let len = input[2..2 + count]
+                    .iter()
+                    .fold(0usize, |acc, b| (acc << 8) | *b as usize);
+                (len, 2 + count)
+            }
+        };
+        (tag, &input[header..header + len], &input[header + len..])
+    }
+    let (_, info, _) = read(pkcs8);
+    let (_, _version, rest) = read(info);
+    let (_, _algorithm, rest) = read(rest);
+    let (tag, key, _) = read(rest);
+    assert_eq!(tag, 0x04, "PKCS#8 private key is an OCTET STRING");
+    key.to_vec()
+}
+
+impl TestSigner {
+    pub fn generate(kid: &str) -> TestSigner {
+        let pair = KeyPair::generate(KeySize::Rsa2048).expect("RSA key generation");
+        let pkcs8 = AsDer::<aws_lc_rs::encoding::Pkcs8V1Der>::as_der(&pair).expect("PKCS#8 export");
+        let public = pair.public_key();
+        TestSigner {
+            kid: kid.to_string(),
+            encoding: EncodingKey::from_rsa_der(&pkcs1_from_pkcs8(pkcs8.as_ref())),
+            modulus: public.modulus().big_endian_without_leading_zero().to_vec(),
+            exponent: public.exponent().big_endian_without_leading_zero().to_vec(),
+            public_der: public.as_ref().to_vec(),
+        }
+    }
+
+    pub fn jwks(&self) -> JwkSet {
+        serde_json::from_value(json!({"keys": [{
+            "kty": "RSA", "alg": "RS256", "use": "sig", "kid": self.kid,
+            "n": URL_SAFE_NO_PAD.encode(&self.modulus),
+            "e": URL_SAFE_NO_PAD.encode(&self.exponent),
+        }]}))
+        .expect("JWKS shape")
+    }
+
+    pub fn sign(&self, claims: &Value) -> String {
+        let mut header = Header::new(Algorithm::RS256);
+        header.kid = Some(self.kid.clone());
+        encode(&header, claims, &self.encoding).expect("signing")
+    }
+
+    /// The public key's bytes, for forging an HS256 token "signed" with it.
+    pub fn public_key_bytes(&self) -> &[u8] {
+        &self.public_der
+    }
+}
+
+/// A JWKS source that counts its fetches.
+pub struct StaticJwks {
+    set: JwkSet,
+    pub fetches: AtomicUsize,
+}
+
+impl StaticJwks {
+    pub fn new(set: JwkSet) -> Self {
+        StaticJwks {
+            set,
+            fetches: AtomicUsize::new(0),
+        }
+    }
+
+    pub fn fetch_count(&self) -> usize {
+        self.fetches.load(Ordering::SeqCst)
+    }
+}
+
+#[async_trait]
+impl JwksSource for StaticJwks {
+    async fn fetch(&self) -> Result<JwkSet> {
+        self.fetches.fetch_add(1, Ordering::SeqCst);
+        Ok(self.set.clone())
+    }
+}
+
+pub fn now_secs() -> i64 {
+    SystemClock.now_secs()
+}
+
+/// Claims of a Cognito id token of the sign-in client, valid for an hour.
+pub fn id_token_claims(sub: &str, username: &str) -> Value {
+    let now = now_secs();
+    json!({
+        "sub": sub, "iss": ISSUER, "aud": SIGN_IN_CLIENT, "token_use": "id",
+        "cognito:username": username, "iat": now, "auth_time": now, "exp": now + 3600,
+    })
+}
+
+/// Claims of a Cognito access token of the sign-in client, valid for an hour.
+pub fn access_token_claims(sub: &str, username: &str) -> Value {
+    let now = now_secs();
+    json!({
+        "sub": sub, "iss": ISSUER, "client_id": SIGN_IN_CLIENT, "token_use": "access",
+        "username": username, "iat": now, "auth_time": now, "exp": now + 3600,
+    })
+}
+
+pub fn user(
+    username: &str,
+    groups: &[&str],
+    tenant: Option<&str>,
+    team: Option<&str>,
+    team_admin: bool,
+) -> UserRecord {
+    let mut attributes = HashMap::from([("email".to_string(), format!("{username}@example.com"))]);
+    if let Some(tenant) = tenant {
+        attributes.insert(ATTR_TENANT.to_string(), tenant.to_string());
+    }
+    if let Some(team) = team {
+        attributes.insert(ATTR_TEAM.to_string(), team.to_string());
+    }
+    if team_admin {
+        attributes.insert(ATTR_TEAM_ROLE.to_string(), "admin".to_string());
+    }
+    // A stable, UUID-shaped sub per username, like Cognito's.
+    let digest = <sha2::Sha256 as sha2::Digest>::digest(username.as_bytes());
+    let mut bytes = [0u8; 16];
+    bytes.copy_from_slice(&digest[..16]);
+    let sub = uuid::Uuid::from_bytes(bytes).to_string();
+    attributes.insert("sub".to_string(), sub.clone());
+    UserRecord {
+        username: username.to_string(),
+        sub,
+        enabled: true,
+        groups: groups.iter().map(|g| g.to_string()).collect(),
+        attributes,
+        created_at_millis: Some(1_700_000_000_000),
+        updated_at_millis: Some(1_700_000_000_000),
+    }
+}
+
+/// The demo tenants of the local stack, in memory.
+pub fn demo_users() -> Vec<UserRecord> {
+    let mut disabled = user("acme-disabled", &[], Some("acme"), Some("support"), false);
+    disabled.enabled = false;
+    vec![
+        user("acme-super", &["super-admin"], Some("acme"), None, false),
+        user("acme-admin", &["admin"], Some("acme"), None, false),
+        user("acme-operator", &["operator"], Some("acme"), None, false),
+        user("acme-team-admin", &[], Some("acme"), Some("support"), true),
+        user("acme-support-1", &[], Some("acme"), Some("support"), false),
+        user("acme-support-2", &[], Some("acme"), Some("support"), false),
+        user("acme-sales-1", &[], Some("acme"), Some("sales"), false),
+        disabled,
+        user("globex-admin", &["admin"], Some("globex"), None, false),
+        user("globex-user", &[], Some("globex"), None, false),
+    ]
+}
+
+/// A signing-key source with a fixed key set.
+pub struct FixedSigningKeys(pub String);
+
+#[async_trait]
+impl SigningKeySource for FixedSigningKeys {
+    async fn load(&self) -> Result<Vec<SigningKey>> {
+        parse_key_set(&self.0)
+    }
+}
+
+/// An in-memory world: the demo users, the grants and audit in one `MemoryStore`, a fresh
+/// signing key, and the configuration every route's state is built from (a test may change it).
+pub struct TestWorld {
+    pub signer: TestSigner,
+    pub store: Arc<MemoryStore>,
+    pub identity: Arc<MemoryIdentityProvider>,
+    pub config: ApiConfig,
+    pub clock: Arc<dyn Clock>,
+    /// The two-step tokens' key set (the secret's JSON).
+    pub signing_keys: String,
+}
+
+impl TestWorld {
+    pub fn new() -> TestWorld {
+        let signer = TestSigner::generate("test-key");
+        let store = Arc::new(MemoryStore::default());
+        let clock: Arc<dyn Clock> = Arc::new(SystemClock);
+        let identity = Arc::new(MemoryIdentityProvider::new(
+            demo_users(),
+            store.clone(),
+            clock.clone(),
+        ));
+        let config = ApiConfig {
+            public_api_url: Some(TEST_API_URL.into()),
+            region: "us-east-1".into(),
+            table_name: "actas-test".into(),
+            user_pool_id: "us-east-1_test".into(),
+            sign_in_client_id: SIGN_IN_CLIENT.into(),
+            impersonation_client_id: IMPERSONATION_CLIENT.into(),
+            revert_client_id: REVERT_CLIENT.into(),
+            exchange_token_secs: 120,
+            reason_required: true,
+            refresh_token_key_id: "test-key".into(),
+            audit_table_name: "audit".into(),
+            token_validity_secs: 900,
+            signing_key_secret_id: None,
+            jwks_url: format!("{ISSUER}/.well-known/jwks.json"),
+            token_issuer: ISSUER.into(),
+            cognito_public_endpoint: "https://cognito-idp.us-east-1.amazonaws.com/".into(),
+            mint_window_secs: 60,
+            impersonation_max_secs: 3600,
+            api_key_requirement: ApiKeyRequirement::UsernameDialect,
+        };
+        TestWorld {
+            signer,
+            store,
+            identity,
+            config,
+            clock,
+            signing_keys: rotate_key_set(None, 0).expect("a key set"),
+        }
+    }
+
+    /// What every route uses, over this world.
+    pub fn api(&self) -> Api {
+        let verifier = JwtVerifier::new(
+            Arc::new(StaticJwks::new(self.signer.jwks())),
+            ISSUER,
+            vec![
+                SIGN_IN_CLIENT.to_string(),
+                REVERT_CLIENT.to_string(),
+                IMPERSONATION_CLIENT.to_string(),
+            ],
+        );
+        Api {
+            config: self.config.clone(),
+            clock: self.clock.clone(),
+            verifier,
+            identity: self.identity.clone(),
+            audit: AuditTrail {
+                store: self.store.clone(),
+            },
+        }
+    }
+
+    pub fn sessions(&self) -> Sessions {
+        Sessions {
+            impersonations: self.store.clone(),
+            vault: Arc::new(MemoryVault),
+        }
+    }
+
+    pub fn exchange_tokens(&self) -> ExchangeTokens {
+        ExchangeTokens::new(Arc::new(FixedSigningKeys(self.signing_keys.clone())))
+    }
+
+    pub fn impersonate_state(&self) -> ImpersonateState {
+        ImpersonateState {
+            api: self.api(),
+            sessions: self.sessions(),
+            api_keys: self.store.clone(),
+        }
+    }
+
+    pub fn issue_token_state(&self) -> IssueTokenState {
+        IssueTokenState {
+            api: self.api(),
+            exchanges: self.store.clone(),
+            tokens: self.exchange_tokens(),
+        }
+    }
+
+    pub fn exchange_state(&self) -> ExchangeState {
+        ExchangeState {
+            api: self.api(),
+            sessions: self.sessions(),
+            exchanges: self.store.clone(),
+            tokens: self.exchange_tokens(),
+        }
+    }
+
+    /// Revert, stop and the session endpoint.
+    pub fn session_state(&self) -> SessionState {
+        SessionState {
+            api: self.api(),
+            sessions: self.sessions(),
+        }
+    }
+
+    /// The token check and the listing.
+    pub fn read_state(&self) -> ReadState {
+        ReadState {
+            api: self.api(),
+            impersonations: self.store.clone(),
+        }
+    }
+
+    pub fn user(&self, username: &str) -> UserRecord {
+        demo_users()
+            .into_iter()
+            .find(|u| u.username == username)
+            .expect("a demo user")
+    }
+
+    /// A valid id token of the sign-in client for a demo user.
+    pub fn id_token(&self, username: &str) -> String {
+        let user = self.user(username);
+        let mut claims = id_token_claims(&user.sub, &user.username);
+        // Cognito id tokens carry the user's attributes, custom ones included.
+        for (name, value) in &user.attributes {
+            claims[name.as_str()] = Value::String(value.clone());
+        }
+        self.signer.sign(&claims)
+    }
+
+    /// A valid access token of the impersonation client, as Cognito mints it for an
+    /// impersonation of `target` by `actor` (what a session's `Authorization` holds).
+    pub fn impersonated_access_token(
+        &self,
+        target: &str,
+        actor: &str,
+        impersonation_id: &str,
+    ) -> String {
+        let (target, actor) = (self.user(target), self.user(actor));
+        let mut claims = access_token_claims(&target.sub, &target.username);
+        claims["client_id"] = Value::String(IMPERSONATION_CLIENT.into());
+        claims["act"] = json!({"sub": actor.sub, "username": actor.username});
+        claims["impersonation_id"] = Value::String(impersonation_id.into());
+        self.signer.sign(&claims)
+    }
+}
+
+impl Default for TestWorld {
+    fn default() -> Self {
+        Self::new()
+    }
+}

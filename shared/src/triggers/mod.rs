@@ -1,0 +1,158 @@
+//! The Cognito custom-auth and pre-token-generation triggers.
+//!
+//! Events are handled as JSON values: the trigger reads the few fields it needs and writes its
+//! `response`, passing everything else back as Cognito sent it. Any other client than the
+//! impersonation client, and any grant that is missing, used, expired or for another user, gets
+//! no tokens. Errors fail the authentication: a trigger never guesses.
+
+pub mod create_auth_challenge;
+pub mod define_auth_challenge;
+pub mod grant;
+pub mod pre_token_generation;
+pub mod verify_auth_challenge;
+
+#[cfg(test)]
+mod tests;
+
+use crate::domain::error::{ActasError, Result};
+use crate::ports::clock::Clock;
+use crate::ports::grants::ImpersonationStore;
+use crate::ports::identity::{METADATA_IMPERSONATION_ID, METADATA_REMINT_ID};
+use serde::Deserialize;
+use serde_json::Value;
+use std::sync::Arc;
+
+pub const CUSTOM_CHALLENGE: &str = "CUSTOM_CHALLENGE";
+
+/// Claims actas adds to impersonated tokens.
+pub const CLAIM_ACT: &str = "act";
+
+pub const CLAIM_IMPERSONATION_ID: &str = "impersonation_id";
+
+pub const CLAIM_IMPERSONATION_EXPIRES_AT: &str = "impersonation_expires_at";
+
+/// The scope that lets an access token call Cognito's self-service API (change email,
+/// password, MFA, attributes; sign out everywhere; delete the account). Impersonated access
+/// tokens never carry it: acting as a user in apps must never take the account over.
+pub const SELF_SERVICE_SCOPE: &str = "aws.cognito.signin.user.admin";
+
+/// Reads `null` as the field's default: Cognito (and the local emulator more so) sends `null`
+/// for fields it has no value for.
+pub(crate) fn nullable<'de, D, T>(deserializer: D) -> std::result::Result<T, D::Error>
+where
+    D: serde::Deserializer<'de>,
+    T: Default + Deserialize<'de>,
+{
+    Ok(Option::<T>::deserialize(deserializer)?.unwrap_or_default())
+}
+
+pub struct TriggerState {
+    pub impersonation_client_id: String,
+    pub revert_client_id: String,
+    pub store: Arc<dyn ImpersonationStore>,
+    pub clock: Arc<dyn Clock>,
+}
+
+/// The clients custom auth is for: impersonated sessions, and impersonators' own sessions
+/// handed back by a revert.
+#[derive(Debug, Clone)]
+pub struct CustomAuthClients {
+    pub impersonation_client_id: String,
+    pub revert_client_id: String,
+}
+
+impl CustomAuthClients {
+    pub fn of(config: &crate::bootstrap::config::TriggerConfig) -> CustomAuthClients {
+        CustomAuthClients {
+            impersonation_client_id: config.impersonation_client_id.clone(),
+            revert_client_id: config.revert_client_id.clone(),
+        }
+    }
+
+    fn allows(&self, client_id: Option<&str>) -> bool {
+        client_id.is_some_and(|c| c == self.impersonation_client_id || c == self.revert_client_id)
+    }
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub(crate) struct CallerContext {
+    #[serde(default, deserialize_with = "nullable")]
+    client_id: Option<String>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub(crate) struct SessionEntry {
+    #[serde(default, deserialize_with = "nullable")]
+    challenge_name: Option<String>,
+    #[serde(default, deserialize_with = "nullable")]
+    challenge_result: bool,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub(crate) struct TriggerRequest {
+    #[serde(default, deserialize_with = "nullable")]
+    session: Option<Vec<SessionEntry>>,
+    #[serde(default, deserialize_with = "nullable")]
+    client_metadata: Option<std::collections::HashMap<String, String>>,
+    #[serde(default, deserialize_with = "nullable")]
+    challenge_answer: Option<Value>,
+    #[serde(default, deserialize_with = "nullable")]
+    user_not_found: bool,
+    #[serde(default, deserialize_with = "nullable")]
+    user_attributes: Option<std::collections::HashMap<String, Value>>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub(crate) struct TriggerEvent {
+    #[serde(default, deserialize_with = "nullable")]
+    trigger_source: Option<String>,
+    #[serde(default, deserialize_with = "nullable")]
+    user_name: Option<String>,
+    #[serde(default, deserialize_with = "nullable")]
+    caller_context: CallerContext,
+    #[serde(default, deserialize_with = "nullable")]
+    request: TriggerRequest,
+}
+
+impl TriggerEvent {
+    fn read(event: &Value) -> Result<TriggerEvent> {
+        TriggerEvent::deserialize(event)
+            .map_err(|e| ActasError::BadRequest(format!("unreadable trigger event: {e}")))
+    }
+
+    fn from_client(&self, client_id: &str) -> bool {
+        self.caller_context.client_id.as_deref() == Some(client_id)
+    }
+
+    fn impersonation_id(&self) -> Option<&str> {
+        self.request
+            .client_metadata
+            .as_ref()
+            .and_then(|m| m.get(METADATA_IMPERSONATION_ID))
+            .map(String::as_str)
+            .filter(|id| !id.is_empty())
+    }
+
+    fn remint_id(&self) -> Option<&str> {
+        self.request
+            .client_metadata
+            .as_ref()
+            .and_then(|m| m.get(METADATA_REMINT_ID))
+            .map(String::as_str)
+            .filter(|id| !id.is_empty())
+    }
+
+    fn user_sub(&self) -> Option<&str> {
+        self.request.user_attributes.as_ref()?.get("sub")?.as_str()
+    }
+}
+
+pub(crate) fn set_response(event: &mut Value, response: Value) {
+    if let Some(object) = event.as_object_mut() {
+        object.insert("response".to_string(), response);
+    }
+}

@@ -1,0 +1,74 @@
+//! PreTokenGeneration: the `act` and impersonation claims, no self-service scope, and no Cognito-side
+//! refresh for the impersonation client.
+
+use crate::domain::error::{ActasError, Result};
+use crate::triggers::{
+    set_response, TriggerEvent, TriggerState, CLAIM_ACT, CLAIM_IMPERSONATION_EXPIRES_AT,
+    CLAIM_IMPERSONATION_ID, SELF_SERVICE_SCOPE,
+};
+use serde_json::{json, Value};
+use tracing::warn;
+
+/// PreTokenGeneration (V2): writes the actor into the id and access tokens of an impersonated
+/// session and takes the self-service scope out of its access tokens. Idempotent and
+/// read-only: the local emulator calls it twice per issuance.
+///
+/// On the impersonation client every issuance must name the grant it redeemed; a refresh at
+/// Cognito names none, so it is refused. Refresh goes through actas, which knows which
+/// impersonation a refresh token belongs to and mints fresh tokens for that one only.
+pub async fn pre_token_generation(state: &TriggerState, mut event: Value) -> Result<Value> {
+    let parsed = TriggerEvent::read(&event)?;
+    if !parsed.from_client(&state.impersonation_client_id) {
+        // The sign-in client's own sessions pass through unchanged.
+        return Ok(event);
+    }
+    if parsed.trigger_source.as_deref() == Some("TokenGeneration_RefreshTokens") {
+        warn!("refresh at Cognito refused: impersonated sessions refresh through actas");
+        return Err(ActasError::Forbidden(
+            "impersonated sessions refresh through actas".into(),
+        ));
+    }
+    let id = parsed.impersonation_id().ok_or_else(|| {
+        ActasError::Forbidden("tokens on the impersonation client need a grant".into())
+    })?;
+    let imp = state
+        .store
+        .get(id)
+        .await?
+        .ok_or_else(|| ActasError::Forbidden("no such impersonation".into()))?;
+    if imp.kind != crate::domain::grant::GrantKind::Impersonation {
+        return Err(ActasError::Forbidden("not an impersonation grant".into()));
+    }
+    let same_user = match parsed.user_sub() {
+        Some(sub) => sub == imp.target_sub,
+        None => parsed.user_name.as_deref() == Some(imp.target_username.as_str()),
+    };
+    if !same_user
+        || imp.client_id != state.impersonation_client_id
+        || !imp.is_live(state.clock.now_secs())
+    {
+        warn!(
+            impersonation_id = id,
+            "token generation refused: impersonation not live for this user"
+        );
+        return Err(ActasError::Forbidden("impersonation is not live".into()));
+    }
+    let claims = json!({
+        CLAIM_ACT: {"sub": imp.actor_sub, "username": imp.actor_username},
+        CLAIM_IMPERSONATION_ID: imp.id,
+        CLAIM_IMPERSONATION_EXPIRES_AT: imp.ends_at,
+    });
+    set_response(
+        &mut event,
+        json!({
+            "claimsAndScopeOverrideDetails": {
+                "idTokenGeneration": {"claimsToAddOrOverride": claims.clone()},
+                "accessTokenGeneration": {
+                    "claimsToAddOrOverride": claims,
+                    "scopesToSuppress": [SELF_SERVICE_SCOPE],
+                },
+            }
+        }),
+    );
+    Ok(event)
+}

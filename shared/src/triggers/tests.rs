@@ -1,0 +1,381 @@
+use crate::domain::grant::{Impersonation, ImpersonationStatus};
+use crate::domain::secrets::hash_secret;
+use crate::ports::grants::ImpersonationStore;
+use crate::testkit::clock::ManualClock;
+use crate::testkit::memory::MemoryStore;
+use crate::triggers::create_auth_challenge::create_auth_challenge;
+use crate::triggers::define_auth_challenge::define_auth_challenge;
+use crate::triggers::pre_token_generation::pre_token_generation;
+use crate::triggers::verify_auth_challenge::verify_auth_challenge;
+use crate::triggers::{
+    CustomAuthClients, TriggerState, CLAIM_ACT, CLAIM_IMPERSONATION_EXPIRES_AT,
+    CLAIM_IMPERSONATION_ID, CUSTOM_CHALLENGE, SELF_SERVICE_SCOPE,
+};
+use serde_json::{json, Value};
+use std::sync::Arc;
+
+const CLIENT: &str = "IMPERSONATION_CLIENT_ID";
+const REVERT_CLIENT: &str = "REVERT_CLIENT_ID";
+
+fn clients() -> CustomAuthClients {
+    CustomAuthClients {
+        impersonation_client_id: CLIENT.into(),
+        revert_client_id: REVERT_CLIENT.into(),
+    }
+}
+const START: i64 = 1_700_000_000;
+
+fn event(name: &str) -> Value {
+    let path = format!("{}/../events/{name}", env!("CARGO_MANIFEST_DIR"));
+    serde_json::from_str(&std::fs::read_to_string(path).expect("event file")).expect("event JSON")
+}
+
+struct World {
+    state: TriggerState,
+    clock: Arc<ManualClock>,
+}
+
+/// A pending grant `IMPERSONATION_ID` for the events' user, secret `GRANT_SECRET`.
+async fn world() -> World {
+    let store = Arc::new(MemoryStore::default());
+    let clock = Arc::new(ManualClock::at_millis(START * 1000));
+    store
+        .create(&Impersonation {
+            id: "IMPERSONATION_ID".into(),
+            kind: crate::domain::grant::GrantKind::Impersonation,
+            actor_sub: "actor-sub".into(),
+            actor_username: "acme-admin".into(),
+            target_sub: "SUB_OF_ACME_SUPPORT_1".into(),
+            target_username: "acme-support-1".into(),
+            tenant: Some("acme".into()),
+            reason: Some("testing".into()),
+            ticket: None,
+            client_id: CLIENT.into(),
+            status: ImpersonationStatus::Pending,
+            created_at_millis: START * 1000,
+            ends_at: START + 3600,
+            mint_deadline: START + 60,
+            mint_secret_hash: hash_secret("GRANT_SECRET"),
+            revert_secret_hash: hash_secret("REVERT"),
+            expires_at: START + 90_000,
+            refresh_token_sealed: None,
+            ended_at: None,
+            revoked_at: None,
+        })
+        .await
+        .unwrap();
+    World {
+        state: TriggerState {
+            impersonation_client_id: CLIENT.into(),
+            revert_client_id: REVERT_CLIENT.into(),
+            store: store.clone(),
+            clock: clock.clone(),
+        },
+        clock,
+    }
+}
+
+async fn verify(world: &World, change: impl FnOnce(&mut Value)) -> bool {
+    let mut ev = event("verify-auth-challenge.json");
+    change(&mut ev);
+    let out = verify_auth_challenge(&world.state, ev).await.unwrap();
+    out["response"]["answerCorrect"].as_bool().unwrap()
+}
+
+#[test]
+fn define_issues_one_challenge_then_tokens_only_after_success() {
+    let first = define_auth_challenge(&clients(), event("define-auth-challenge.json")).unwrap();
+    assert_eq!(first["response"]["challengeName"], CUSTOM_CHALLENGE);
+    assert_eq!(first["response"]["issueTokens"], false);
+    assert_eq!(
+        first["userName"], "acme-support-1",
+        "the rest of the event passes through"
+    );
+
+    let round = |result: bool| {
+        let mut ev = event("define-auth-challenge.json");
+        ev["request"]["session"] =
+            json!([{"challengeName": "CUSTOM_CHALLENGE", "challengeResult": result}]);
+        define_auth_challenge(&clients(), ev).unwrap()["response"].clone()
+    };
+    assert_eq!(
+        round(true),
+        json!({"issueTokens": true, "failAuthentication": false})
+    );
+    assert_eq!(
+        round(false),
+        json!({"issueTokens": false, "failAuthentication": true})
+    );
+
+    let mut two_rounds = event("define-auth-challenge.json");
+    two_rounds["request"]["session"] = json!([
+        {"challengeName": "CUSTOM_CHALLENGE", "challengeResult": false},
+        {"challengeName": "CUSTOM_CHALLENGE", "challengeResult": true}
+    ]);
+    assert_eq!(
+        define_auth_challenge(&clients(), two_rounds).unwrap()["response"]["failAuthentication"],
+        true
+    );
+}
+
+#[tokio::test]
+async fn nulls_where_aws_has_values_are_read_as_absent() {
+    let world = world().await;
+    let redeemed = verify(&world, |e| {
+        e["request"]["userNotFound"] = Value::Null;
+        e["request"]["session"] =
+            json!([{"challengeName": "CUSTOM_CHALLENGE", "challengeResult": null}]);
+        e["request"]["privateChallengeParameters"] = Value::Null;
+    })
+    .await;
+    assert!(redeemed);
+}
+
+#[test]
+fn define_and_create_refuse_other_clients() {
+    let mut ev = event("define-auth-challenge.json");
+    ev["callerContext"]["clientId"] = json!("sign-in-client");
+    assert_eq!(
+        define_auth_challenge(&clients(), ev.clone()).unwrap()["response"]["failAuthentication"],
+        true
+    );
+    assert!(create_auth_challenge(&clients(), ev).is_err());
+    let created = create_auth_challenge(&clients(), event("create-auth-challenge.json")).unwrap();
+    assert_eq!(created["response"]["challengeMetadata"], "ACTAS_GRANT");
+}
+
+#[tokio::test]
+async fn verify_redeems_an_own_session_grant_only_on_the_revert_client() {
+    let world = world().await;
+    let own = Impersonation {
+        id: "OWN".into(),
+        kind: crate::domain::grant::GrantKind::OwnSession,
+        client_id: REVERT_CLIENT.into(),
+        ..world
+            .state
+            .store
+            .get("IMPERSONATION_ID")
+            .await
+            .unwrap()
+            .unwrap()
+    };
+    world.state.store.create(&own).await.unwrap();
+    let on = |client: &'static str| {
+        move |e: &mut Value| {
+            e["callerContext"]["clientId"] = json!(client);
+            e["request"]["clientMetadata"]["impersonation_id"] = json!("OWN");
+        }
+    };
+    assert!(
+        !verify(&world, on(CLIENT)).await,
+        "an own-session grant does not redeem on the impersonation client"
+    );
+    assert!(
+        verify(&world, on(REVERT_CLIENT)).await,
+        "it redeems on the revert client"
+    );
+    assert!(!verify(&world, on(REVERT_CLIENT)).await, "once");
+    assert!(
+        !verify(&world, |e| e["callerContext"]["clientId"] =
+            json!(REVERT_CLIENT))
+        .await,
+        "an impersonation grant does not redeem on the revert client"
+    );
+}
+
+#[tokio::test]
+async fn verify_redeems_a_grant_once() {
+    let world = world().await;
+    assert!(verify(&world, |_| {}).await);
+    assert!(!verify(&world, |_| {}).await, "a second redemption fails");
+}
+
+#[tokio::test]
+async fn verify_refuses_wrong_answers_users_clients_and_late_redemptions() {
+    let cases: Vec<(&str, Box<dyn FnOnce(&mut Value)>)> = vec![
+        (
+            "wrong secret",
+            Box::new(|e| e["request"]["challengeAnswer"] = json!("guess")),
+        ),
+        (
+            "empty secret",
+            Box::new(|e| e["request"]["challengeAnswer"] = json!("")),
+        ),
+        (
+            "another user",
+            Box::new(|e| e["userName"] = json!("acme-support-2")),
+        ),
+        (
+            "another client",
+            Box::new(|e| e["callerContext"]["clientId"] = json!("sign-in-client")),
+        ),
+        (
+            "no grant id",
+            Box::new(|e| e["request"]["clientMetadata"] = json!({})),
+        ),
+        (
+            "unknown grant",
+            Box::new(|e| e["request"]["clientMetadata"]["impersonation_id"] = json!("nope")),
+        ),
+    ];
+    for (name, change) in cases {
+        let world = world().await;
+        assert!(!verify(&world, change).await, "{name}");
+        assert!(
+            verify(&world, |_| {}).await,
+            "{name}: the grant is still redeemable afterwards"
+        );
+    }
+    let world = world().await;
+    world.clock.advance_secs(61);
+    assert!(!verify(&world, |_| {}).await, "past the mint window");
+}
+
+#[tokio::test]
+async fn pre_token_adds_the_actor_to_both_tokens_idempotently() {
+    let world = world().await;
+    assert!(verify(&world, |_| {}).await);
+    let first = pre_token_generation(&world.state, event("pre-token-generation.json"))
+        .await
+        .unwrap();
+    let second = pre_token_generation(&world.state, event("pre-token-generation.json"))
+        .await
+        .unwrap();
+    assert_eq!(first, second, "called twice, answers the same");
+    let details = &first["response"]["claimsAndScopeOverrideDetails"];
+    for token in ["idTokenGeneration", "accessTokenGeneration"] {
+        let claims = &details[token]["claimsToAddOrOverride"];
+        assert_eq!(
+            claims[CLAIM_ACT],
+            json!({"sub": "actor-sub", "username": "acme-admin"}),
+            "{token}"
+        );
+        assert_eq!(claims[CLAIM_IMPERSONATION_ID], "IMPERSONATION_ID");
+        assert_eq!(claims[CLAIM_IMPERSONATION_EXPIRES_AT], START + 3600);
+    }
+}
+
+#[tokio::test]
+async fn pre_token_fails_closed() {
+    let world = world().await;
+    let pending = pre_token_generation(&world.state, event("pre-token-generation.json")).await;
+    assert!(pending.is_err(), "an unredeemed grant mints nothing");
+
+    assert!(verify(&world, |_| {}).await);
+    assert!(
+        pre_token_generation(&world.state, refresh_event())
+            .await
+            .is_err(),
+        "a refresh at Cognito names no grant: refused even while the impersonation is live"
+    );
+
+    let mut other_user = event("pre-token-generation.json");
+    other_user["request"]["userAttributes"]["sub"] = json!("someone-else");
+    assert!(pre_token_generation(&world.state, other_user)
+        .await
+        .is_err());
+
+    let mut no_grant = event("pre-token-generation.json");
+    no_grant["request"]["clientMetadata"] = json!({});
+    assert!(pre_token_generation(&world.state, no_grant).await.is_err());
+
+    world.clock.advance_secs(3600);
+    assert!(
+        pre_token_generation(&world.state, event("pre-token-generation.json"))
+            .await
+            .is_err(),
+        "past its end"
+    );
+}
+
+#[tokio::test]
+async fn pre_token_leaves_the_sign_in_clients_tokens_alone() {
+    let world = world().await;
+    let mut ev = event("pre-token-generation.json");
+    ev["callerContext"]["clientId"] = json!("sign-in-client");
+    let out = pre_token_generation(&world.state, ev.clone())
+        .await
+        .unwrap();
+    assert_eq!(out, ev);
+}
+
+fn refresh_event() -> Value {
+    let mut refresh = event("pre-token-generation.json");
+    refresh["triggerSource"] = json!("TokenGeneration_RefreshTokens");
+    refresh["request"]["clientMetadata"] = json!({});
+    refresh
+}
+
+#[tokio::test]
+async fn access_tokens_lose_the_self_service_scope() {
+    let world = world().await;
+    assert!(verify(&world, |_| {}).await);
+    let out = pre_token_generation(&world.state, event("pre-token-generation.json"))
+        .await
+        .unwrap();
+    let details = &out["response"]["claimsAndScopeOverrideDetails"];
+    assert_eq!(
+        details["accessTokenGeneration"]["scopesToSuppress"],
+        json!([SELF_SERVICE_SCOPE])
+    );
+}
+
+/// A remint (`remint_id` in the metadata) of the live impersonation, secret `REMINT_SECRET`.
+async fn remint(world: &World, deadline: i64) -> Value {
+    world
+        .state
+        .store
+        .put_remint(&crate::domain::grant::Remint {
+            impersonation_id: "IMPERSONATION_ID".into(),
+            remint_id: "REMINT_ID".into(),
+            secret_hash: hash_secret("REMINT_SECRET"),
+            deadline,
+        })
+        .await
+        .unwrap();
+    json!({"impersonation_id": "IMPERSONATION_ID", "remint_id": "REMINT_ID"})
+}
+
+#[tokio::test]
+async fn verify_redeems_a_remint_once_and_only_for_a_live_impersonation() {
+    let world = world().await;
+    let metadata = remint(&world, START + 60).await;
+    let answer = |ev: &mut Value| {
+        ev["request"]["clientMetadata"] = metadata.clone();
+        ev["request"]["challengeAnswer"] = json!("REMINT_SECRET");
+    };
+    assert!(
+        !verify(&world, answer).await,
+        "a pending impersonation is not remintable"
+    );
+    assert!(verify(&world, |_| {}).await, "first grant redeemed");
+    let metadata = remint(&world, START + 60).await;
+    let wrong = |ev: &mut Value| {
+        ev["request"]["clientMetadata"] = metadata.clone();
+        ev["request"]["challengeAnswer"] = json!("GRANT_SECRET");
+    };
+    assert!(!verify(&world, wrong).await, "another secret");
+    let answer = |ev: &mut Value| {
+        ev["request"]["clientMetadata"] = metadata.clone();
+        ev["request"]["challengeAnswer"] = json!("REMINT_SECRET");
+    };
+    assert!(verify(&world, answer).await, "redeemed");
+    let again = |ev: &mut Value| {
+        ev["request"]["clientMetadata"] = metadata.clone();
+        ev["request"]["challengeAnswer"] = json!("REMINT_SECRET");
+    };
+    assert!(!verify(&world, again).await, "single use");
+
+    let metadata = remint(&world, START + 60).await;
+    world
+        .state
+        .store
+        .end("IMPERSONATION_ID", None, START)
+        .await
+        .unwrap();
+    let ended = |ev: &mut Value| {
+        ev["request"]["clientMetadata"] = metadata.clone();
+        ev["request"]["challengeAnswer"] = json!("REMINT_SECRET");
+    };
+    assert!(!verify(&world, ended).await, "an ended impersonation");
+}

@@ -74,6 +74,7 @@ impl StackFile {
     pub async fn sdk_config(&self) -> aws_config::SdkConfig {
         use aws_sdk_cognitoidentityprovider::config::{Credentials, Region};
         aws_config::defaults(aws_config::BehaviorVersion::latest())
+            .http_client(actas::adapters::https::https_client())
             .endpoint_url(&self.endpoint)
             .region(Region::new(self.region.clone()))
             .credentials_provider(Credentials::new("test", "test", None, None, "actas-local"))

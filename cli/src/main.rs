@@ -57,7 +57,7 @@ impl Args {
             .unwrap_or_else(|| ".local/stack.json".into());
         match StackFile::load(&PathBuf::from(stack)) {
             Ok(stack) if !configured => stack.sdk_config().await,
-            _ => aws_config::load_from_env().await,
+            _ => actas::adapters::https::sdk_config().await,
         }
     }
 

@@ -1,4 +1,5 @@
 //! The ports' real implementations. Only `bootstrap` builds them.
 
 pub mod aws;
+pub mod https;
 pub mod jwks;

@@ -32,6 +32,7 @@ pub(crate) fn invalid() -> ActasError {
 
 impl ExchangeTokens {
     pub fn new(source: Arc<dyn SigningKeySource>) -> Self {
+        crate::domain::jwt_crypto::install();
         ExchangeTokens {
             source,
             cache: RwLock::new(None),

@@ -62,6 +62,7 @@ impl JwtVerifier {
         issuer: impl Into<String>,
         accepted_clients: Vec<String>,
     ) -> Self {
+        crate::domain::jwt_crypto::install();
         JwtVerifier {
             source,
             cache: RwLock::new(KeyCache {

@@ -261,7 +261,7 @@ pub async fn start<C: FromEnv, S>(
 ) -> std::result::Result<S, lambda_runtime::Error> {
     lambda_runtime::tracing::init_default_subscriber();
     let config = C::from_env()?;
-    let sdk = aws_config::load_from_env().await;
+    let sdk = crate::adapters::https::sdk_config().await;
     Ok(build(config, &sdk)?)
 }
 

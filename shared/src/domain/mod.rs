@@ -5,6 +5,7 @@ pub mod error;
 pub mod exchange;
 pub mod grant;
 pub mod justification;
+pub mod jwt_crypto;
 pub mod payload;
 pub mod policy;
 pub mod secrets;

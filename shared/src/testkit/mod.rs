@@ -80,6 +80,7 @@ fn pkcs1_from_pkcs8(pkcs8: &[u8]) -> Vec<u8> {
 
 impl TestSigner {
     pub fn generate(kid: &str) -> TestSigner {
+        crate::domain::jwt_crypto::install();
         let pair = KeyPair::generate(KeySize::Rsa2048).expect("RSA key generation");
         let pkcs8 = AsDer::<aws_lc_rs::encoding::Pkcs8V1Der>::as_der(&pair).expect("PKCS#8 export");
         let public = pair.public_key();

@@ -106,7 +106,7 @@ local_parameters() {
 build_local() {
   log "cargo build --profile $ACTAS_PROFILE (functions and CLI; the first run compiles the AWS SDK)"
   # The benchmark is left out: it turns on the in-memory test adapters, which no function carries.
-  (cd "$ROOT" && cargo build --profile "$ACTAS_PROFILE" --workspace --exclude actas-bench --bins --quiet) || exit 1
+  (cd "$ROOT" && cargo build --profile "$ACTAS_PROFILE" --workspace --exclude actas-bench --exclude hello-lambda --bins --quiet) || exit 1
   rm -rf "$LOCAL/dist"
   mkdir -p "$LOCAL/dist"
   "$TOOLS_VENV/bin/python" - "$ROOT/template.yaml" "$LOCAL/dist" "$CARGO_TARGET_DIR/$ACTAS_PROFILE" <<'PY'

@@ -4,8 +4,8 @@
 //! built function. Prints a table and writes `bench.json`.
 
 mod cold;
+mod functions;
 
-use std::collections::HashMap;
 use std::path::Path;
 use std::time::Instant;
 
@@ -14,11 +14,15 @@ use actas::app::exchange::ExchangeState;
 use actas::app::impersonate::ImpersonateState;
 use actas::app::issue_token::IssueTokenState;
 use actas::app::state::{ReadState, SessionState};
+use actas::domain::grant::{GrantKind, Impersonation, ImpersonationStatus};
+use actas::domain::secrets::hash_secret;
 use actas::http;
 use actas::ports::clock::SystemClock;
+use actas::ports::grants::ImpersonationStore;
 use actas::testkit::{TestWorld, IMPERSONATION_CLIENT, REVERT_CLIENT};
-use actas::triggers::{self, CustomAuthClients};
+use actas::triggers::{self, CustomAuthClients, TriggerState};
 use serde_json::{json, Value};
+use std::sync::Arc;
 
 fn event(name: &str) -> Value {
     let path = format!("{}/../events/{name}", env!("CARGO_MANIFEST_DIR"));
@@ -323,6 +327,87 @@ async fn main() {
         .await,
     ));
 
+    // Verify and pre-token over pending grants written straight into the store, as a start
+    // writes them: verify redeems each once (a conditional write), pre-token reads it.
+    let triggers_state = TriggerState {
+        impersonation_client_id: IMPERSONATION_CLIENT.into(),
+        revert_client_id: REVERT_CLIENT.into(),
+        store: w.world.store.clone(),
+        clock: Arc::new(SystemClock),
+    };
+    let target = w.world.user("acme-support-1");
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_secs() as i64)
+        .unwrap_or_default();
+    let mut grant_ids = Vec::with_capacity(n);
+    for i in 0..n {
+        let id = format!("bench-grant-{i}");
+        w.world
+            .store
+            .create(&Impersonation {
+                id: id.clone(),
+                kind: GrantKind::Impersonation,
+                actor_sub: w.world.user("acme-admin").sub,
+                actor_username: "acme-admin".into(),
+                target_sub: target.sub.clone(),
+                target_username: target.username.clone(),
+                tenant: Some("acme".into()),
+                reason: Some("bench".into()),
+                ticket: None,
+                client_id: IMPERSONATION_CLIENT.into(),
+                status: ImpersonationStatus::Pending,
+                created_at_millis: now * 1000,
+                ends_at: now + 3600,
+                mint_deadline: now + 60,
+                mint_secret_hash: hash_secret("bench-secret"),
+                revert_secret_hash: hash_secret("bench-revert"),
+                expires_at: now + 90_000,
+                refresh_token_sealed: None,
+                ended_at: None,
+                revoked_at: None,
+            })
+            .await
+            .expect("a grant");
+        grant_ids.push(id);
+    }
+    let trigger_event = |name: &str, id: &str| {
+        let mut ev = event(name);
+        ev["callerContext"]["clientId"] = json!(IMPERSONATION_CLIENT);
+        ev["userName"] = json!(target.username);
+        ev["request"]["userAttributes"]["sub"] = json!(target.sub);
+        ev["request"]["clientMetadata"]["impersonation_id"] = json!(id);
+        ev["request"]["challengeAnswer"] = json!("bench-secret");
+        ev
+    };
+    let verifies: Vec<Value> = grant_ids
+        .iter()
+        .map(|id| trigger_event("verify-auth-challenge.json", id))
+        .collect();
+    let triggers_state = &triggers_state;
+    results.push((
+        "trigger: verify auth challenge",
+        measure(verifies, |ev| async move {
+            let out =
+                triggers::verify_auth_challenge::verify_auth_challenge(triggers_state, ev).await;
+            out.is_ok_and(|o| o["response"]["answerCorrect"] == json!(true))
+        })
+        .await,
+    ));
+    let pre_tokens: Vec<Value> = grant_ids
+        .iter()
+        .map(|id| trigger_event("pre-token-generation.json", id))
+        .collect();
+    results.push((
+        "trigger: pre token generation",
+        measure(pre_tokens, |ev| async move {
+            triggers::pre_token_generation::pre_token_generation(triggers_state, ev)
+                .await
+                .is_ok()
+        })
+        .await,
+    ));
+
     println!(
         "{:<40} {:>10} {:>10}",
         "operation (in-process, in-memory ports)", "p50 µs", "p99 µs"
@@ -336,190 +421,21 @@ async fn main() {
         );
     }
 
-    // Sizes of the built functions: the local stack's and, when built, the release ones.
-    let root = format!("{}/..", env!("CARGO_MANIFEST_DIR"));
-    let mut sizes = Vec::new();
-    for (profile, dir) in [("local", ".local/dist"), ("release", ".local/sam-build")] {
-        let Ok(entries) = std::fs::read_dir(format!("{root}/{dir}")) else {
-            continue;
-        };
-        let mut rows: Vec<(String, u64)> = entries
-            .filter_map(|e| e.ok())
-            .filter_map(|e| {
-                let size = std::fs::metadata(e.path().join("bootstrap")).ok()?.len();
-                Some((e.file_name().to_string_lossy().into_owned(), size))
-            })
-            .collect();
-        rows.sort();
-        if rows.is_empty() {
-            continue;
-        }
-        println!();
-        println!(
-            "{:<40} {:>10}",
-            format!("function ({profile} build)"),
-            "bootstrap MiB"
-        );
-        for (name, size) in rows {
-            let mib = size as f64 / 1_048_576.0;
-            println!("{name:<40} {mib:>10.2}");
-            sizes.push(json!({"profile": profile, "function": name, "bootstrap_bytes": size}));
-        }
-    }
     let rounds: usize = std::env::var("ACTAS_BENCH_COLD_ROUNDS")
         .ok()
         .and_then(|v| v.parse().ok())
         .unwrap_or(15);
-    let cold = cold_starts(&root, rounds).await;
-    let report = json!({"iterations": n, "operations": operations, "function_sizes": sizes, "cold_starts": cold});
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
+    let (rows, hello) = functions::measure(&root, rounds).await;
+    let functions = hello
+        .map(|hello| functions::report(&rows, &hello, rounds))
+        .unwrap_or_default();
+    let report = json!({"iterations": n, "operations": operations, "functions": functions, "cold_rounds": rounds});
     std::fs::write(
-        format!("{root}/bench.json"),
+        root.join("bench.json"),
         serde_json::to_string_pretty(&report).unwrap_or_default(),
     )
     .expect("bench.json");
     println!();
     println!("wrote bench.json");
-}
-
-fn median(mut values: Vec<f64>) -> f64 {
-    values.sort_by(|a, b| a.total_cmp(b));
-    values.get(values.len() / 2).copied().unwrap_or(f64::NAN)
-}
-
-/// Cold starts of a few functions against the local stack (a valid caller, so the first request
-/// takes the main path and uses the AWS clients), side by side with the hello-world binary of
-/// the same profile, `rounds` times each, medians.
-async fn cold_starts(root: &str, rounds: usize) -> Vec<Value> {
-    let Ok(stack) = actas_cli::StackFile::load(Path::new(&format!("{root}/.local/stack.json")))
-    else {
-        println!("(no local stack: cold starts skipped; run scripts/up first)");
-        return Vec::new();
-    };
-    let sdk = stack.sdk_config().await;
-    let lambda = aws_sdk_lambda::Client::new(&sdk);
-    let cognito = aws_sdk_cognitoidentityprovider::Client::new(&sdk);
-    let password = stack
-        .user("acme-admin")
-        .map(|u| u.password.clone())
-        .unwrap_or_default();
-    let Ok(admin) = actas_cli::sign_in(&cognito, &stack, "acme-admin", &password).await else {
-        println!("(sign-in failed: cold starts skipped)");
-        return Vec::new();
-    };
-    let bearer = format!("Bearer {}", admin.id_token);
-    let with_bearer = |name: &str| {
-        let mut ev = event(name);
-        set_header(&mut ev, "Authorization", &bearer);
-        ev
-    };
-    let mut start = with_bearer("impersonate-username.json");
-    set_header(
-        &mut start,
-        "X-API-Key",
-        stack.api_keys.get("acme").map(String::as_str).unwrap_or(""),
-    );
-    start["body"] =
-        json!(json!({"username": "acme-support-1", "reason": "cold start"}).to_string());
-    let functions = [
-        ("ImpersonateFunction", "impersonate", start),
-        (
-            "TokenCheckFunction",
-            "token-check",
-            with_bearer("token-check.json"),
-        ),
-        ("ProfilesFunction", "profiles", with_bearer("profiles.json")),
-        (
-            "ListImpersonationsFunction",
-            "list-impersonations",
-            with_bearer("list-impersonations.json"),
-        ),
-    ];
-    let base: HashMap<String, String> = [
-        ("AWS_REGION", stack.region.as_str()),
-        ("AWS_ENDPOINT_URL", stack.endpoint.as_str()),
-        ("AWS_ACCESS_KEY_ID", "test"),
-        ("AWS_SECRET_ACCESS_KEY", "test"),
-    ]
-    .into_iter()
-    .map(|(k, v)| (k.to_string(), v.to_string()))
-    .collect();
-    let mut envs = Vec::new();
-    for (logical, _, _) in &functions {
-        let Some(name) = stack.functions.get(*logical) else {
-            return Vec::new();
-        };
-        let Ok(config) = lambda
-            .get_function_configuration()
-            .function_name(name)
-            .send()
-            .await
-        else {
-            println!("(the local stack does not answer: cold starts skipped)");
-            return Vec::new();
-        };
-        let mut env = base.clone();
-        if let Some(vars) = config.environment().and_then(|e| e.variables()) {
-            env.extend(vars.clone());
-        }
-        envs.push(env);
-    }
-    let mut rows = Vec::new();
-    for (profile, dist, hello) in [
-        ("local", ".local/dist", "target/local/hello-lambda"),
-        ("release", ".local/sam-build", "target/release/hello-lambda"),
-    ] {
-        let hello = Path::new(root).join(hello);
-        let binary = |logical: &str, name: &str| {
-            let dir = if profile == "local" { name } else { logical };
-            Path::new(root).join(dist).join(dir).join("bootstrap")
-        };
-        if !hello.exists() || functions.iter().any(|(l, n, _)| !binary(l, n).exists()) {
-            continue;
-        }
-        let mut samples: HashMap<&str, (Vec<f64>, Vec<f64>)> = HashMap::new();
-        for _ in 0..rounds {
-            let run = cold::cold_run(&hello, &base, &event("token-check.json")).await;
-            if let Ok(run) = run {
-                let entry = samples.entry("hello-world").or_default();
-                entry.0.push(run.init_ms);
-                entry.1.push(run.cpu_ms);
-            }
-            for ((logical, name, ev), env) in functions.iter().zip(&envs) {
-                match cold::cold_run(&binary(logical, name), env, ev).await {
-                    Ok(run) if run.status == 200 => {
-                        let entry = samples.entry(name).or_default();
-                        entry.0.push(run.init_ms);
-                        entry.1.push(run.cpu_ms);
-                    }
-                    Ok(run) => println!("{name}: the first request answered {}", run.status),
-                    Err(e) => println!("{name}: {e}"),
-                }
-            }
-        }
-        let (hello_init, hello_cpu) = samples
-            .get("hello-world")
-            .map(|(i, c)| (median(i.clone()), median(c.clone())))
-            .unwrap_or((f64::NAN, f64::NAN));
-        println!();
-        println!(
-            "{:<28} {:>9} {:>9} {:>10} {:>9}   ({profile} build, medians of {rounds})",
-            "cold start", "init ms", "× hello", "init+1st CPU ms", "× hello"
-        );
-        for name in std::iter::once("hello-world").chain(functions.iter().map(|(_, n, _)| *n)) {
-            let Some((init, cpu)) = samples.get(name) else {
-                continue;
-            };
-            let (init, cpu) = (median(init.clone()), median(cpu.clone()));
-            println!(
-                "{name:<28} {init:>9.1} {:>9.2} {cpu:>10.1} {:>9.2}",
-                init / hello_init,
-                cpu / hello_cpu
-            );
-            rows.push(
-                json!({"profile": profile, "function": name, "init_ms": init, "cpu_ms": cpu,
-                "init_ratio": init / hello_init, "cpu_ratio": cpu / hello_cpu}),
-            );
-        }
-    }
-    rows
 }

@@ -57,7 +57,12 @@ impl Args {
             .unwrap_or_else(|| ".local/stack.json".into());
         match StackFile::load(&PathBuf::from(stack)) {
             Ok(stack) if !configured => stack.sdk_config().await,
-            _ => actas::adapters::https::sdk_config().await,
+            _ => {
+                aws_config::defaults(aws_config::BehaviorVersion::latest())
+                    .http_client(actas::adapters::https::https_client())
+                    .load()
+                    .await
+            }
         }
     }
 

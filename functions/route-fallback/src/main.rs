@@ -5,6 +5,6 @@ use actas::http;
 
 #[tokio::main]
 async fn main() -> Result<(), lambda_runtime::Error> {
-    lambda_runtime::tracing::init_default_subscriber();
+    actas::bootstrap::init_logging();
     http::runtime::run_http(|req| async move { http::routes::no_route(&req) }).await
 }

@@ -40,13 +40,42 @@ pub fn connector() -> Connector {
         .build()
 }
 
-/// The SDK configuration every function loads once: the environment's region, credentials and
-/// endpoint (`AWS_ENDPOINT_URL` on the local stack), over `https_client`.
-pub async fn sdk_config() -> aws_config::SdkConfig {
-    aws_config::defaults(aws_config::BehaviorVersion::latest())
+/// The SDK configuration every function builds once, from what Lambda sets: `AWS_REGION`, the
+/// execution role's credentials in `AWS_ACCESS_KEY_ID`/`AWS_SECRET_ACCESS_KEY`/
+/// `AWS_SESSION_TOKEN`, and `AWS_ENDPOINT_URL` when set (the local stack), over `https_client`;
+/// standard retries (3 attempts) and a 3.1 s connect timeout, `aws-config`'s defaults.
+///
+/// Not `aws_config::load_from_env()`: its provider chain (profile files, IMDS, ECS, STS web
+/// identity, SSO) has nothing to find on Lambda, yet is built at every cold start and linked into
+/// every binary. The CLI, which runs anywhere, keeps the full chain.
+pub fn sdk_config() -> aws_config::SdkConfig {
+    use aws_config::environment::EnvironmentVariableCredentialsProvider;
+    use aws_sdk_dynamodb::config::{SharedAsyncSleep, SharedCredentialsProvider};
+    let region = std::env::var("AWS_REGION")
+        .or_else(|_| std::env::var("AWS_DEFAULT_REGION"))
+        .ok()
+        .map(aws_config::Region::new);
+    let endpoint_url = std::env::var("AWS_ENDPOINT_URL")
+        .ok()
+        .filter(|url| !url.is_empty());
+    let mut sdk = aws_config::SdkConfig::builder()
+        .behavior_version(aws_config::BehaviorVersion::latest())
+        .region(region)
+        .credentials_provider(SharedCredentialsProvider::new(
+            EnvironmentVariableCredentialsProvider::new(),
+        ))
         .http_client(https_client())
-        .load()
-        .await
+        .sleep_impl(SharedAsyncSleep::new(
+            aws_smithy_async::rt::sleep::TokioSleep::new(),
+        ))
+        .retry_config(aws_config::retry::RetryConfig::standard())
+        .timeout_config(
+            aws_config::timeout::TimeoutConfig::builder()
+                .connect_timeout(std::time::Duration::from_millis(3100))
+                .build(),
+        );
+    sdk.set_endpoint_url(endpoint_url);
+    sdk.build()
 }
 
 #[cfg(test)]

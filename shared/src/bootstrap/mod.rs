@@ -29,6 +29,7 @@ use serde::Serialize;
 use serde_json::Value;
 use std::future::Future;
 use std::sync::Arc;
+use tracing_subscriber::filter::LevelFilter;
 
 /// The common part of every API function: the pool (Cognito), the audit trail (DynamoDB), and
 /// the pool's JWKS over HTTPS.
@@ -253,15 +254,39 @@ pub fn publish_events(config: PublishConfig, sdk: &SdkConfig) -> Result<EventBri
     ))
 }
 
+/// Structured logs as Lambda configures them: JSON when `AWS_LAMBDA_LOG_FORMAT` is `JSON`, at
+/// `AWS_LAMBDA_LOG_LEVEL` (or `RUST_LOG`, a plain level; default INFO). A level filter rather than
+/// `lambda_runtime`'s `EnvFilter`: per-module directives are not worth their regex engine in
+/// every binary and at every cold start.
+pub fn init_logging() {
+    let level = std::env::var("AWS_LAMBDA_LOG_LEVEL")
+        .or_else(|_| std::env::var("RUST_LOG"))
+        .ok()
+        .and_then(|level| level.parse::<LevelFilter>().ok())
+        .unwrap_or(LevelFilter::INFO);
+    let logs = tracing_subscriber::fmt()
+        .with_target(false)
+        .without_time()
+        .with_max_level(level)
+        .with_writer(std::io::stdout);
+    let json = std::env::var("AWS_LAMBDA_LOG_FORMAT").is_ok_and(|f| f.eq_ignore_ascii_case("json"));
+    // An error means a subscriber is set already (a second start in one process): keep it.
+    let _ = if json {
+        logs.json().try_init()
+    } else {
+        logs.try_init()
+    };
+}
+
 /// A function's start, called by its `main` with its builder above: logging, its configuration
 /// from the environment (refusing to start with a message naming every problem), one SDK
 /// configuration, and its state.
 pub async fn start<C: FromEnv, S>(
     build: fn(C, &SdkConfig) -> Result<S>,
 ) -> std::result::Result<S, lambda_runtime::Error> {
-    lambda_runtime::tracing::init_default_subscriber();
+    init_logging();
     let config = C::from_env()?;
-    let sdk = crate::adapters::https::sdk_config().await;
+    let sdk = crate::adapters::https::sdk_config();
     Ok(build(config, &sdk)?)
 }
 
@@ -269,7 +294,7 @@ pub async fn start<C: FromEnv, S>(
 pub fn start_without_aws<C: FromEnv, S>(
     build: fn(C) -> S,
 ) -> std::result::Result<S, lambda_runtime::Error> {
-    lambda_runtime::tracing::init_default_subscriber();
+    init_logging();
     Ok(build(C::from_env()?))
 }
 

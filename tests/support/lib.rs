@@ -293,6 +293,53 @@ impl Harness {
         (id, secret)
     }
 
+    /// An impersonation by `actor` (any user) of `target` in `status`, started at `started`
+    /// (epoch milliseconds) for an hour, written straight into the table as a start writes it.
+    pub async fn write_impersonation(
+        &self,
+        actor: &StackUser,
+        target: &StackUser,
+        status: actas::domain::grant::ImpersonationStatus,
+        started_millis: i64,
+    ) -> String {
+        use actas::domain::grant::{GrantKind, Impersonation, ImpersonationStatus};
+        use actas::domain::secrets::hash_secret;
+        use actas::ports::grants::ImpersonationStore;
+        let store = actas::adapters::aws::dynamodb::DynamoStore::new(
+            aws_sdk_dynamodb::Client::new(&self.sdk),
+            &self.stack.table_name,
+        );
+        let started = started_millis / 1000;
+        let ended = matches!(
+            status,
+            ImpersonationStatus::Ended | ImpersonationStatus::Failed
+        );
+        let grant = Impersonation {
+            id: format!("test-{}", uuid_like()),
+            kind: GrantKind::Impersonation,
+            actor_sub: actor.sub.clone(),
+            actor_username: actor.username.clone(),
+            target_sub: target.sub.clone(),
+            target_username: target.username.clone(),
+            tenant: Some(target.tenant.clone()),
+            reason: Some("integration test".into()),
+            ticket: None,
+            client_id: self.stack.impersonation_client_id.clone(),
+            status,
+            created_at_millis: started_millis,
+            ends_at: started + 3600,
+            mint_deadline: started + 60,
+            mint_secret_hash: hash_secret("unused"),
+            revert_secret_hash: hash_secret("unused"),
+            expires_at: started + 3600 + 86_400,
+            refresh_token_sealed: None,
+            ended_at: ended.then_some(started + 1),
+            revoked_at: None,
+        };
+        store.create(&grant).await.expect("impersonation written");
+        grant.id
+    }
+
     /// An impersonation by `actor` of `target`, started at `started` (epoch seconds) for an hour,
     /// written straight into the table. Returns its id.
     async fn write_grant(

@@ -2,7 +2,8 @@
 
 use crate::adapters::aws::dynamodb::items::{
     decode_page_token, encode_page_token, impersonation_from, impersonation_item, impersonation_pk,
-    refresh_token_pk, remint_sk, tenant_partition, IMPERSONATION_SK, REFRESH_TOKEN_SK,
+    live_partition, refresh_token_pk, remint_sk, tenant_partition, ALL_IMPERSONATIONS,
+    IMPERSONATION_SK, LIVE, LIVE_KEYS, REFRESH_TOKEN_SK,
 };
 use crate::adapters::aws::dynamodb::{
     condition_failed, conditional, get_s, key, n, s, upstream, DynamoStore,
@@ -13,7 +14,7 @@ use crate::ports::grants::{
     ImpersonationPage, ImpersonationStore, ListQuery, ListScope, Redemption,
 };
 use async_trait::async_trait;
-use aws_sdk_dynamodb::types::{Put, TransactWriteItem, Update};
+use aws_sdk_dynamodb::types::{AttributeValue, Put, TransactWriteItem, Update};
 use std::collections::HashMap;
 
 #[async_trait]
@@ -54,102 +55,57 @@ impl ImpersonationStore for DynamoStore {
         conditional("UpdateItem", result)
     }
 
+    /// One Query on the index whose partition holds (nearly) only what was asked, newest first;
+    /// the filters left over rarely drop an item. A page is filled by querying on from where the
+    /// last read stopped, asking only for what is missing, and stops having read twice the page
+    /// size (the page is then short, with a `next_token`). Never a Scan.
     async fn list(&self, q: &ListQuery) -> Result<ImpersonationPage> {
-        let mut filters = vec!["#kind = :kind".to_string()];
-        let mut names = HashMap::from([("#kind".to_string(), "kind".to_string())]);
-        let mut values = HashMap::from([(":kind".to_string(), s("impersonation"))]);
-        if let Some(actor) = &q.actor_sub {
-            filters.push("actor_sub = :actor".into());
-            values.insert(":actor".into(), s(actor));
-        }
-        if let Some(target) = &q.target_sub {
-            filters.push("target_sub = :target".into());
-            values.insert(":target".into(), s(target));
-        }
-        if let Some(active) = q.active_only {
-            let live = "(#status = :active AND ends_at > :now)";
-            filters.push(if active {
-                live.to_string()
-            } else {
-                format!("NOT {live}")
-            });
-            names.insert("#status".into(), "status".into());
-            values.insert(":active".into(), s(ImpersonationStatus::Active.as_str()));
-            values.insert(":now".into(), n(q.now_secs));
-        }
-        let since = q.since_millis.unwrap_or(0).max(0);
-        let (partition, index_pk) = match &q.scope {
-            ListScope::Target(sub) => (Some(format!("TARGET#{sub}")), "gsi1pk"),
-            ListScope::Tenant(tenant) => (Some(tenant_partition(tenant.as_deref())), "gsi2pk"),
-            ListScope::All => (None, ""),
-        };
-        let start = decode_page_token(
+        let listing = Listing::of(q);
+        let mut start = decode_page_token(
             q.page_token.as_deref(),
-            partition.as_deref().map(|p| (index_pk, p)),
+            Some((
+                listing.partition_attribute,
+                listing.partition.as_str(),
+                listing.sort_attribute,
+            )),
         )?;
-        let (items, last) = match (&q.scope, partition) {
-            (ListScope::All, _) | (_, None) => {
-                filters.push("created_at >= :since".into());
-                values.insert(":since".into(), n(since));
-                let page = self
-                    .client
-                    .scan()
-                    .table_name(&self.table)
-                    .filter_expression(filters.join(" AND "))
-                    .set_expression_attribute_names(Some(names))
-                    .set_expression_attribute_values(Some(values))
-                    .set_exclusive_start_key(start)
-                    .limit(q.limit)
-                    .send()
-                    .await
-                    .map_err(|e| upstream("Scan", e))?;
-                (page.items().to_vec(), page.last_evaluated_key().cloned())
+        let limit = q.limit.max(1);
+        let mut items = Vec::new();
+        let mut read = 0;
+        loop {
+            let page = self
+                .client
+                .query()
+                .table_name(&self.table)
+                .index_name(listing.index)
+                .key_condition_expression(&listing.key_condition)
+                .filter_expression(listing.filters.join(" AND "))
+                .set_expression_attribute_names(Some(listing.names.clone()))
+                .set_expression_attribute_values(Some(listing.values.clone()))
+                .set_exclusive_start_key(start)
+                .scan_index_forward(false)
+                .limit(limit - items.len() as i32)
+                .send()
+                .await
+                .map_err(|e| upstream("Query", e))?;
+            read += page.scanned_count();
+            for item in page.items() {
+                items.push(impersonation_from(item)?);
             }
-            (ListScope::Target(_), Some(pk)) | (ListScope::Tenant(_), Some(pk)) => {
-                let (index, condition, from) = if index_pk == "gsi1pk" {
-                    (
-                        "gsi1",
-                        "gsi1pk = :pk AND gsi1sk >= :from",
-                        format!("{since:013}"),
-                    )
-                } else {
-                    (
-                        "gsi2",
-                        "gsi2pk = :pk AND gsi2sk BETWEEN :from AND :to",
-                        format!("IMP#{since:013}"),
-                    )
-                };
-                values.insert(":pk".into(), s(pk));
-                values.insert(":from".into(), s(from));
-                if index == "gsi2" {
-                    values.insert(":to".into(), s("IMP#~"));
-                }
-                let page = self
-                    .client
-                    .query()
-                    .table_name(&self.table)
-                    .index_name(index)
-                    .key_condition_expression(condition)
-                    .filter_expression(filters.join(" AND "))
-                    .set_expression_attribute_names(Some(names))
-                    .set_expression_attribute_values(Some(values))
-                    .set_exclusive_start_key(start)
-                    .scan_index_forward(false)
-                    .limit(q.limit)
-                    .send()
-                    .await
-                    .map_err(|e| upstream("Query", e))?;
-                (page.items().to_vec(), page.last_evaluated_key().cloned())
+            start = page.last_evaluated_key().filter(|k| !k.is_empty()).cloned();
+            if start.is_none() || items.len() as i32 >= limit || read >= 2 * limit {
+                break;
             }
-        };
+        }
+        tracing::debug!(
+            index = listing.index,
+            read,
+            returned = items.len(),
+            "listing page"
+        );
         Ok(ImpersonationPage {
-            items: items
-                .iter()
-                .map(impersonation_from)
-                .collect::<Result<_>>()?,
-            next_token: last
-                .filter(|k| !k.is_empty())
-                .map(|k| encode_page_token(&k)),
+            items,
+            next_token: start.map(|k| encode_page_token(&k)),
         })
     }
 
@@ -255,7 +211,9 @@ impl ImpersonationStore for DynamoStore {
             .update_item()
             .table_name(&self.table)
             .set_key(Some(key(impersonation_pk(id), IMPERSONATION_SK)))
-            .update_expression("SET #status = :failed, ended_at = :now")
+            .update_expression(format!(
+                "SET #status = :failed, ended_at = :now REMOVE {LIVE_KEYS}"
+            ))
             .condition_expression("#status IN (:pending, :active)")
             .expression_attribute_names("#status", "status")
             .expression_attribute_values(":failed", s(ImpersonationStatus::Failed.as_str()))
@@ -274,7 +232,9 @@ impl ImpersonationStore for DynamoStore {
             .update_item()
             .table_name(&self.table)
             .set_key(Some(key(impersonation_pk(id), IMPERSONATION_SK)))
-            .update_expression("SET #status = :ended, ended_at = :now")
+            .update_expression(format!(
+                "SET #status = :ended, ended_at = :now REMOVE {LIVE_KEYS}"
+            ))
             .expression_attribute_names("#status", "status")
             .expression_attribute_values(":ended", s(ImpersonationStatus::Ended.as_str()))
             .expression_attribute_values(":active", s(ImpersonationStatus::Active.as_str()))
@@ -288,6 +248,104 @@ impl ImpersonationStore for DynamoStore {
             Ok(_) => Ok(true),
             Err(err) if condition_failed(&err) => Ok(false),
             Err(err) => Err(upstream("UpdateItem", err)),
+        }
+    }
+}
+
+/// How one listing reads the table: the index, its key condition, and the filters left over.
+struct Listing {
+    index: &'static str,
+    partition_attribute: &'static str,
+    partition: String,
+    sort_attribute: &'static str,
+    key_condition: String,
+    filters: Vec<String>,
+    names: HashMap<String, String>,
+    values: HashMap<String, AttributeValue>,
+}
+
+impl Listing {
+    fn of(q: &ListQuery) -> Listing {
+        let tenant_scope = match &q.scope {
+            ListScope::Tenant(tenant) => Some(tenant.clone()),
+            _ => None,
+        };
+        let target = match &q.scope {
+            ListScope::Target(sub) => Some(sub.clone()),
+            _ => q.target_sub.clone(),
+        };
+        // The most selective partition first: a target's or an actor's impersonations are few;
+        // live ones are few; then the tenant's, then everyone's.
+        let (index, partition_attribute, partition) = if let Some(target) = &target {
+            ("gsi1", "gsi1pk", format!("TARGET#{target}"))
+        } else if let Some(actor) = &q.actor_sub {
+            ("gsi3", "gsi3pk", format!("ACTOR#{actor}"))
+        } else if q.active_only == Some(true) {
+            match &tenant_scope {
+                Some(tenant) => ("gsi4", "gsi4pk", live_partition(tenant.as_deref())),
+                None => ("gsi5", "gsi5pk", LIVE.to_string()),
+            }
+        } else {
+            match &tenant_scope {
+                Some(tenant) => ("gsi2", "gsi2pk", tenant_partition(tenant.as_deref())),
+                None => ("gsi6", "gsi6pk", ALL_IMPERSONATIONS.to_string()),
+            }
+        };
+        let since = q.since_millis.unwrap_or(0).max(0);
+        let mut names = HashMap::from([
+            ("#pk".to_string(), partition_attribute.to_string()),
+            ("#kind".to_string(), "kind".to_string()),
+        ]);
+        let mut values = HashMap::from([
+            (":pk".to_string(), s(&partition)),
+            (":kind".to_string(), s("impersonation")),
+        ]);
+        let key_condition = if index == "gsi2" {
+            values.insert(":from".into(), s(format!("IMP#{since:013}")));
+            values.insert(":to".into(), s("IMP#~"));
+            "#pk = :pk AND gsi2sk BETWEEN :from AND :to".to_string()
+        } else {
+            values.insert(":from".into(), s(format!("{since:013}")));
+            "#pk = :pk AND gsi1sk >= :from".to_string()
+        };
+        let mut filters = vec!["#kind = :kind".to_string()];
+        if let Some(tenant) = tenant_scope.filter(|_| index != "gsi2" && index != "gsi4") {
+            match tenant {
+                Some(tenant) => {
+                    filters.push("tenant = :tenant".into());
+                    values.insert(":tenant".into(), s(tenant));
+                }
+                None => filters.push("attribute_not_exists(tenant)".into()),
+            }
+        }
+        if let Some(actor) = q.actor_sub.as_ref().filter(|_| index != "gsi3") {
+            filters.push("actor_sub = :actor".into());
+            values.insert(":actor".into(), s(actor));
+        }
+        if let (ListScope::Target(_), Some(target)) = (&q.scope, &q.target_sub) {
+            filters.push("target_sub = :target".into());
+            values.insert(":target".into(), s(target));
+        }
+        if let Some(active) = q.active_only {
+            let live = "(#status = :active AND ends_at > :now)";
+            filters.push(if active {
+                live.to_string()
+            } else {
+                format!("NOT {live}")
+            });
+            names.insert("#status".into(), "status".into());
+            values.insert(":active".into(), s(ImpersonationStatus::Active.as_str()));
+            values.insert(":now".into(), n(q.now_secs));
+        }
+        Listing {
+            index,
+            partition_attribute,
+            partition,
+            sort_attribute: if index == "gsi2" { "gsi2sk" } else { "gsi1sk" },
+            key_condition,
+            filters,
+            names,
+            values,
         }
     }
 }

@@ -42,6 +42,23 @@ pub(crate) fn tenant_partition(tenant: Option<&str>) -> String {
     format!("TENANT#{}", tenant.unwrap_or("-"))
 }
 
+/// The listing indexes. Every one sorts by `gsi1sk` (created, then id), newest first:
+/// - `gsi1` by target (`TARGET#<sub>`), `gsi2` by tenant (`TENANT#<tenant>`, sort `gsi2sk`),
+///   `gsi3` by actor (`ACTOR#<sub>`), `gsi6` every impersonation (`IMPERSONATIONS`);
+/// - `gsi4` (`LIVE#<tenant>`) and `gsi5` (`LIVE`) are sparse: an impersonation is in them only
+///   while pending or active (ending one removes it), so `active=true` reads live ones only.
+/// Own-session grants (a revert's) are in none of them: they are not impersonations.
+/// The sparse live indexes' partition attributes, removed when an impersonation ends.
+pub(crate) const LIVE_KEYS: &str = "gsi4pk, gsi5pk";
+
+pub(crate) const ALL_IMPERSONATIONS: &str = "IMPERSONATIONS";
+
+pub(crate) const LIVE: &str = "LIVE";
+
+pub(crate) fn live_partition(tenant: Option<&str>) -> String {
+    format!("LIVE#{}", tenant.unwrap_or("-"))
+}
+
 pub(crate) fn impersonation_item(imp: &Impersonation) -> Item {
     let mut item = key(impersonation_pk(&imp.id), IMPERSONATION_SK);
     let created = format!("{:013}#{}", imp.created_at_millis, imp.id);
@@ -60,17 +77,28 @@ pub(crate) fn impersonation_item(imp: &Impersonation) -> Item {
         ("mint_secret_hash".to_string(), s(&imp.mint_secret_hash)),
         ("revert_secret_hash".to_string(), s(&imp.revert_secret_hash)),
         ("expires_at".to_string(), n(imp.expires_at)),
-        (
-            "gsi1pk".to_string(),
-            s(format!("TARGET#{}", imp.target_sub)),
-        ),
-        ("gsi1sk".to_string(), s(created.clone())),
-        (
-            "gsi2pk".to_string(),
-            s(tenant_partition(imp.tenant.as_deref())),
-        ),
-        ("gsi2sk".to_string(), s(format!("IMP#{created}"))),
     ]);
+    if imp.kind == GrantKind::Impersonation {
+        let tenant = imp.tenant.as_deref();
+        item.extend([
+            (
+                "gsi1pk".to_string(),
+                s(format!("TARGET#{}", imp.target_sub)),
+            ),
+            ("gsi1sk".to_string(), s(created.clone())),
+            ("gsi2pk".to_string(), s(tenant_partition(tenant))),
+            ("gsi2sk".to_string(), s(format!("IMP#{created}"))),
+            ("gsi3pk".to_string(), s(format!("ACTOR#{}", imp.actor_sub))),
+            ("gsi6pk".to_string(), s(ALL_IMPERSONATIONS)),
+        ]);
+        if matches!(
+            imp.status,
+            ImpersonationStatus::Pending | ImpersonationStatus::Active
+        ) {
+            item.insert("gsi4pk".to_string(), s(live_partition(tenant)));
+            item.insert("gsi5pk".to_string(), s(LIVE));
+        }
+    }
     if let Some(tenant) = &imp.tenant {
         item.insert("tenant".to_string(), s(tenant));
     }
@@ -213,7 +241,7 @@ pub(crate) fn encode_page_token(key: &Item) -> String {
 /// Reads a continuation, refusing one that points into another partition than the listing's.
 pub(crate) fn decode_page_token(
     token: Option<&str>,
-    partition: Option<(&str, &str)>,
+    partition: Option<(&str, &str, &str)>,
 ) -> Result<Option<Item>> {
     use base64::Engine;
     let Some(token) = token else { return Ok(None) };
@@ -225,11 +253,9 @@ pub(crate) fn decode_page_token(
     // Exactly the key of the table or index the listing reads: a key with a missing or extra
     // attribute would make DynamoDB fail the request rather than refuse it.
     let mut expected = vec!["pk", "sk"];
-    if let Some((attribute, value)) = partition {
-        let index = attribute.trim_end_matches("pk");
+    if let Some((attribute, value, sort)) = partition {
         expected.push(attribute);
-        let sort = format!("{index}sk");
-        if plain.get(attribute).map(String::as_str) != Some(value) || !plain.contains_key(&sort) {
+        if plain.get(attribute).map(String::as_str) != Some(value) || !plain.contains_key(sort) {
             return Err(invalid());
         }
         if plain.len() != 4 {

@@ -215,10 +215,14 @@ async fn lifecycle_events_answer_as_expected() {
     }
 }
 
+/// The cleanup tests of this binary, one at a time: a run of one would end the other's items.
+static CLEANUP_RUNS: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
+
 /// The scheduled event, against grants past their end written straight into the table: the
 /// first run ends and records, the second changes nothing.
 #[tokio::test]
 async fn cleanup_event_ends_once_and_records_once() {
+    let _one_at_a_time = CLEANUP_RUNS.lock().await;
     use actas::domain::grant::ImpersonationStatus;
     use actas::ports::grants::ImpersonationStore;
     let h = Harness::new().await;
@@ -251,6 +255,82 @@ async fn cleanup_event_ends_once_and_records_once() {
     assert_eq!(expiries.len(), 1, "one expiry record: {records:?}");
     assert_eq!(expiries[0].impersonation_id.as_deref(), Some(id.as_str()));
     assert_eq!(expiries[0].cause.as_deref(), Some("reached its hard end"));
+}
+
+/// The cleanup reads its due list, oldest first, not the table (issue 9): impersonations past
+/// their end are on it, a live one is not, and a run takes what it finishes off it.
+#[tokio::test]
+async fn cleanup_reads_the_due_list_and_finishes_it() {
+    let _one_at_a_time = CLEANUP_RUNS.lock().await;
+    use actas::domain::grant::ImpersonationStatus;
+    use actas::ports::grants::{CleanupStore, CleanupWork, ImpersonationStore};
+    let h = Harness::new().await;
+    let tenant = format!("due-{}", &actas_integration_tests::uuid_like()[..8]);
+    let actor = h.fresh_user("admin", &tenant, None).await;
+    let target = h.fresh_user("user", &tenant, None).await;
+    let store = actas::adapters::aws::dynamodb::DynamoStore::new(
+        aws_sdk_dynamodb::Client::new(&h.sdk),
+        &h.stack.table_name,
+    );
+    // 120 impersonations that reached their hard end ten days ago, a second apart (so they lead
+    // the list, in order), and one live one.
+    let long_ago = actas_integration_tests::now_millis() - 10 * 86_400_000;
+    let mut due = Vec::new();
+    for i in 0..120 {
+        let id = h
+            .write_impersonation(
+                &actor,
+                &target,
+                ImpersonationStatus::Active,
+                long_ago + i * 1000,
+            )
+            .await;
+        due.push(id);
+    }
+    let live = h
+        .write_impersonation(
+            &actor,
+            &target,
+            ImpersonationStatus::Active,
+            actas_integration_tests::now_millis(),
+        )
+        .await;
+
+    let now = actas_integration_tests::now_millis() / 1000;
+    let first = store.cleanup_page(None, now).await.expect("a page");
+    let ids: Vec<String> = first
+        .work
+        .iter()
+        .map(|w| match w {
+            CleanupWork::End(imp) | CleanupWork::Revoke(imp) => imp.id.clone(),
+            CleanupWork::Settle(id) => id.clone(),
+        })
+        .collect();
+    assert_eq!(ids.len(), 100, "a full page");
+    assert_eq!(ids, due[..100].to_vec(), "oldest first, only what is due");
+    assert!(first.next_token.is_some());
+    assert!(!ids.contains(&live));
+
+    let report = invoke(&h, "CleanupFunction", &event("cleanup.json")).await;
+    assert_eq!(report["finished"], true, "{report}");
+    assert!(report["ended"].as_u64().unwrap_or(0) >= 120, "{report}");
+    for id in &due {
+        let imp = store.get(id).await.unwrap().unwrap();
+        assert_eq!(imp.status, ImpersonationStatus::Ended, "{id}");
+    }
+    assert_eq!(
+        store.get(&live).await.unwrap().unwrap().status,
+        ImpersonationStatus::Active
+    );
+    // Nothing of this test's is left on the list: ended and nothing to revoke, settled.
+    let after = store.cleanup_page(None, now + 1).await.expect("a page");
+    for work in &after.work {
+        let id = match work {
+            CleanupWork::End(imp) | CleanupWork::Revoke(imp) => &imp.id,
+            CleanupWork::Settle(id) => id,
+        };
+        assert!(!due.contains(id) && id != &live, "{id} is still due");
+    }
 }
 
 /// The issue-7 functions' events against their deployed functions.

@@ -1,7 +1,10 @@
 //! The scheduled cleanup: ends impersonations past their hard end (audit record, event, refresh
-//! token revoked) and deletes grants past their `expires_at` (never audit records). Paged, within
-//! a time budget, idempotent: ending is a conditional write, so a second run finds nothing to end
-//! and writes no second expiry record. DynamoDB TTL stays on as the backstop.
+//! token revoked) and retries every revocation that failed. It reads only the due list, oldest
+//! first; what it finishes leaves the list, so a run that runs out of budget leaves the rest at
+//! the front and the next run resumes there. A revoke that fails again is put back behind the
+//! backlog. Idempotent: ending is a conditional write, so a second run finds nothing to end and
+//! writes no second expiry record. Grants and pointers past their `expires_at` are DynamoDB
+//! TTL's to delete, audit records the audit table's TTL's: the cleanup reads neither.
 
 use crate::app::audit_trail::AuditTrail;
 use crate::domain::audit::{AuditEvent, AuditRecord, RequestOrigin};
@@ -14,6 +17,9 @@ use serde::Serialize;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 use tracing::info;
+
+/// A revoke that failed is tried again this much later (the next scheduled run, by default).
+pub const RETRY_AFTER_SECS: i64 = 300;
 
 pub struct CleanupState {
     pub impersonations: Arc<dyn ImpersonationStore>,
@@ -31,8 +37,11 @@ pub struct CleanupReport {
     pub pages: u32,
     pub ended: u32,
     pub revoked: u32,
-    pub deleted: u32,
-    /// False when the budget ran out before the table was read to its end.
+    /// Ended with nothing to revoke: taken off the due list.
+    pub settled: u32,
+    /// Revokes that failed again, put back behind the backlog.
+    pub deferred: u32,
+    /// False when the budget ran out before the due list was read to its end.
     pub finished: bool,
 }
 
@@ -70,19 +79,28 @@ pub async fn run_cleanup(state: &CleanupState) -> Result<CleanupReport> {
                     record.cause = Some("reached its hard end".into());
                     // Recorded before the revoke: an end is on record even if the revoke fails.
                     state.audit.record(&record).await?;
-                    if ports.revoke(&imp).await {
+                    if imp.refresh_token_sealed.is_none() {
+                        // Never minted (or sealed): nothing to revoke, off the due list.
+                        state.cleanup.settle(&imp.id).await?;
+                        report.settled += 1;
+                    } else if ports.revoke(&imp).await {
                         report.revoked += 1;
+                    } else {
+                        state.cleanup.defer(&imp.id, now + RETRY_AFTER_SECS).await?;
+                        report.deferred += 1;
                     }
                 }
                 CleanupWork::Revoke(imp) => {
                     if ports.revoke(&imp).await {
                         report.revoked += 1;
+                    } else {
+                        state.cleanup.defer(&imp.id, now + RETRY_AFTER_SECS).await?;
+                        report.deferred += 1;
                     }
                 }
-                CleanupWork::Delete { pk, sk } => {
-                    if state.cleanup.delete_expired(&pk, &sk, now).await? {
-                        report.deleted += 1;
-                    }
+                CleanupWork::Settle(id) => {
+                    state.cleanup.settle(&id).await?;
+                    report.settled += 1;
                 }
             }
         }
@@ -98,7 +116,8 @@ pub async fn run_cleanup(state: &CleanupState) -> Result<CleanupReport> {
         pages = report.pages,
         ended = report.ended,
         revoked = report.revoked,
-        deleted = report.deleted,
+        settled = report.settled,
+        deferred = report.deferred,
         finished = report.finished,
         "cleanup run"
     );
@@ -142,7 +161,7 @@ mod tests {
     }
 
     #[tokio::test]
-    async fn ends_what_is_past_its_end_deletes_what_expired_and_is_idempotent() {
+    async fn ends_what_is_past_its_end_retries_revokes_and_is_idempotent() {
         let store = Arc::new(MemoryStore::default());
         let clock = Arc::new(ManualClock::at_millis(NOW * 1000));
         for imp in [
@@ -186,8 +205,9 @@ mod tests {
 
         let first = run_cleanup(&state).await.unwrap();
         assert_eq!(
-            (first.ended, first.revoked, first.deleted, first.finished),
-            (1, 1, 2, true)
+            (first.ended, first.revoked, first.deferred, first.finished),
+            (1, 2, 0, true),
+            "over: ended and revoked; gone: its revoke retried"
         );
         assert_eq!(
             store.get("over").await.unwrap().unwrap().status,
@@ -198,17 +218,16 @@ mod tests {
             ImpersonationStatus::Active
         );
         assert!(
-            store.get("gone").await.unwrap().is_none(),
-            "past its expires_at: deleted"
+            store.get("gone").await.unwrap().is_some(),
+            "past its expires_at, but deleting is TTL's job"
         );
-        assert_eq!(
-            identity.revoked.lock().unwrap().as_slice(),
-            ["refresh-over"]
-        );
+        let mut revoked = identity.revoked.lock().unwrap().clone();
+        revoked.sort();
+        assert_eq!(revoked, ["refresh-gone", "refresh-over"]);
 
         let second = run_cleanup(&state).await.unwrap();
         assert_eq!(
-            (second.ended, second.deleted),
+            (second.ended, second.revoked),
             (0, 0),
             "a second run changes nothing"
         );
@@ -221,5 +240,43 @@ mod tests {
             .collect();
         assert_eq!(expiries.len(), 1, "one expiry record per impersonation");
         assert_eq!(expiries[0].impersonation_id.as_deref(), Some("over"));
+    }
+
+    #[tokio::test]
+    async fn a_revoke_that_fails_again_waits_behind_the_backlog_then_is_retried() {
+        let store = Arc::new(MemoryStore::default());
+        let clock = Arc::new(ManualClock::at_millis(NOW * 1000));
+        let mut broken = impersonation("broken", NOW - 600, ImpersonationStatus::Ended);
+        // Sealed for another impersonation: the vault refuses to open it.
+        broken.refresh_token_sealed = Some("sealed:elsewhere:token".into());
+        broken.ended_at = Some(NOW - 600);
+        store.create(&broken).await.unwrap();
+        let state = CleanupState {
+            impersonations: store.clone(),
+            cleanup: store.clone(),
+            identity: Arc::new(MemoryIdentityProvider::new(
+                vec![],
+                store.clone(),
+                clock.clone(),
+            )),
+            vault: Arc::new(MemoryVault),
+            audit: AuditTrail {
+                store: store.clone(),
+            },
+            clock: clock.clone(),
+            impersonation_client_id: "client".into(),
+            budget: Duration::from_secs(5),
+        };
+        let first = run_cleanup(&state).await.unwrap();
+        assert_eq!((first.revoked, first.deferred), (0, 1));
+        let again = run_cleanup(&state).await.unwrap();
+        assert_eq!(
+            (again.revoked, again.deferred),
+            (0, 0),
+            "not due again until later"
+        );
+        clock.advance_secs(RETRY_AFTER_SECS);
+        let later = run_cleanup(&state).await.unwrap();
+        assert_eq!(later.deferred, 1, "retried once due again");
     }
 }

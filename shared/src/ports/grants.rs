@@ -123,8 +123,8 @@ pub enum CleanupWork {
     End(Impersonation),
     /// Ended, but its refresh token's revocation failed or never ran: revoke it again.
     Revoke(Impersonation),
-    /// A grant, pointer or record past its `expires_at`: delete it. Never an audit record.
-    Delete { pk: String, sk: String },
+    /// Ended with nothing left to revoke: it leaves the due list.
+    Settle(String),
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -135,10 +135,14 @@ pub struct CleanupPage {
 
 #[async_trait]
 pub trait CleanupStore: Send + Sync {
-    /// One page of the table's work at `now_secs`.
+    /// One page of what is due at `now_secs`, oldest first: only impersonations whose hard end
+    /// has passed or whose refresh token is still to revoke. What is done leaves the list, so a
+    /// run that stops early leaves the rest at the front for the next.
     async fn cleanup_page(&self, page_token: Option<String>, now_secs: i64) -> Result<CleanupPage>;
-    /// Deletes an item if it is still expired; false if it was gone or renewed.
-    async fn delete_expired(&self, pk: &str, sk: &str, now_secs: i64) -> Result<bool>;
+    /// Takes an ended impersonation with nothing to revoke off the due list.
+    async fn settle(&self, id: &str) -> Result<()>;
+    /// Puts a revoke that failed back at `until_secs`, behind the rest of the backlog.
+    async fn defer(&self, id: &str, until_secs: i64) -> Result<()>;
 }
 
 #[async_trait]

@@ -31,6 +31,8 @@ pub struct MemoryStore {
     exchanges: Mutex<HashMap<String, (ExchangeGrant, bool)>>,
     api_keys: Mutex<HashMap<String, ApiKey>>,
     audit: Mutex<Vec<AuditRecord>>,
+    /// Revokes the cleanup put back: impersonation id → when they are due again.
+    deferred: Mutex<HashMap<String, i64>>,
 }
 
 #[async_trait]
@@ -69,66 +71,49 @@ impl AuditStore for MemoryStore {
 
 #[async_trait]
 impl CleanupStore for MemoryStore {
-    /// Everything in one page: memory holds little.
+    /// Everything due in one page (memory holds little), oldest first; deferred revokes wait.
     async fn cleanup_page(
         &self,
         _page_token: Option<String>,
         now_secs: i64,
     ) -> Result<CleanupPage> {
         let map = self.impersonations.lock().map_err(|_| poisoned())?;
-        let mut work = Vec::new();
-        for imp in map.values() {
-            if imp.expires_at <= now_secs {
-                work.push(CleanupWork::Delete {
-                    pk: format!("IMP#{}", imp.id),
-                    sk: "IMPERSONATION".into(),
-                });
-            } else if imp.kind == GrantKind::Impersonation
-                && matches!(
-                    imp.status,
-                    ImpersonationStatus::Active | ImpersonationStatus::Pending
-                )
-                && imp.ends_at <= now_secs
-            {
-                work.push(CleanupWork::End(imp.clone()));
-            } else if imp.kind == GrantKind::Impersonation
-                && matches!(
-                    imp.status,
-                    ImpersonationStatus::Ended | ImpersonationStatus::Failed
-                )
-                && imp.refresh_token_sealed.is_some()
-                && imp.revoked_at.is_none()
-            {
-                work.push(CleanupWork::Revoke(imp.clone()));
+        let deferred = self.deferred.lock().map_err(|_| poisoned())?;
+        let mut due: Vec<(i64, CleanupWork)> = Vec::new();
+        for imp in map.values().filter(|i| i.kind == GrantKind::Impersonation) {
+            let live = matches!(
+                imp.status,
+                ImpersonationStatus::Active | ImpersonationStatus::Pending
+            );
+            if live && imp.ends_at <= now_secs {
+                due.push((imp.ends_at, CleanupWork::End(imp.clone())));
+            } else if !live && imp.refresh_token_sealed.is_some() && imp.revoked_at.is_none() {
+                let at = deferred
+                    .get(&imp.id)
+                    .copied()
+                    .unwrap_or(imp.ended_at.unwrap_or(imp.ends_at));
+                if at <= now_secs {
+                    due.push((at, CleanupWork::Revoke(imp.clone())));
+                }
             }
         }
-        for (grant, _) in self.exchanges.lock().map_err(|_| poisoned())?.values() {
-            if grant.expires_at <= now_secs {
-                work.push(CleanupWork::Delete {
-                    pk: format!("XCHG#{}", grant.id),
-                    sk: "EXCHANGE".into(),
-                });
-            }
-        }
+        due.sort_by_key(|(at, _)| *at);
         Ok(CleanupPage {
-            work,
+            work: due.into_iter().map(|(_, work)| work).collect(),
             next_token: None,
         })
     }
 
-    async fn delete_expired(&self, pk: &str, _sk: &str, now_secs: i64) -> Result<bool> {
-        if let Some(id) = pk.strip_prefix("IMP#") {
-            let mut map = self.impersonations.lock().map_err(|_| poisoned())?;
-            return Ok(
-                map.get(id).is_some_and(|i| i.expires_at <= now_secs) && map.remove(id).is_some()
-            );
-        }
-        if let Some(id) = pk.strip_prefix("XCHG#") {
-            let mut map = self.exchanges.lock().map_err(|_| poisoned())?;
-            return Ok(map.get(id).is_some_and(|(g, _)| g.expires_at <= now_secs)
-                && map.remove(id).is_some());
-        }
-        Ok(false)
+    async fn settle(&self, _id: &str) -> Result<()> {
+        Ok(())
+    }
+
+    async fn defer(&self, id: &str, until_secs: i64) -> Result<()> {
+        self.deferred
+            .lock()
+            .map_err(|_| poisoned())?
+            .insert(id.to_string(), until_secs);
+        Ok(())
     }
 }
 

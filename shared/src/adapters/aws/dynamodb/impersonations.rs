@@ -1,9 +1,9 @@
 //! The DynamoDB adapter of the impersonation store.
 
 use crate::adapters::aws::dynamodb::items::{
-    decode_page_token, encode_page_token, impersonation_from, impersonation_item, impersonation_pk,
-    live_partition, refresh_token_pk, remint_sk, tenant_partition, ALL_IMPERSONATIONS,
-    IMPERSONATION_SK, LIVE, LIVE_KEYS, REFRESH_TOKEN_SK,
+    decode_page_token, due_at, encode_page_token, impersonation_from, impersonation_item,
+    impersonation_pk, live_partition, refresh_token_pk, remint_sk, tenant_partition,
+    ALL_IMPERSONATIONS, IMPERSONATION_SK, LIVE, LIVE_KEYS, REFRESH_TOKEN_SK,
 };
 use crate::adapters::aws::dynamodb::{
     condition_failed, conditional, get_s, key, n, s, upstream, DynamoStore,
@@ -197,7 +197,7 @@ impl ImpersonationStore for DynamoStore {
             .update_item()
             .table_name(&self.table)
             .set_key(Some(key(impersonation_pk(id), IMPERSONATION_SK)))
-            .update_expression("SET revoked_at = :now")
+            .update_expression("SET revoked_at = :now REMOVE gsi7pk, gsi7sk")
             .condition_expression("attribute_exists(pk)")
             .expression_attribute_values(":now", n(now_secs))
             .send()
@@ -211,9 +211,11 @@ impl ImpersonationStore for DynamoStore {
             .update_item()
             .table_name(&self.table)
             .set_key(Some(key(impersonation_pk(id), IMPERSONATION_SK)))
+            // Off the live lists; on the due list now, for its refresh token's revocation.
             .update_expression(format!(
-                "SET #status = :failed, ended_at = :now REMOVE {LIVE_KEYS}"
+                "SET #status = :failed, ended_at = :now, gsi7sk = :due REMOVE {LIVE_KEYS}"
             ))
+            .expression_attribute_values(":due", s(due_at(now_secs)))
             .condition_expression("#status IN (:pending, :active)")
             .expression_attribute_names("#status", "status")
             .expression_attribute_values(":failed", s(ImpersonationStatus::Failed.as_str()))
@@ -232,9 +234,11 @@ impl ImpersonationStore for DynamoStore {
             .update_item()
             .table_name(&self.table)
             .set_key(Some(key(impersonation_pk(id), IMPERSONATION_SK)))
+            // Off the live lists; on the due list now, for its refresh token's revocation.
             .update_expression(format!(
-                "SET #status = :ended, ended_at = :now REMOVE {LIVE_KEYS}"
+                "SET #status = :ended, ended_at = :now, gsi7sk = :due REMOVE {LIVE_KEYS}"
             ))
+            .expression_attribute_values(":due", s(due_at(now_secs)))
             .expression_attribute_names("#status", "status")
             .expression_attribute_values(":ended", s(ImpersonationStatus::Ended.as_str()))
             .expression_attribute_values(":active", s(ImpersonationStatus::Active.as_str()))

@@ -53,6 +53,15 @@ pub(crate) const LIVE_KEYS: &str = "gsi4pk, gsi5pk";
 
 pub(crate) const ALL_IMPERSONATIONS: &str = "IMPERSONATIONS";
 
+/// The cleanup's due list (`gsi7`, sparse): `DUE`, sorted by when (`gsi7sk`, epoch seconds, 12
+/// digits) an impersonation reaches its hard end, or, once ended, is due for its refresh token's
+/// revocation. Revoking (or settling) takes it off the list.
+pub(crate) const DUE: &str = "DUE";
+
+pub(crate) fn due_at(secs: i64) -> String {
+    format!("{:012}", secs.max(0))
+}
+
 pub(crate) const LIVE: &str = "LIVE";
 
 pub(crate) fn live_partition(tenant: Option<&str>) -> String {
@@ -97,6 +106,12 @@ pub(crate) fn impersonation_item(imp: &Impersonation) -> Item {
         ) {
             item.insert("gsi4pk".to_string(), s(live_partition(tenant)));
             item.insert("gsi5pk".to_string(), s(LIVE));
+            item.insert("gsi7pk".to_string(), s(DUE));
+            item.insert("gsi7sk".to_string(), s(due_at(imp.ends_at)));
+        } else if imp.refresh_token_sealed.is_some() && imp.revoked_at.is_none() {
+            item.insert("gsi7pk".to_string(), s(DUE));
+            let ended = imp.ended_at.unwrap_or(imp.ends_at);
+            item.insert("gsi7sk".to_string(), s(due_at(ended)));
         }
     }
     if let Some(tenant) = &imp.tenant {

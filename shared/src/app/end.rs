@@ -2,12 +2,20 @@
 //! write, the refresh token revoked, and `revoked_at` recorded so cleanup can retry.
 
 use crate::app::state::{Api, Sessions};
-use crate::app::stop::StopResult;
 use crate::app::token_check::ImpersonationView;
 use crate::domain::audit::{AuditEvent, AuditRecord, RequestOrigin};
 use crate::domain::error::Result;
 use crate::domain::grant::{Impersonation, ImpersonationStatus};
+use serde::Serialize;
 use tracing::{info, warn};
+
+/// What ending an impersonation answers (stop, sign-out).
+#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
+pub struct StopResult {
+    /// Always `ended`: stopping an ended impersonation changes nothing.
+    pub status: &'static str,
+    pub impersonation: ImpersonationView,
+}
 
 pub async fn end_and_revoke(
     state: &Api,

@@ -2,14 +2,19 @@
 //! at least once; a failed publish fails the batch.
 
 use crate::domain::audit::AuditRecord;
-use crate::domain::error::{ActasError, Result};
+use crate::domain::error::Result;
 use crate::ports::audit::EventPublisher;
+
+/// How a stream record's new image becomes an audit record: the audit store adapter's mapping
+/// (`adapters::aws::dynamodb::audit::record_from_image` when deployed).
+pub type DecodeImage = fn(&serde_json::Value) -> Result<AuditRecord>;
 
 /// Publishes the records of one batch of the audit table's stream (new images only) to
 /// EventBridge. Any failure fails the batch, which the stream delivers again: at least once.
 pub async fn publish_stream_batch(
     publisher: &dyn EventPublisher,
     batch: &serde_json::Value,
+    decode: DecodeImage,
 ) -> Result<usize> {
     let mut published = 0;
     for entry in batch["Records"]
@@ -20,36 +25,18 @@ pub async fn publish_stream_batch(
         if entry["eventName"] != "INSERT" {
             continue; // a repeat counted into a window's record is not a new event
         }
-        let record = record_from_image(&entry["dynamodb"]["NewImage"])?;
+        let record = decode(&entry["dynamodb"]["NewImage"])?;
         publisher.publish(&record).await?;
         published += 1;
     }
     Ok(published)
 }
 
-/// An audit record from a stream image (DynamoDB's JSON: `{"S": ...}`, `{"N": ...}`).
-pub fn record_from_image(image: &serde_json::Value) -> Result<AuditRecord> {
-    use aws_sdk_dynamodb::types::AttributeValue;
-    let fields = image
-        .as_object()
-        .ok_or_else(|| ActasError::Internal("a stream record without a new image".into()))?;
-    let item = fields
-        .iter()
-        .filter_map(|(name, value)| {
-            let value = if let Some(text) = value["S"].as_str() {
-                AttributeValue::S(text.to_string())
-            } else {
-                AttributeValue::N(value["N"].as_str()?.to_string())
-            };
-            Some((name.clone(), value))
-        })
-        .collect();
-    crate::adapters::aws::dynamodb::audit::audit_from(&item)
-}
-
 #[cfg(test)]
 pub(crate) mod tests {
     use super::*;
+    use crate::adapters::aws::dynamodb::audit::record_from_image;
+    use crate::domain::error::ActasError;
     use crate::app::audit_trail::AuditTrail;
     use crate::domain::audit::AuditEvent;
     use crate::domain::audit::AuditRecord;
@@ -128,7 +115,12 @@ pub(crate) mod tests {
             .unwrap()
             .push(json!({"eventName": "MODIFY", "dynamodb": {"NewImage": {}}}));
         let publisher = MemoryPublisher::default();
-        assert_eq!(publish_stream_batch(&publisher, &batch).await.unwrap(), 2);
+        assert_eq!(
+            publish_stream_batch(&publisher, &batch, record_from_image)
+                .await
+                .unwrap(),
+            2
+        );
         let published = publisher.published.lock().unwrap().clone();
         assert_eq!(published, records);
         assert_eq!(published[0].detail_type(), "Impersonation Failed");
@@ -140,6 +132,8 @@ pub(crate) mod tests {
                 Err(ActasError::Upstream("PutEvents".into()))
             }
         }
-        assert!(publish_stream_batch(&Down, &batch).await.is_err());
+        assert!(publish_stream_batch(&Down, &batch, record_from_image)
+            .await
+            .is_err());
     }
 }

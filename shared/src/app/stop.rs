@@ -3,22 +3,13 @@
 //! reads inactive at once, its refresh token is revoked, and stopping twice is harmless.
 
 use crate::app::authenticate::Caller;
-use crate::app::end::end_and_revoke;
+use crate::app::end::{end_and_revoke, StopResult};
 use crate::app::state::SessionState;
-use crate::app::token_check::ImpersonationView;
 use crate::domain::audit::RequestOrigin;
 use crate::domain::error::{ActasError, Result};
 use crate::domain::grant::{GrantKind, Impersonation};
 use crate::domain::policy::{Denial, Role, SessionKind};
 use crate::domain::user::UserRef;
-use serde::Serialize;
-
-#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
-pub struct StopResult {
-    /// Always `ended`: stopping an ended impersonation changes nothing.
-    pub status: &'static str,
-    pub impersonation: ImpersonationView,
-}
 
 pub(crate) async fn find_impersonation(state: &SessionState, id: &str) -> Result<Impersonation> {
     let not_found = || ActasError::NotFound("no such impersonation".into());

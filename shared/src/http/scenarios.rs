@@ -1186,9 +1186,13 @@ async fn every_attempt_is_audited_with_its_origin() {
     // What the audit table's stream delivers is what gets published, once per record.
     let batch = crate::app::publish_events::tests::stream_batch(&records);
     let publisher = crate::testkit::memory::MemoryPublisher::default();
-    crate::app::publish_events::publish_stream_batch(&publisher, &batch)
-        .await
-        .unwrap();
+    crate::app::publish_events::publish_stream_batch(
+        &publisher,
+        &batch,
+        crate::adapters::aws::dynamodb::audit::record_from_image,
+    )
+    .await
+    .unwrap();
     let published = publisher.published.lock().unwrap().clone();
     assert_eq!(
         published, records,
@@ -1272,10 +1276,13 @@ fn an_event_with_a_control_byte_in_a_header_is_a_bad_request() {
 #[tokio::test]
 async fn the_publish_events_event_publishes_its_record() {
     let publisher = crate::testkit::memory::MemoryPublisher::default();
-    let published =
-        crate::app::publish_events::publish_stream_batch(&publisher, &event("publish-events.json"))
-            .await
-            .unwrap();
+    let published = crate::app::publish_events::publish_stream_batch(
+        &publisher,
+        &event("publish-events.json"),
+        crate::adapters::aws::dynamodb::audit::record_from_image,
+    )
+    .await
+    .unwrap();
     assert_eq!(published, 1);
     let records = publisher.published.lock().unwrap().clone();
     assert_eq!(records[0].id, "EVENT_RECORD_ID");

@@ -23,7 +23,7 @@ pub(crate) async fn stop_request(
     state: &SessionState,
     req: &Request,
     origin: &RequestOrigin,
-) -> Result<crate::app::stop::StopResult> {
+) -> Result<crate::app::end::StopResult> {
     let authorization = header(req, "authorization");
     match path_param(req, "id") {
         Some(id) => {

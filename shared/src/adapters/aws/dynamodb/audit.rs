@@ -11,6 +11,7 @@ use crate::domain::audit::{AuditEvent, AuditRecord};
 use crate::domain::error::{ActasError, Result};
 use crate::ports::audit::AuditStore;
 use async_trait::async_trait;
+use aws_sdk_dynamodb::types::AttributeValue;
 use aws_sdk_dynamodb::Client;
 
 const AUDIT_SK: &str = "AUDIT";
@@ -150,4 +151,23 @@ impl AuditStore for DynamoAuditStore {
             .expression_attribute_values(":from", s(format!("{:013}", since_millis.max(0))));
         query_all(query, audit_from).await
     }
+}
+
+/// An audit record from a stream image (DynamoDB's JSON: `{"S": ...}`, `{"N": ...}`).
+pub fn record_from_image(image: &serde_json::Value) -> Result<AuditRecord> {
+    let fields = image
+        .as_object()
+        .ok_or_else(|| ActasError::Internal("a stream record without a new image".into()))?;
+    let item = fields
+        .iter()
+        .filter_map(|(name, value)| {
+            let value = if let Some(text) = value["S"].as_str() {
+                AttributeValue::S(text.to_string())
+            } else {
+                AttributeValue::N(value["N"].as_str()?.to_string())
+            };
+            Some((name.clone(), value))
+        })
+        .collect();
+    audit_from(&item)
 }

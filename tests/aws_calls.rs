@@ -156,8 +156,9 @@ async fn every_operation_makes_the_documented_aws_calls() {
         FIND_USER[1],       // the caller, read fresh
         "dynamodb:GetItem", // the API key
         FIND_USER[0],
-        FIND_USER[1],       // the target
-        "dynamodb:PutItem", // the grant
+        FIND_USER[1],              // the target
+        "dynamodb:BatchWriteItem", // both, as just read, into the directory
+        "dynamodb:PutItem",        // the grant
         "cognito:AdminInitiateAuth",
         "cognito:AdminRespondToAuthChallenge",
         "kms:Encrypt",                 // the refresh token, sealed

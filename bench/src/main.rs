@@ -333,6 +333,7 @@ async fn main() {
         impersonation_client_id: IMPERSONATION_CLIENT.into(),
         revert_client_id: REVERT_CLIENT.into(),
         store: w.world.store.clone(),
+        directory: w.world.store.clone(),
         clock: Arc::new(SystemClock),
     };
     let target = w.world.user("acme-support-1");

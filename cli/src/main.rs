@@ -5,6 +5,7 @@
 //!   actas api-key list --tenant T                     [--table NAME | --stack FILE]
 //!   actas signing-key rotate [--secret-id ID | --stack FILE]
 //!   actas audit --tenant T [--since EPOCH_MS] [--audit-table NAME | --stack FILE]
+//!   actas directory sync [--table NAME --user-pool ID | --stack FILE]
 //!   actas token decode JWT
 //!   actas demo seed --outputs FILE --endpoint URL --out FILE
 //!   actas demo walkthrough --stack FILE
@@ -77,6 +78,19 @@ impl Args {
             .flag("--stack")
             .unwrap_or_else(|| ".local/stack.json".into());
         Ok(StackFile::load(&PathBuf::from(stack))?.audit_table_name)
+    }
+
+    fn user_pool(&self) -> CliResult<String> {
+        if let Some(pool) = self
+            .flag("--user-pool")
+            .or_else(|| std::env::var("USER_POOL_ID").ok())
+        {
+            return Ok(pool);
+        }
+        let stack = self
+            .flag("--stack")
+            .unwrap_or_else(|| ".local/stack.json".into());
+        Ok(StackFile::load(&PathBuf::from(stack))?.user_pool_id)
     }
 
     fn table(&self) -> CliResult<String> {
@@ -188,6 +202,16 @@ async fn run(args: &Args) -> CliResult<()> {
                     token.trim_start_matches("Bearer ").trim()
                 )?)?
             );
+        }
+        ["directory", "sync"] => {
+            let sdk = args.sdk().await;
+            let directory = DynamoStore::new(aws_sdk_dynamodb::Client::new(&sdk), args.table()?);
+            let identity = actas::adapters::aws::cognito::CognitoIdentityProvider::new(
+                aws_sdk_cognitoidentityprovider::Client::new(&sdk),
+                &args.user_pool()?,
+            );
+            let report = actas::app::directory::sync_all(&identity, &directory).await?;
+            println!("{}", serde_json::to_string(&report)?);
         }
         ["demo", "seed"] => {
             let sdk = args.sdk().await;

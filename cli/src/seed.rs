@@ -362,6 +362,13 @@ pub async fn seed_demo(
         api_keys.insert(tenant.to_string(), key);
     }
 
+    // The directory profiles read: every user of the pool, as the pool has them now.
+    let identity = actas::adapters::aws::cognito::CognitoIdentityProvider::new(
+        aws_sdk_cognitoidentityprovider::Client::new(sdk),
+        &pool,
+    );
+    actas::app::directory::sync_all(&identity, &store).await?;
+
     let stack = StackFile {
         api_url: format!("{endpoint}/_aws/execute-api/{}/v1", output("ApiId")?),
         region: sdk

@@ -77,7 +77,54 @@ impl Harness {
 
     /// A new user of the pool for one test, so tests never hold each other's targets.
     /// `role` is `user`, `team-admin`, `operator`, `admin` or `super-admin`.
+    /// A new user of the pool, announced as CloudTrail would announce its creation (the
+    /// emulator sends no CloudTrail events): the directory knows them, as it would on AWS.
     pub async fn fresh_user(&self, role: &str, tenant: &str, team: Option<&str>) -> StackUser {
+        let user = self.fresh_user_unannounced(role, tenant, team).await;
+        self.announce("AdminCreateUser", &user.username).await;
+        user
+    }
+
+    /// What CloudTrail delivers, through EventBridge, after a Cognito admin call on `username`:
+    /// handed to the deployed directory events function.
+    pub async fn announce(&self, call: &str, username: &str) -> Value {
+        let event = serde_json::json!({
+            "version": "0",
+            "source": "aws.cognito-idp",
+            "detail-type": "AWS API Call via CloudTrail",
+            "detail": {
+                "eventSource": "cognito-idp.amazonaws.com",
+                "eventName": call,
+                "requestParameters": {"userPoolId": self.stack.user_pool_id, "username": username},
+            }
+        });
+        let lambda = aws_sdk_lambda::Client::new(&self.sdk);
+        let output = lambda
+            .invoke()
+            .function_name(
+                self.stack
+                    .function_name("DirectoryEventsFunction")
+                    .expect("deployed"),
+            )
+            .payload(aws_sdk_lambda::primitives::Blob::new(event.to_string()))
+            .send()
+            .await
+            .expect("invoke");
+        assert!(
+            output.function_error().is_none(),
+            "directory events failed: {:?}",
+            output.payload()
+        );
+        serde_json::from_slice(output.payload().expect("a payload").as_ref()).expect("JSON")
+    }
+
+    /// A new user of the pool that actas has not been told about.
+    pub async fn fresh_user_unannounced(
+        &self,
+        role: &str,
+        tenant: &str,
+        team: Option<&str>,
+    ) -> StackUser {
         use aws_sdk_cognitoidentityprovider::types::{AttributeType, MessageActionType};
         let suffix = &uuid_like()[..10];
         let username = format!("t-{role}-{suffix}");

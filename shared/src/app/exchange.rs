@@ -6,6 +6,7 @@ use crate::app::issue_token::TokenRoute;
 use crate::app::mint::mint_session_payload;
 use std::sync::Arc;
 
+use crate::app::directory::note_seen;
 use crate::app::exchange_tokens::ExchangeTokens;
 use crate::app::state::{Api, Sessions};
 use crate::domain::audit::{AuditEvent, RequestOrigin};
@@ -15,6 +16,7 @@ use crate::domain::justification::Justification;
 use crate::domain::payload::SessionPayload;
 use crate::domain::policy::{self, Denial, SessionKind};
 use crate::domain::user::UserRef;
+use crate::ports::directory::Directory;
 use crate::ports::grants::ExchangeStore;
 
 /// What the two exchange functions build: tokens are verified, grants consumed, sessions minted.
@@ -23,6 +25,8 @@ pub struct ExchangeState {
     pub sessions: Sessions,
     pub exchanges: Arc<dyn ExchangeStore>,
     pub tokens: ExchangeTokens,
+    /// Both users of every exchange are written to it, as just read.
+    pub directory: Arc<dyn Directory>,
 }
 
 impl std::ops::Deref for ExchangeState {
@@ -64,6 +68,7 @@ pub async fn exchange_token(
         .ok()
         .filter(|t| t.sub == grant.target_sub)
         .ok_or_else(|| ActasError::Unauthorized("the impersonated user no longer exists".into()))?;
+    note_seen(state.directory.as_ref(), &[&actor, &target]).await;
     let actor_principal = actor.principal();
     if !actor_principal.enabled {
         return Err(Denial::ActorDisabled.into());

@@ -6,6 +6,7 @@ use crate::app::authenticate::{check_may_start, find_target, Caller};
 use crate::app::mint::mint_session_payload;
 use std::sync::Arc;
 
+use crate::app::directory::note_seen;
 use crate::app::state::{Api, Sessions};
 use crate::bootstrap::config::ApiKeyRequirement;
 use crate::domain::audit::{AuditEvent, RequestOrigin};
@@ -15,6 +16,7 @@ use crate::domain::justification::Justification;
 use crate::domain::payload::SessionPayload;
 use crate::domain::policy::{self, Denial, Role, SessionKind};
 use crate::domain::user::UserRef;
+use crate::ports::directory::Directory;
 use crate::ports::grants::ApiKeyStore;
 
 /// What the impersonate function builds: sessions are minted, and seed 001's API keys checked.
@@ -22,6 +24,8 @@ pub struct ImpersonateState {
     pub api: Api,
     pub sessions: Sessions,
     pub api_keys: Arc<dyn ApiKeyStore>,
+    /// Both users of every start are written to it, as just read.
+    pub directory: Arc<dyn Directory>,
 }
 
 impl std::ops::Deref for ImpersonateState {
@@ -71,6 +75,7 @@ pub async fn start_impersonation(
     }
     policy::check_route_role(&actor, Role::Operator)?;
     let target = find_target(state, &request.target).await?;
+    note_seen(state.directory.as_ref(), &[&caller.user, &target]).await;
     check_may_start(&actor, &target)?;
     mint_session_payload(
         state,

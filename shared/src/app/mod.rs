@@ -8,6 +8,7 @@ pub mod authenticate;
 pub mod backoff;
 pub mod cleanup;
 pub mod cognito_endpoint;
+pub mod directory;
 pub mod end;
 pub mod exchange;
 pub mod exchange_tokens;

@@ -2,21 +2,50 @@
 
 use crate::app::authenticate::Caller;
 use crate::app::state::Api;
-use crate::domain::error::{ActasError, Result};
+use crate::domain::error::Result;
 use crate::domain::payload::{Profile, ProfilesPage};
-use crate::domain::policy::{self, Role, SessionKind};
+use crate::domain::policy::{self, Principal, Role, SessionKind};
 use crate::domain::user::UserRecord;
-use base64::engine::general_purpose::URL_SAFE_NO_PAD;
-use base64::Engine;
+use crate::ports::directory::{Directory, DirectoryScope};
+use std::sync::Arc;
 
-/// Largest page of `GET /api/public/coworkers/profiles` (Cognito's `ListUsers` maximum).
+/// Largest page of `GET /api/public/coworkers/profiles`.
 pub const PROFILES_PAGE_SIZE: i32 = 60;
 
-/// The caller (first page only) and every user of one page of the pool the policy lets them
-/// act as. One `ListUsers` page per call bounds the work; a page may hold fewer profiles than
-/// its size, and only a missing `NextToken` means the end.
+/// What the profiles function builds: the directory, besides what every route has.
+pub struct ProfilesState {
+    pub api: Api,
+    pub directory: Arc<dyn Directory>,
+}
+
+impl std::ops::Deref for ProfilesState {
+    type Target = Api;
+    fn deref(&self) -> &Api {
+        &self.api
+    }
+}
+
+/// Whose profiles a caller's pages list: a team admin's team, an operator's or admin's tenant,
+/// everyone for a super-admin; nobody for a user (they may act as no one).
+fn scope_of(actor: &Principal) -> Option<DirectoryScope> {
+    match actor.role {
+        Role::SuperAdmin => Some(DirectoryScope::All),
+        Role::Admin | Role::Operator => Some(DirectoryScope::Tenant(actor.tenant.clone())),
+        Role::TeamAdmin => Some(DirectoryScope::Team {
+            tenant: actor.tenant.clone()?,
+            team: actor.team.clone()?,
+        }),
+        Role::User => None,
+    }
+}
+
+/// The caller (first page only) and, from one directory page of the caller's scope (team,
+/// tenant or everyone, in username order), every user the policy lets them act as. The page
+/// reads at most `PROFILES_PAGE_SIZE` users, so its cost follows the page, not the pool. The
+/// directory may be a little stale; that only changes what is shown: a start reads both users
+/// fresh and applies the policy again.
 pub async fn list_profiles(
-    state: &Api,
+    state: &ProfilesState,
     caller: &Caller,
     page_token: Option<String>,
 ) -> Result<ProfilesPage> {
@@ -27,20 +56,17 @@ pub async fn list_profiles(
         profiles.push(profile_of(&caller.user, true, false));
     }
     let may_impersonate = session == SessionKind::Own && actor.enabled && actor.role > Role::User;
-    if !may_impersonate {
+    let scope = scope_of(&actor).filter(|_| may_impersonate);
+    let Some(scope) = scope else {
         return Ok(ProfilesPage {
             profiles,
             next_token: None,
             page_size: PROFILES_PAGE_SIZE,
         });
-    }
-    let cognito_token = match page_token {
-        Some(token) => Some(decode_page_token(&token)?),
-        None => None,
     };
     let page = state
-        .identity
-        .list_users(cognito_token, PROFILES_PAGE_SIZE)
+        .directory
+        .page(&scope, page_token, PROFILES_PAGE_SIZE)
         .await?;
     for user in &page.users {
         if user.sub != caller.user.sub && policy::check(&actor, session, &user.principal()).is_ok()
@@ -50,18 +76,9 @@ pub async fn list_profiles(
     }
     Ok(ProfilesPage {
         profiles,
-        next_token: page.next_token.map(|t| URL_SAFE_NO_PAD.encode(t)),
+        next_token: page.next_token,
         page_size: PROFILES_PAGE_SIZE,
     })
-}
-
-pub(crate) fn decode_page_token(token: &str) -> Result<String> {
-    URL_SAFE_NO_PAD
-        .decode(token)
-        .ok()
-        .and_then(|bytes| String::from_utf8(bytes).ok())
-        .filter(|t| !t.is_empty() && t.len() <= 2048 && !t.chars().any(char::is_control))
-        .ok_or_else(|| ActasError::BadRequest("nextToken is not valid".into()))
 }
 
 pub(crate) fn profile_of(user: &UserRecord, is_current: bool, can_impersonate: bool) -> Profile {

@@ -36,12 +36,12 @@ pub async fn publish_stream_batch(
 pub(crate) mod tests {
     use super::*;
     use crate::adapters::aws::dynamodb::audit::record_from_image;
-    use crate::domain::error::ActasError;
     use crate::app::audit_trail::AuditTrail;
     use crate::domain::audit::AuditEvent;
     use crate::domain::audit::AuditRecord;
     use crate::domain::audit::RequestOrigin;
     use crate::domain::audit::OUTCOME_FAILED;
+    use crate::domain::error::ActasError;
     use crate::ports::audit::AuditStore;
     use crate::ports::audit::EventPublisher;
     use crate::testkit::memory::{MemoryPublisher, MemoryStore};

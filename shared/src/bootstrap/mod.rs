@@ -13,10 +13,12 @@ use crate::adapters::aws::secrets_manager::SecretsManagerKeys;
 use crate::adapters::jwks::HttpJwksSource;
 use crate::app::audit_trail::AuditTrail;
 use crate::app::cleanup::CleanupState;
+use crate::app::directory::DirectoryState;
 use crate::app::exchange::ExchangeState;
 use crate::app::exchange_tokens::ExchangeTokens;
 use crate::app::impersonate::ImpersonateState;
 use crate::app::issue_token::IssueTokenState;
+use crate::app::profiles::ProfilesState;
 use crate::app::state::{Api, ReadState, SessionState, Sessions};
 use crate::app::token_verifier::JwtVerifier;
 use crate::bootstrap::config::{ApiConfig, CleanupConfig, FromEnv, PublishConfig, TriggerConfig};
@@ -88,11 +90,12 @@ fn exchange_tokens(config: &ApiConfig, sdk: &SdkConfig) -> Result<ExchangeTokens
 pub fn impersonate(config: ApiConfig, sdk: &SdkConfig) -> Result<ImpersonateState> {
     let dynamodb = aws_sdk_dynamodb::Client::new(sdk);
     let sessions = sessions(&config, sdk, &dynamodb);
-    let api_keys = Arc::new(DynamoStore::new(dynamodb.clone(), &config.table_name));
+    let grants = Arc::new(DynamoStore::new(dynamodb.clone(), &config.table_name));
     Ok(ImpersonateState {
         api: api(config, sdk, &dynamodb)?,
         sessions,
-        api_keys,
+        api_keys: grants.clone(),
+        directory: grants,
     })
 }
 
@@ -121,12 +124,13 @@ fn exchange(config: ApiConfig, sdk: &SdkConfig) -> Result<ExchangeState> {
     let dynamodb = aws_sdk_dynamodb::Client::new(sdk);
     let tokens = exchange_tokens(&config, sdk)?;
     let sessions = sessions(&config, sdk, &dynamodb);
-    let exchanges = Arc::new(DynamoStore::new(dynamodb.clone(), &config.table_name));
+    let grants = Arc::new(DynamoStore::new(dynamodb.clone(), &config.table_name));
     Ok(ExchangeState {
         api: api(config, sdk, &dynamodb)?,
         sessions,
-        exchanges,
+        exchanges: grants.clone(),
         tokens,
+        directory: grants,
     })
 }
 
@@ -140,10 +144,14 @@ pub fn sys_exchange(config: ApiConfig, sdk: &SdkConfig) -> Result<ExchangeState>
     exchange(config, sdk)
 }
 
-/// `ProfilesFunction`: `GET /api/public/coworkers/profiles` reads the pool only.
-pub fn profiles(config: ApiConfig, sdk: &SdkConfig) -> Result<Api> {
+/// `ProfilesFunction`: `GET /api/public/coworkers/profiles` reads the directory.
+pub fn profiles(config: ApiConfig, sdk: &SdkConfig) -> Result<ProfilesState> {
     let dynamodb = aws_sdk_dynamodb::Client::new(sdk);
-    api(config, sdk, &dynamodb)
+    let directory = Arc::new(DynamoStore::new(dynamodb.clone(), &config.table_name));
+    Ok(ProfilesState {
+        api: api(config, sdk, &dynamodb)?,
+        directory,
+    })
 }
 
 fn session_routes(config: ApiConfig, sdk: &SdkConfig) -> Result<SessionState> {
@@ -189,13 +197,16 @@ pub fn list_impersonations(config: ApiConfig, sdk: &SdkConfig) -> Result<ReadSta
     read_routes(config, sdk)
 }
 
-/// The grants table only: what the verify and pre-token triggers read and redeem.
+/// The grants table only: what the verify and pre-token triggers read and redeem (and the
+/// directory, in the same table, that a sign-in refreshes).
 fn grant_triggers(config: TriggerConfig, sdk: &SdkConfig) -> Result<TriggerState> {
+    let grants = Arc::new(DynamoStore::new(
+        aws_sdk_dynamodb::Client::new(sdk),
+        &config.table_name,
+    ));
     Ok(TriggerState {
-        store: Arc::new(DynamoStore::new(
-            aws_sdk_dynamodb::Client::new(sdk),
-            &config.table_name,
-        )),
+        store: grants.clone(),
+        directory: grants,
         impersonation_client_id: config.impersonation_client_id,
         revert_client_id: config.revert_client_id,
         clock: Arc::new(SystemClock),
@@ -243,6 +254,21 @@ pub fn cleanup(config: CleanupConfig, sdk: &SdkConfig) -> Result<CleanupState> {
         clock: Arc::new(SystemClock),
         impersonation_client_id: config.impersonation_client_id,
         budget: config.budget,
+    })
+}
+
+/// `DirectoryEventsFunction`: reads users from the pool, writes the directory.
+pub fn directory_events(config: TriggerConfig, sdk: &SdkConfig) -> Result<DirectoryState> {
+    Ok(DirectoryState {
+        identity: Arc::new(CognitoIdentityProvider::new(
+            aws_sdk_cognitoidentityprovider::Client::new(sdk),
+            &config.user_pool_id,
+        )),
+        directory: Arc::new(DynamoStore::new(
+            aws_sdk_dynamodb::Client::new(sdk),
+            &config.table_name,
+        )),
+        user_pool_id: config.user_pool_id,
     })
 }
 

@@ -117,7 +117,7 @@ impl Fixture {
             Route::SysImpersonate => sys_impersonate::handle(&w.issue_token_state(), request).await,
             Route::LoginExchange => login_exchange::handle(&w.exchange_state(), request).await,
             Route::SysExchange => sys_exchange::handle(&w.exchange_state(), request).await,
-            Route::Profiles => profiles::handle(&w.api(), request).await,
+            Route::Profiles => profiles::handle(&w.profiles_state(), request).await,
             Route::Revert => revert::handle(&w.session_state(), request).await,
             Route::CognitoEndpoint => cognito_endpoint::handle(&w.session_state(), request).await,
             Route::TokenCheck => token_check::handle(&w.read_state(), request).await,

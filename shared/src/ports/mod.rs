@@ -3,6 +3,7 @@
 
 pub mod audit;
 pub mod clock;
+pub mod directory;
 pub mod grants;
 pub mod identity;
 pub mod jwks;

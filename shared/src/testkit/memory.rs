@@ -11,6 +11,7 @@ use crate::domain::grant::{
 use crate::domain::user::{UserRecord, UserRef};
 use crate::ports::audit::AuditStore;
 use crate::ports::clock::Clock;
+use crate::ports::directory::{Directory, DirectoryScope};
 use crate::ports::grants::{
     ApiKeyStore, CleanupPage, CleanupStore, CleanupWork, ExchangeStore, ImpersonationPage,
     ImpersonationStore, ListQuery, ListScope, Redemption,
@@ -33,6 +34,8 @@ pub struct MemoryStore {
     audit: Mutex<Vec<AuditRecord>>,
     /// Revokes the cleanup put back: impersonation id → when they are due again.
     deferred: Mutex<HashMap<String, i64>>,
+    /// The directory: username → user.
+    directory: Mutex<std::collections::BTreeMap<String, UserRecord>>,
 }
 
 #[async_trait]
@@ -426,6 +429,20 @@ impl MemoryIdentityProvider {
         }
     }
 
+    /// The pool deletes a user.
+    pub fn remove_user(&self, username: &str) {
+        if let Ok(mut users) = self.users.lock() {
+            users.retain(|u| u.username != username);
+        }
+    }
+
+    /// The pool creates a user.
+    pub fn add_user(&self, user: UserRecord) {
+        if let Ok(mut users) = self.users.lock() {
+            users.push(user);
+        }
+    }
+
     pub fn update_user(&self, username: &str, change: impl FnOnce(&mut UserRecord)) {
         if let Ok(mut users) = self.users.lock() {
             if let Some(user) = users.iter_mut().find(|u| u.username == username) {
@@ -491,6 +508,72 @@ impl IdentityProvider for MemoryIdentityProvider {
             access_token: format!("memory-access-token:{tag}"),
             refresh_token: format!("memory-refresh-token:{tag}"),
             expires_in_secs: self.token_validity_secs,
+        })
+    }
+}
+
+impl MemoryStore {
+    /// Puts users in the directory at once (a test world's set-up).
+    pub fn fill_directory(&self, users: &[UserRecord]) {
+        if let Ok(mut directory) = self.directory.lock() {
+            for user in users {
+                directory.insert(user.username.clone(), user.clone());
+            }
+        }
+    }
+}
+
+#[async_trait]
+impl Directory for MemoryStore {
+    async fn put_users(&self, users: &[UserRecord]) -> Result<()> {
+        let mut directory = self.directory.lock().map_err(|_| poisoned())?;
+        for user in users {
+            directory.insert(user.username.clone(), user.clone());
+        }
+        Ok(())
+    }
+
+    async fn remove_user(&self, username: &str) -> Result<()> {
+        self.directory
+            .lock()
+            .map_err(|_| poisoned())?
+            .remove(username);
+        Ok(())
+    }
+
+    /// In username order; the token is the last username of the page before.
+    async fn page(
+        &self,
+        scope: &DirectoryScope,
+        page_token: Option<String>,
+        limit: i32,
+    ) -> Result<UserPage> {
+        let directory = self.directory.lock().map_err(|_| poisoned())?;
+        let in_scope = |user: &UserRecord| {
+            let principal = user.principal();
+            match scope {
+                DirectoryScope::All => true,
+                DirectoryScope::Tenant(tenant) => &principal.tenant == tenant,
+                DirectoryScope::Team { tenant, team } => {
+                    principal.tenant.as_ref() == Some(tenant)
+                        && principal.team.as_ref() == Some(team)
+                }
+            }
+        };
+        let mut users: Vec<UserRecord> = directory
+            .values()
+            .filter(|u| page_token.as_ref().is_none_or(|after| &u.username > after))
+            .filter(|u| in_scope(u))
+            .take(limit.max(1) as usize + 1)
+            .cloned()
+            .collect();
+        let more = users.len() > limit.max(1) as usize;
+        users.truncate(limit.max(1) as usize);
+        Ok(UserPage {
+            next_token: more
+                .then(|| users.last().map(|u| u.username.clone()))
+                .flatten(),
+            users,
         })
     }
 }

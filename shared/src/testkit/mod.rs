@@ -10,6 +10,7 @@ use crate::app::exchange::ExchangeState;
 use crate::app::exchange_tokens::ExchangeTokens;
 use crate::app::impersonate::ImpersonateState;
 use crate::app::issue_token::IssueTokenState;
+use crate::app::profiles::ProfilesState;
 use crate::app::state::{Api, ReadState, SessionState, Sessions};
 use crate::app::token_verifier::JwtVerifier;
 use crate::bootstrap::config::{ApiConfig, ApiKeyRequirement};
@@ -241,6 +242,7 @@ impl TestWorld {
     pub fn new() -> TestWorld {
         let signer = TestSigner::generate("test-key");
         let store = Arc::new(MemoryStore::default());
+        store.fill_directory(&demo_users());
         let clock: Arc<dyn Clock> = Arc::new(SystemClock);
         let identity = Arc::new(MemoryIdentityProvider::new(
             demo_users(),
@@ -316,6 +318,7 @@ impl TestWorld {
             api: self.api(),
             sessions: self.sessions(),
             api_keys: self.store.clone(),
+            directory: self.store.clone(),
         }
     }
 
@@ -333,6 +336,15 @@ impl TestWorld {
             sessions: self.sessions(),
             exchanges: self.store.clone(),
             tokens: self.exchange_tokens(),
+            directory: self.store.clone(),
+        }
+    }
+
+    /// Profiles, over a directory the demo users are in.
+    pub fn profiles_state(&self) -> ProfilesState {
+        ProfilesState {
+            api: self.api(),
+            directory: self.store.clone(),
         }
     }
 

@@ -50,6 +50,8 @@ pub struct TriggerState {
     pub impersonation_client_id: String,
     pub revert_client_id: String,
     pub store: Arc<dyn ImpersonationStore>,
+    /// Refreshed with every sign-in the pre-token trigger sees (profiles read it).
+    pub directory: Arc<dyn crate::ports::directory::Directory>,
     pub clock: Arc<dyn Clock>,
 }
 

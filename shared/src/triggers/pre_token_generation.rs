@@ -1,12 +1,15 @@
 //! PreTokenGeneration: the `act` and impersonation claims, no self-service scope, and no Cognito-side
 //! refresh for the impersonation client.
 
+use crate::app::directory::note_seen;
 use crate::domain::error::{ActasError, Result};
+use crate::domain::user::UserRecord;
 use crate::triggers::{
     set_response, TriggerEvent, TriggerState, CLAIM_ACT, CLAIM_IMPERSONATION_EXPIRES_AT,
     CLAIM_IMPERSONATION_ID, SELF_SERVICE_SCOPE,
 };
 use serde_json::{json, Value};
+use std::collections::HashMap;
 use tracing::warn;
 
 /// PreTokenGeneration (V2): writes the actor into the id and access tokens of an impersonated
@@ -19,7 +22,11 @@ use tracing::warn;
 pub async fn pre_token_generation(state: &TriggerState, mut event: Value) -> Result<Value> {
     let parsed = TriggerEvent::read(&event)?;
     if !parsed.from_client(&state.impersonation_client_id) {
-        // The sign-in client's own sessions pass through unchanged.
+        // The sign-in client's own sessions pass through unchanged; the user they are for, as
+        // Cognito sends them, refreshes the directory.
+        if let Some(user) = signed_in_user(&event) {
+            note_seen(state.directory.as_ref(), &[&user]).await;
+        }
         return Ok(event);
     }
     if parsed.trigger_source.as_deref() == Some("TokenGeneration_RefreshTokens") {
@@ -71,4 +78,33 @@ pub async fn pre_token_generation(state: &TriggerState, mut event: Value) -> Res
         }),
     );
     Ok(event)
+}
+
+/// The signed-in user as the event describes them: name, attributes, groups (a disabled user
+/// cannot sign in).
+fn signed_in_user(event: &Value) -> Option<UserRecord> {
+    let username = event["userName"].as_str()?.to_string();
+    let attributes: HashMap<String, String> = event["request"]["userAttributes"]
+        .as_object()?
+        .iter()
+        .filter_map(|(name, value)| Some((name.clone(), value.as_str()?.to_string())))
+        .collect();
+    let groups = event["request"]["groupConfiguration"]["groupsToOverride"]
+        .as_array()
+        .map(|groups| {
+            groups
+                .iter()
+                .filter_map(|g| g.as_str().map(str::to_string))
+                .collect()
+        })
+        .unwrap_or_default();
+    Some(UserRecord {
+        sub: attributes.get("sub")?.clone(),
+        username,
+        enabled: true,
+        groups,
+        attributes,
+        created_at_millis: None,
+        updated_at_millis: None,
+    })
 }

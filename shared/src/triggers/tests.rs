@@ -69,6 +69,7 @@ async fn world() -> World {
             impersonation_client_id: CLIENT.into(),
             revert_client_id: REVERT_CLIENT.into(),
             store: store.clone(),
+            directory: store.clone(),
             clock: clock.clone(),
         },
         clock,

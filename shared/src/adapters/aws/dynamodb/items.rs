@@ -47,8 +47,9 @@ pub(crate) fn tenant_partition(tenant: Option<&str>) -> String {
 ///   `gsi3` by actor (`ACTOR#<sub>`), `gsi6` every impersonation (`IMPERSONATIONS`);
 /// - `gsi4` (`LIVE#<tenant>`) and `gsi5` (`LIVE`) are sparse: an impersonation is in them only
 ///   while pending or active (ending one removes it), so `active=true` reads live ones only.
-/// Own-session grants (a revert's) are in none of them: they are not impersonations.
-/// The sparse live indexes' partition attributes, removed when an impersonation ends.
+///
+/// Own-session grants (a revert's) are in none of them: they are not impersonations. These are
+/// the sparse live indexes' partition attributes, removed when an impersonation ends.
 pub(crate) const LIVE_KEYS: &str = "gsi4pk, gsi5pk";
 
 pub(crate) const ALL_IMPERSONATIONS: &str = "IMPERSONATIONS";

@@ -5,6 +5,7 @@
 mod api_keys;
 pub mod audit;
 mod cleanup;
+mod directory;
 mod exchanges;
 mod impersonations;
 pub mod items;

@@ -38,6 +38,7 @@ pub const FUNCTIONS: &[(&str, &str)] = &[
     ("pre-token-generation", "PreTokenGenerationFunction"),
     ("cleanup", "CleanupFunction"),
     ("publish-events", "PublishEventsFunction"),
+    ("directory-events", "DirectoryEventsFunction"),
 ];
 
 /// The size of the function's zip: the binary, deflated as `sam package` zips it.
@@ -229,6 +230,19 @@ impl Stack {
                 ev["request"]["userAttributes"]["sub"] = json!(target.unwrap_or_default());
                 ev
             }
+            // CloudTrail's record of a change to a demo user: read from the pool, written.
+            "directory-events" => json!({
+                "source": "aws.cognito-idp",
+                "detail-type": "AWS API Call via CloudTrail",
+                "detail": {
+                    "eventSource": "cognito-idp.amazonaws.com",
+                    "eventName": "AdminUpdateUserAttributes",
+                    "requestParameters": {
+                        "userPoolId": self.file.user_pool_id,
+                        "username": "acme-support-2",
+                    },
+                },
+            }),
             other => event(&format!("{other}.json")),
         }
     }

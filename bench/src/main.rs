@@ -5,6 +5,7 @@
 
 mod cold;
 mod functions;
+mod scale;
 
 use std::path::Path;
 use std::time::Instant;
@@ -163,6 +164,12 @@ impl World {
 
 #[tokio::main(flavor = "current_thread")]
 async fn main() {
+    let args: Vec<String> = std::env::args().collect();
+    if args.iter().any(|a| a == "--scale") {
+        let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
+        scale::run(&root, &args).await;
+        return;
+    }
     let n: usize = std::env::var("ACTAS_BENCH_ITERATIONS")
         .ok()
         .and_then(|v| v.parse().ok())

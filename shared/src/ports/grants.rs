@@ -91,6 +91,8 @@ pub struct ListQuery {
 pub struct ImpersonationPage {
     pub items: Vec<Impersonation>,
     pub next_token: Option<String>,
+    /// Items the store read to answer (its cost): at most twice the page size.
+    pub read: usize,
 }
 
 #[async_trait]

@@ -216,6 +216,7 @@ impl ImpersonationStore for MemoryStore {
                 .map(|i| (*i).clone())
                 .collect(),
             next_token: (end < items.len()).then(|| end.to_string()),
+            read: end.saturating_sub(start),
         })
     }
 

@@ -106,6 +106,7 @@ impl ImpersonationStore for DynamoStore {
         Ok(ImpersonationPage {
             items,
             next_token: start.map(|k| encode_page_token(&k)),
+            read: read as usize,
         })
     }
 

@@ -69,7 +69,8 @@ pub(crate) fn live_partition(tenant: Option<&str>) -> String {
     format!("LIVE#{}", tenant.unwrap_or("-"))
 }
 
-pub(crate) fn impersonation_item(imp: &Impersonation) -> Item {
+/// An impersonation as the store writes it (the scale benchmark seeds the table with it).
+pub fn impersonation_item(imp: &Impersonation) -> Item {
     let mut item = key(impersonation_pk(&imp.id), IMPERSONATION_SK);
     let created = format!("{:013}#{}", imp.created_at_millis, imp.id);
     item.extend([

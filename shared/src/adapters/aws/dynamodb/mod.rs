@@ -17,7 +17,7 @@ use aws_sdk_dynamodb::Client;
 use std::collections::HashMap;
 use tracing::warn;
 
-pub(crate) type Item = HashMap<String, AttributeValue>;
+pub type Item = HashMap<String, AttributeValue>;
 
 pub struct DynamoStore {
     client: Client,

@@ -68,7 +68,8 @@ fn scale_user(i: usize) -> UserRecord {
 /// the rest ended, started one second apart going back from `now`.
 fn scale_impersonation(i: usize, now_secs: i64) -> Impersonation {
     let started = now_secs - 7_200 - i as i64;
-    let live = i % 200 == 0;
+    // One in 200 live, spread over every tenant.
+    let live = (i / TENANTS) % 200 == 0;
     let actor = i % 1_000;
     let target = (i * 7 + 3) % 10_000;
     Impersonation {
@@ -321,12 +322,12 @@ pub async fn run(root: &std::path::Path, args: &[String]) {
         println!(
             "{:<36} {:>7} {:>8} {:>9.1} {:>9} {:>6} {:>6}",
             row["operation"].as_str().unwrap_or_default(),
-            row["users"],
-            row["items"],
+            row["users"].as_u64().unwrap_or_default(),
+            row["items"].as_u64().unwrap_or_default(),
             row["ms"].as_f64().unwrap_or_default(),
-            row["returned"],
-            row["read"],
-            row["page_size"],
+            row["returned"].as_u64().unwrap_or_default(),
+            row["read"].as_u64().unwrap_or_default(),
+            row["page_size"].as_u64().unwrap_or_default(),
         );
     }
     let path = root.join("bench-scale.json");

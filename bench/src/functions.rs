@@ -258,7 +258,8 @@ fn main_path(function: &str, status: i64) -> bool {
         | "define-auth-challenge"
         | "create-auth-challenge"
         | "cleanup"
-        | "publish-events" => status == 0,
+        | "publish-events"
+        | "directory-events" => status == 0,
         _ => status == 200,
     }
 }

@@ -84,7 +84,8 @@ impl ImpersonationStore for DynamoStore {
                 .set_expression_attribute_values(Some(listing.values.clone()))
                 .set_exclusive_start_key(start)
                 .scan_index_forward(false)
-                .limit(limit - items.len() as i32)
+                // What is missing, and never past twice the page size in all.
+                .limit((limit - items.len() as i32).min(2 * limit - read).max(1))
                 .send()
                 .await
                 .map_err(|e| upstream("Query", e))?;

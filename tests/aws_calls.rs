@@ -153,8 +153,9 @@ async fn every_operation_makes_the_documented_aws_calls() {
     assert_eq!(status, 200, "{session}");
     let start_calls = [
         FIND_USER[0],
-        FIND_USER[1],       // the caller, read fresh
-        "dynamodb:GetItem", // the API key
+        FIND_USER[1],          // the caller, read fresh
+        "dynamodb:GetItem",    // the API key
+        "dynamodb:UpdateItem", // its usage plan: this minute's count
         FIND_USER[0],
         FIND_USER[1],              // the target
         "dynamodb:BatchWriteItem", // both, as just read, into the directory
@@ -295,7 +296,7 @@ async fn every_operation_makes_the_documented_aws_calls() {
         FIND_USER[0],
         FIND_USER[1], // the target
     ];
-    exchange_calls.extend_from_slice(&start_calls[5..]);
+    exchange_calls.extend_from_slice(&start_calls[6..]);
     expect("exchange", calls(&log), &exchange_calls);
 
     // Seed 000: revert, with its session.

@@ -77,6 +77,19 @@ async fn pages_are_full_and_active_reads_live_impersonations_first() {
         assert_eq!(item["active"], true, "{item}");
     }
 
+    // The tenant's whole listing (admin) and everyone's (super-admin): full first pages, newest
+    // first.
+    let tenant_page = h.get("/auth/impersonations", Some(&bearer)).await;
+    assert_eq!(tenant_page.status, 200, "{}", tenant_page.body);
+    let tenant_ids = ids(&tenant_page.body);
+    assert_eq!(tenant_ids.len(), 50);
+    assert_eq!(tenant_ids[0], *ended.last().unwrap());
+    assert!(tenant_page.body["next_token"].is_string());
+    let everyone = h.get("/auth/impersonations", Some(&super_token)).await;
+    assert_eq!(everyone.status, 200, "{}", everyone.body);
+    assert_eq!(ids(&everyone.body).len(), 50, "{}", everyone.body);
+    assert!(everyone.body["next_token"].is_string());
+
     // Ended ones: a full first page (50), newest first, then the other 10.
     let first = h
         .get("/auth/impersonations?active=false", Some(&bearer))

@@ -1,6 +1,7 @@
 //! `actas`: the operator CLI.
 //!
-//!   actas api-key create --tenant T [--description D] [--table NAME | --stack FILE]
+//!   actas api-key create --tenant T [--description D] [--requests-per-minute N]
+//!                        [--table NAME | --stack FILE]
 //!   actas api-key revoke --id ID                      [--table NAME | --stack FILE]
 //!   actas api-key list --tenant T                     [--table NAME | --stack FILE]
 //!   actas signing-key rotate [--secret-id ID | --stack FILE]
@@ -23,7 +24,7 @@ use actas_cli::{call_api, jwt_claims, seed, sign_in, CliResult, StackFile};
 use serde_json::json;
 
 const USAGE: &str = "usage:
-  actas api-key create --tenant T [--description D] [--table NAME | --stack FILE]
+  actas api-key create --tenant T [--description D] [--requests-per-minute N] [--table NAME | --stack FILE]
   actas api-key revoke --id ID [--table NAME | --stack FILE]
   actas api-key list --tenant T [--table NAME | --stack FILE]
   actas signing-key rotate [--secret-id ID | --stack FILE]
@@ -133,9 +134,21 @@ async fn run(args: &Args) -> CliResult<()> {
                 &description,
             )
             .await?;
+            let limit = match args.flag("--requests-per-minute") {
+                Some(value) => {
+                    let limit: u32 = value
+                        .parse()
+                        .ok()
+                        .filter(|l| *l > 0)
+                        .ok_or("--requests-per-minute must be a positive whole number")?;
+                    store.set_requests_per_minute(&key.id, limit).await?;
+                    Some(limit)
+                }
+                None => None,
+            };
             println!(
                 "{}",
-                json!({"id": key.id, "tenant": key.tenant, "apiKey": plaintext})
+                json!({"id": key.id, "tenant": key.tenant, "apiKey": plaintext, "requestsPerMinute": limit})
             );
             eprintln!("Store the key now: only its hash is kept.");
         }
@@ -155,7 +168,7 @@ async fn run(args: &Args) -> CliResult<()> {
                 let status = format!("{:?}", key.status).to_lowercase();
                 println!(
                     "{}",
-                    json!({"id": key.id, "tenant": key.tenant, "status": status, "description": key.description})
+                    json!({"id": key.id, "tenant": key.tenant, "status": status, "description": key.description, "requestsPerMinute": key.requests_per_minute})
                 );
             }
         }

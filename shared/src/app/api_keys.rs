@@ -28,17 +28,28 @@ pub async fn issue_api_key(
         status: ApiKeyStatus::Active,
         description: description.to_string(),
         created_at_millis: clock.now_millis(),
+        requests_per_minute: None,
     };
     store.put_api_key(&api_key).await?;
     Ok((api_key, format!("{PREFIX}.{id}.{secret}")))
 }
 
+/// How many requests a key may make per minute, and when it is now.
+#[derive(Debug, Clone, Copy)]
+pub struct UsagePlan {
+    /// For keys without a plan of their own.
+    pub default_requests_per_minute: u32,
+    pub now_millis: i64,
+}
+
 /// Accepts a key only if it exists, is active, matches, and belongs to `tenant`. Every refusal
-/// is a 403, as seed 001 has it; unknown, malformed and revoked keys read the same.
+/// is a 403, as seed 001 has it; unknown, malformed and revoked keys read the same. A valid key
+/// past its usage plan's requests this minute is throttled (429).
 pub async fn check_api_key(
     store: &dyn ApiKeyStore,
     presented: Option<&str>,
     tenant: Option<&str>,
+    plan: UsagePlan,
 ) -> Result<()> {
     let presented = presented
         .map(str::trim)
@@ -61,6 +72,13 @@ pub async fn check_api_key(
             "the API key belongs to another tenant".into(),
         ));
     }
+    let limit = stored
+        .requests_per_minute
+        .unwrap_or(plan.default_requests_per_minute);
+    let minute = plan.now_millis.div_euclid(60_000);
+    if !store.count_request(&stored.id, minute, limit).await? {
+        return Err(ActasError::Throttled);
+    }
     Ok(())
 }
 
@@ -69,6 +87,44 @@ mod tests {
     use super::*;
     use crate::testkit::clock::ManualClock;
     use crate::testkit::memory::MemoryStore;
+
+    const PLAN: UsagePlan = UsagePlan {
+        default_requests_per_minute: 1_000,
+        now_millis: 0,
+    };
+
+    #[tokio::test]
+    async fn a_key_past_its_usage_plan_is_throttled_until_the_next_minute() {
+        let store = MemoryStore::default();
+        let clock = ManualClock::at_millis(0);
+        let (key, plain) = issue_api_key(&store, &clock, "acme", "demo").await.unwrap();
+        assert!(store.set_requests_per_minute(&key.id, 2).await.unwrap());
+        let at = |now_millis| UsagePlan {
+            default_requests_per_minute: 1_000,
+            now_millis,
+        };
+        for _ in 0..2 {
+            check_api_key(&store, Some(&plain), Some("acme"), at(1_000))
+                .await
+                .unwrap();
+        }
+        let third = check_api_key(&store, Some(&plain), Some("acme"), at(59_000)).await;
+        assert!(matches!(third, Err(ActasError::Throttled)), "{third:?}");
+        check_api_key(&store, Some(&plain), Some("acme"), at(60_000))
+            .await
+            .unwrap();
+        // The deployment's default applies to keys without a plan of their own.
+        let (_, other) = issue_api_key(&store, &clock, "acme", "demo").await.unwrap();
+        let strict = UsagePlan {
+            default_requests_per_minute: 1,
+            now_millis: 0,
+        };
+        check_api_key(&store, Some(&other), Some("acme"), strict)
+            .await
+            .unwrap();
+        let second = check_api_key(&store, Some(&other), Some("acme"), strict).await;
+        assert!(matches!(second, Err(ActasError::Throttled)));
+    }
 
     #[tokio::test]
     async fn a_key_works_for_its_own_tenant_until_revoked() {
@@ -80,7 +136,7 @@ mod tests {
             .unwrap();
         assert!(!acme.secret_hash.is_empty() && !acme_plain.contains(&acme.secret_hash));
 
-        assert!(check_api_key(&store, Some(&acme_plain), Some("acme"))
+        assert!(check_api_key(&store, Some(&acme_plain), Some("acme"), PLAN)
             .await
             .is_ok());
 
@@ -94,12 +150,14 @@ mod tests {
             (Some(&acme_plain[..acme_plain.len() - 1]), Some("acme")),
         ];
         for (presented, tenant) in refusals {
-            let err = check_api_key(&store, presented, tenant).await.unwrap_err();
+            let err = check_api_key(&store, presented, tenant, PLAN)
+                .await
+                .unwrap_err();
             assert_eq!(err.status(), 403, "{presented:?} for {tenant:?}");
         }
 
         assert!(store.revoke_api_key(&acme.id).await.unwrap());
-        let err = check_api_key(&store, Some(&acme_plain), Some("acme"))
+        let err = check_api_key(&store, Some(&acme_plain), Some("acme"), PLAN)
             .await
             .unwrap_err();
         assert_eq!(err.status(), 403);

@@ -1,7 +1,7 @@
 //! `POST /auth/impersonate` (seeds 000/001): operators, admins and super-admins start an
 //! impersonation and get the target's session at once.
 
-use crate::app::api_keys::check_api_key;
+use crate::app::api_keys::{check_api_key, UsagePlan};
 use crate::app::authenticate::{check_may_start, find_target, Caller};
 use crate::app::mint::mint_session_payload;
 use std::sync::Arc;
@@ -67,6 +67,10 @@ pub async fn start_impersonation(
             state.api_keys.as_ref(),
             request.api_key,
             actor.tenant.as_deref(),
+            UsagePlan {
+                default_requests_per_minute: state.config.api_key_requests_per_minute,
+                now_millis: state.clock.now_millis(),
+            },
         )
         .await?;
     }

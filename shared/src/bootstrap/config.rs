@@ -141,6 +141,9 @@ pub struct ApiConfig {
     /// The secret holding actas's signing keys for two-step tokens; only the functions that
     /// issue or exchange them need it (`require_signing_key_secret`).
     pub signing_key_secret_id: Option<String>,
+    /// The usage plan of API keys without their own: starts per key per minute
+    /// (`API_KEY_REQUESTS_PER_MINUTE`, default 600).
+    pub api_key_requests_per_minute: u32,
 }
 
 impl ApiConfig {
@@ -174,6 +177,7 @@ impl ApiConfig {
             audit_table_name: env.required("AUDIT_TABLE_NAME"),
             token_validity_secs: env.parsed_or::<i64>("IMPERSONATION_TOKEN_MINUTES", 15) * 60,
             signing_key_secret_id: env.optional("SIGNING_KEY_SECRET_ID"),
+            api_key_requests_per_minute: env.parsed_or("API_KEY_REQUESTS_PER_MINUTE", 600),
             mint_window_secs: env.parsed_or("MINT_WINDOW_SECONDS", 60),
             impersonation_max_secs: env.parsed_or("IMPERSONATION_MAX_SECONDS", 3600),
             api_key_requirement: env

@@ -117,6 +117,9 @@ pub struct ApiKey {
     pub status: ApiKeyStatus,
     pub description: String,
     pub created_at_millis: i64,
+    /// This key's usage plan: starts per minute it may make (`None`: the deployment's
+    /// `API_KEY_REQUESTS_PER_MINUTE`).
+    pub requests_per_minute: Option<u32>,
 }
 
 /// A two-step token's grant (seeds 002/003): bound to actor, target and the route that issued

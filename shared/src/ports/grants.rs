@@ -154,4 +154,10 @@ pub trait ApiKeyStore: Send + Sync {
     /// Returns false when there was no such key.
     async fn revoke_api_key(&self, id: &str) -> Result<bool>;
     async fn list_api_keys(&self, tenant: &str) -> Result<Vec<ApiKey>>;
+    /// Sets a key's usage plan (starts per minute); false when there is no such key.
+    async fn set_requests_per_minute(&self, id: &str, limit: u32) -> Result<bool>;
+    /// Counts one request of key `id` in minute `minute` (epoch minutes) if the minute has had
+    /// fewer than `limit`; false when it has not (the request is throttled). One conditional
+    /// write: concurrent requests cannot both take the last slot.
+    async fn count_request(&self, id: &str, minute: i64, limit: u32) -> Result<bool>;
 }

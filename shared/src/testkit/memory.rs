@@ -34,6 +34,8 @@ pub struct MemoryStore {
     audit: Mutex<Vec<AuditRecord>>,
     /// Revokes the cleanup put back: impersonation id → when they are due again.
     deferred: Mutex<HashMap<String, i64>>,
+    /// Requests counted per (API key, minute).
+    request_counts: Mutex<HashMap<(String, i64), u32>>,
     /// The directory: username → user.
     directory: Mutex<std::collections::BTreeMap<String, UserRecord>>,
 }
@@ -384,6 +386,24 @@ impl ApiKeyStore for MemoryStore {
             .filter(|k| k.tenant == tenant)
             .cloned()
             .collect())
+    }
+
+    async fn set_requests_per_minute(&self, id: &str, limit: u32) -> Result<bool> {
+        let mut keys = self.api_keys.lock().map_err(|_| poisoned())?;
+        Ok(keys
+            .get_mut(id)
+            .map(|key| key.requests_per_minute = Some(limit))
+            .is_some())
+    }
+
+    async fn count_request(&self, id: &str, minute: i64, limit: u32) -> Result<bool> {
+        let mut counts = self.request_counts.lock().map_err(|_| poisoned())?;
+        let count = counts.entry((id.to_string(), minute)).or_insert(0);
+        if *count >= limit {
+            return Ok(false);
+        }
+        *count += 1;
+        Ok(true)
     }
 }
 

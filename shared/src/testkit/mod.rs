@@ -263,6 +263,7 @@ impl TestWorld {
             audit_table_name: "audit".into(),
             token_validity_secs: 900,
             signing_key_secret_id: None,
+            api_key_requests_per_minute: 600,
             jwks_url: format!("{ISSUER}/.well-known/jwks.json"),
             token_issuer: ISSUER.into(),
             cognito_public_endpoint: "https://cognito-idp.us-east-1.amazonaws.com/".into(),

@@ -3,7 +3,7 @@
 use crate::adapters::aws::dynamodb::items::{
     api_key_from, api_key_item, api_key_pk, api_key_status, tenant_partition, API_KEY_SK,
 };
-use crate::adapters::aws::dynamodb::{conditional, key, query_all, s, DynamoStore};
+use crate::adapters::aws::dynamodb::{conditional, key, n, query_all, s, DynamoStore};
 use crate::domain::error::Result;
 use crate::domain::grant::{ApiKey, ApiKeyStatus};
 use crate::ports::grants::ApiKeyStore;
@@ -49,5 +49,38 @@ impl ApiKeyStore for DynamoStore {
             .expression_attribute_values(":pk", s(tenant_partition(Some(tenant))))
             .expression_attribute_values(":prefix", s("APIKEY#"));
         query_all(query, api_key_from).await
+    }
+
+    async fn set_requests_per_minute(&self, id: &str, limit: u32) -> Result<bool> {
+        let result = self
+            .client
+            .update_item()
+            .table_name(&self.table)
+            .set_key(Some(key(api_key_pk(id), API_KEY_SK)))
+            .update_expression("SET requests_per_minute = :limit")
+            .condition_expression("attribute_exists(pk)")
+            .expression_attribute_values(":limit", n(i64::from(limit)))
+            .send()
+            .await;
+        conditional("UpdateItem", result)
+    }
+
+    async fn count_request(&self, id: &str, minute: i64, limit: u32) -> Result<bool> {
+        let result = self
+            .client
+            .update_item()
+            .table_name(&self.table)
+            .set_key(Some(key(api_key_pk(id), &format!("RATE#{minute}"))))
+            .update_expression("ADD requests :one SET expires_at = :expires, #kind = :kind")
+            .condition_expression("attribute_not_exists(requests) OR requests < :limit")
+            .expression_attribute_names("#kind", "kind")
+            .expression_attribute_values(":one", n(1))
+            .expression_attribute_values(":limit", n(i64::from(limit)))
+            .expression_attribute_values(":kind", s("api_key_rate"))
+            // The window's counter is TTL's to delete, two minutes on.
+            .expression_attribute_values(":expires", n((minute + 2) * 60))
+            .send()
+            .await;
+        conditional("UpdateItem", result)
     }
 }

@@ -186,6 +186,9 @@ pub(crate) fn api_key_item(api_key: &ApiKey) -> Item {
         ),
         ("gsi2sk".to_string(), s(format!("APIKEY#{}", api_key.id))),
     ]);
+    if let Some(limit) = api_key.requests_per_minute {
+        item.insert("requests_per_minute".to_string(), n(i64::from(limit)));
+    }
     item
 }
 
@@ -207,6 +210,9 @@ pub(crate) fn api_key_from(item: &Item) -> Result<ApiKey> {
         },
         description: get_opt_s(item, "description").unwrap_or_default(),
         created_at_millis: get_n(item, "created_at")?,
+        requests_per_minute: get_n(item, "requests_per_minute")
+            .ok()
+            .and_then(|v| u32::try_from(v).ok()),
     })
 }
 
@@ -327,6 +333,7 @@ mod tests {
     #[test]
     fn api_key_items_round_trip() {
         let api_key = ApiKey {
+            requests_per_minute: Some(30),
             id: "k1".into(),
             tenant: "acme".into(),
             secret_hash: "h".into(),

@@ -105,7 +105,10 @@ async fn a_team_admins_profiles_follow_the_pool_through_change_events() {
         let applied = changed(&h, "AdminCreateUser", &user.username).await;
         assert_eq!(applied["outcome"], "updated", "{applied}");
     }
-    assert_eq!(profiles(&h, &token).await, [member.username.clone()]);
+    assert_eq!(
+        profiles(&h, &token).await,
+        std::slice::from_ref(&member.username)
+    );
 
     // An attribute change moves the member to another team.
     set_team(&h, &member.username, "beta").await;
@@ -113,7 +116,10 @@ async fn a_team_admins_profiles_follow_the_pool_through_change_events() {
     assert!(profiles(&h, &token).await.is_empty());
     set_team(&h, &member.username, "alpha").await;
     changed(&h, "AdminUpdateUserAttributes", &member.username).await;
-    assert_eq!(profiles(&h, &token).await, [member.username.clone()]);
+    assert_eq!(
+        profiles(&h, &token).await,
+        std::slice::from_ref(&member.username)
+    );
 
     // A group change: an operator outranks a team admin, who may no longer act as them.
     h.cognito
@@ -135,7 +141,10 @@ async fn a_team_admins_profiles_follow_the_pool_through_change_events() {
         .await
         .expect("removed from a group");
     changed(&h, "AdminRemoveUserFromGroup", &member.username).await;
-    assert_eq!(profiles(&h, &token).await, [member.username.clone()]);
+    assert_eq!(
+        profiles(&h, &token).await,
+        std::slice::from_ref(&member.username)
+    );
 
     // Disabled, then enabled.
     h.cognito
@@ -155,12 +164,18 @@ async fn a_team_admins_profiles_follow_the_pool_through_change_events() {
         .await
         .expect("enabled");
     changed(&h, "AdminEnableUser", &member.username).await;
-    assert_eq!(profiles(&h, &token).await, [member.username.clone()]);
+    assert_eq!(
+        profiles(&h, &token).await,
+        std::slice::from_ref(&member.username)
+    );
 
     // Stale: moved in Cognito, no event. Profiles still list them; a token for them is refused,
     // because the start reads both users fresh.
     set_team(&h, &member.username, "beta").await;
-    assert_eq!(profiles(&h, &token).await, [member.username.clone()]);
+    assert_eq!(
+        profiles(&h, &token).await,
+        std::slice::from_ref(&member.username)
+    );
     let issued = h
         .get(
             &format!(
@@ -184,7 +199,10 @@ async fn a_team_admins_profiles_follow_the_pool_through_change_events() {
     assert_eq!(applied["outcome"], "removed", "{applied}");
     set_team(&h, &elsewhere.username, "alpha").await;
     changed(&h, "AdminUpdateUserAttributes", &elsewhere.username).await;
-    assert_eq!(profiles(&h, &token).await, [elsewhere.username.clone()]);
+    assert_eq!(
+        profiles(&h, &token).await,
+        std::slice::from_ref(&elsewhere.username)
+    );
 
     // Events of other calls, other pools or without a username change nothing.
     let mut other_pool = cloudtrail(&h, "AdminCreateUser", &elsewhere.username);

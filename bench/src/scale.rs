@@ -43,7 +43,11 @@ fn scale_user(i: usize) -> UserRecord {
     let tenant = tenant(i);
     let team = format!("team-{}", (i / TENANTS) % TEAMS);
     let username = format!("scale-user-{i:06}");
-    let role = if i % 97 == 0 { "admin" } else { "member" };
+    let role = if i.is_multiple_of(97) {
+        "admin"
+    } else {
+        "member"
+    };
     UserRecord {
         sub: format!("scale-sub-{i:06}"),
         attributes: [
@@ -69,7 +73,7 @@ fn scale_user(i: usize) -> UserRecord {
 fn scale_impersonation(i: usize, now_secs: i64) -> Impersonation {
     let started = now_secs - 7_200 - i as i64;
     // One in 200 live, spread over every tenant.
-    let live = (i / TENANTS) % 200 == 0;
+    let live = (i / TENANTS).is_multiple_of(200);
     let actor = i % 1_000;
     let target = (i * 7 + 3) % 10_000;
     Impersonation {

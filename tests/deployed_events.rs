@@ -4,23 +4,6 @@
 use actas_integration_tests::{event, jwt_claims, set_header, Harness, StackUser};
 use serde_json::{json, Value};
 
-async fn invoke(h: &Harness, logical_id: &str, payload: &Value) -> Value {
-    let lambda = aws_sdk_lambda::Client::new(&h.sdk);
-    let output = lambda
-        .invoke()
-        .function_name(h.stack.function_name(logical_id).expect("deployed"))
-        .payload(aws_sdk_lambda::primitives::Blob::new(payload.to_string()))
-        .send()
-        .await
-        .expect("invoke");
-    assert!(
-        output.function_error().is_none(),
-        "{logical_id} failed: {:?}",
-        output.payload()
-    );
-    serde_json::from_slice(output.payload().expect("a payload").as_ref()).expect("JSON result")
-}
-
 fn trigger_event(h: &Harness, name: &str, user: &StackUser) -> Value {
     let mut ev = event(name);
     ev["callerContext"]["clientId"] = json!(h.stack.impersonation_client_id);
@@ -38,7 +21,7 @@ async fn impersonate_events_answer_200() {
     let mut by_username = event("impersonate-username.json");
     set_header(&mut by_username, "Authorization", &token);
     set_header(&mut by_username, "X-API-Key", &h.api_key("acme"));
-    let result = invoke(&h, "ImpersonateFunction", &by_username).await;
+    let result = h.invoke("ImpersonateFunction", &by_username).await;
     assert_eq!(result["statusCode"], 200, "{result}");
     let body: Value = serde_json::from_str(result["body"].as_str().unwrap()).unwrap();
     assert_eq!(body["username"], "acme-support-1");
@@ -48,16 +31,13 @@ async fn impersonate_events_answer_200() {
     let sub = h.user("acme-support-1").sub.clone();
     by_uuid["queryStringParameters"]["uuid"] = json!(sub);
     by_uuid["multiValueQueryStringParameters"]["uuid"] = json!([sub]);
-    let result = invoke(&h, "ImpersonateFunction", &by_uuid).await;
+    let result = h.invoke("ImpersonateFunction", &by_uuid).await;
     assert_eq!(result["statusCode"], 200, "{result}");
 
     // The unfilled file is a request without valid credentials: a clean 401, not an error.
-    let result = invoke(
-        &h,
-        "ImpersonateFunction",
-        &event("impersonate-username.json"),
-    )
-    .await;
+    let result = h
+        .invoke("ImpersonateFunction", &event("impersonate-username.json"))
+        .await;
     assert_eq!(result["statusCode"], 401, "{result}");
 }
 
@@ -65,35 +45,35 @@ async fn impersonate_events_answer_200() {
 async fn trigger_events_answer_as_cognito_expects() {
     let h = Harness::new().await;
     let user = h.fresh_user("user", "acme", Some("support")).await;
-    let define = invoke(
-        &h,
-        "DefineAuthChallengeFunction",
-        &trigger_event(&h, "define-auth-challenge.json", &user),
-    )
-    .await;
+    let define = h
+        .invoke(
+            "DefineAuthChallengeFunction",
+            &trigger_event(&h, "define-auth-challenge.json", &user),
+        )
+        .await;
     assert_eq!(define["response"]["challengeName"], "CUSTOM_CHALLENGE");
     assert_eq!(define["response"]["issueTokens"], false);
 
-    let create = invoke(
-        &h,
-        "CreateAuthChallengeFunction",
-        &trigger_event(&h, "create-auth-challenge.json", &user),
-    )
-    .await;
+    let create = h
+        .invoke(
+            "CreateAuthChallengeFunction",
+            &trigger_event(&h, "create-auth-challenge.json", &user),
+        )
+        .await;
     assert_eq!(create["response"]["challengeMetadata"], "ACTAS_GRANT");
 
     let (grant, secret) = h.pending_grant(&user).await;
     let mut verify = trigger_event(&h, "verify-auth-challenge.json", &user);
     verify["request"]["clientMetadata"]["impersonation_id"] = json!(grant);
     verify["request"]["challengeAnswer"] = json!(secret);
-    let first = invoke(&h, "VerifyAuthChallengeFunction", &verify).await;
+    let first = h.invoke("VerifyAuthChallengeFunction", &verify).await;
     assert_eq!(first["response"]["answerCorrect"], true);
-    let second = invoke(&h, "VerifyAuthChallengeFunction", &verify).await;
+    let second = h.invoke("VerifyAuthChallengeFunction", &verify).await;
     assert_eq!(second["response"]["answerCorrect"], false, "single use");
 
     let mut pre_token = trigger_event(&h, "pre-token-generation.json", &user);
     pre_token["request"]["clientMetadata"]["impersonation_id"] = json!(grant);
-    let claims = invoke(&h, "PreTokenGenerationFunction", &pre_token).await;
+    let claims = h.invoke("PreTokenGenerationFunction", &pre_token).await;
     let added = &claims["response"]["claimsAndScopeOverrideDetails"]["accessTokenGeneration"]
         ["claimsToAddOrOverride"];
     assert_eq!(added["act"]["username"], "acme-admin", "{claims}");
@@ -113,30 +93,30 @@ async fn two_step_profiles_and_revert_events_answer_200() {
 
     let mut issue = event("coworker-impersonate.json");
     set_header(&mut issue, "Authorization", &team_admin);
-    let issued = invoke(&h, "CoworkerImpersonateFunction", &issue).await;
+    let issued = h.invoke("CoworkerImpersonateFunction", &issue).await;
     assert_eq!(issued["statusCode"], 200, "{issued}");
     let token = body_of(&issued)["token"].as_str().unwrap().to_string();
 
     let mut login = event("login-exchange.json");
     login["pathParameters"]["token"] = json!(token);
-    let session = invoke(&h, "LoginExchangeFunction", &login).await;
+    let session = h.invoke("LoginExchangeFunction", &login).await;
     assert_eq!(session["statusCode"], 200, "{session}");
     let session = body_of(&session);
     assert_eq!(session["username"], "acme-support-2");
 
     let mut sys_issue = event("sys-impersonate.json");
     set_header(&mut sys_issue, "Authorization", &operator);
-    let issued = invoke(&h, "SysImpersonateFunction", &sys_issue).await;
+    let issued = h.invoke("SysImpersonateFunction", &sys_issue).await;
     assert_eq!(issued["statusCode"], 200, "{issued}");
     let mut sys_exchange = event("sys-exchange.json");
     sys_exchange["body"] = json!(json!({"token": body_of(&issued)["token"]}).to_string());
-    let sys_session = invoke(&h, "SysExchangeFunction", &sys_exchange).await;
+    let sys_session = h.invoke("SysExchangeFunction", &sys_exchange).await;
     assert_eq!(sys_session["statusCode"], 200, "{sys_session}");
     assert_eq!(body_of(&sys_session)["username"], "acme-sales-1");
 
     let mut profiles = event("profiles.json");
     set_header(&mut profiles, "Authorization", &team_admin);
-    let listed = invoke(&h, "ProfilesFunction", &profiles).await;
+    let listed = h.invoke("ProfilesFunction", &profiles).await;
     assert_eq!(listed["statusCode"], 200, "{listed}");
     assert!(body_of(&listed)["Profiles"]
         .as_array()
@@ -152,7 +132,7 @@ async fn two_step_profiles_and_revert_events_answer_200() {
             payload["session"]["accessToken"].as_str().unwrap()
         );
         set_header(&mut revert, "Authorization", &session_token);
-        let reverted = invoke(&h, "RevertFunction", &revert).await;
+        let reverted = h.invoke("RevertFunction", &revert).await;
         assert_eq!(reverted["statusCode"], 200, "{reverted}");
     }
 
@@ -169,7 +149,7 @@ async fn two_step_profiles_and_revert_events_answer_200() {
         ("profiles.json", "ProfilesFunction", 401),
         ("revert.json", "RevertFunction", 401),
     ] {
-        let result = invoke(&h, function, &event(file)).await;
+        let result = h.invoke(function, &event(file)).await;
         assert_eq!(result["statusCode"], status, "{file}: {result}");
     }
 }
@@ -186,7 +166,7 @@ async fn lifecycle_events_answer_as_expected() {
 
     let mut check = event("token-check.json");
     set_header(&mut check, "Authorization", &impersonated);
-    let checked = invoke(&h, "TokenCheckFunction", &check).await;
+    let checked = h.invoke("TokenCheckFunction", &check).await;
     assert_eq!(checked["statusCode"], 200, "{checked}");
     assert_eq!(body_of(&checked)["valid"], true);
 
@@ -197,12 +177,12 @@ async fn lifecycle_events_answer_as_expected() {
         &format!("Bearer {}", h.id_token("acme-admin").await),
     );
     stop["pathParameters"]["id"] = session["impersonation"]["id"].clone();
-    let stopped = invoke(&h, "StopFunction", &stop).await;
+    let stopped = h.invoke("StopFunction", &stop).await;
     assert_eq!(stopped["statusCode"], 200, "{stopped}");
 
     let mut sign_out = event("sign-out.json");
     set_header(&mut sign_out, "Authorization", &impersonated);
-    let signed_out = invoke(&h, "StopFunction", &sign_out).await;
+    let signed_out = h.invoke("StopFunction", &sign_out).await;
     assert_eq!(signed_out["statusCode"], 200, "{signed_out}");
 
     for (file, function) in [
@@ -210,7 +190,7 @@ async fn lifecycle_events_answer_as_expected() {
         ("stop.json", "StopFunction"),
         ("sign-out.json", "StopFunction"),
     ] {
-        let result = invoke(&h, function, &event(file)).await;
+        let result = h.invoke(function, &event(file)).await;
         assert_eq!(result["statusCode"], 401, "{file}: {result}");
     }
 }
@@ -234,13 +214,13 @@ async fn cleanup_event_ends_once_and_records_once() {
     );
     let id = h.expired_impersonation(&target).await;
 
-    let first = invoke(&h, "CleanupFunction", &event("cleanup.json")).await;
+    let first = h.invoke("CleanupFunction", &event("cleanup.json")).await;
     assert!(first["ended"].as_u64().unwrap_or(0) >= 1, "{first}");
     assert_eq!(
         store.get(&id).await.unwrap().unwrap().status,
         ImpersonationStatus::Ended
     );
-    let second = invoke(&h, "CleanupFunction", &event("cleanup.json")).await;
+    let second = h.invoke("CleanupFunction", &event("cleanup.json")).await;
     assert_eq!(second["finished"], true, "{second}");
     assert_eq!(
         store.get(&id).await.unwrap().unwrap().status,
@@ -311,7 +291,7 @@ async fn cleanup_reads_the_due_list_and_finishes_it() {
     assert!(first.next_token.is_some());
     assert!(!ids.contains(&live));
 
-    let report = invoke(&h, "CleanupFunction", &event("cleanup.json")).await;
+    let report = h.invoke("CleanupFunction", &event("cleanup.json")).await;
     assert_eq!(report["finished"], true, "{report}");
     assert!(report["ended"].as_u64().unwrap_or(0) >= 120, "{report}");
     for id in &due {
@@ -337,7 +317,9 @@ async fn cleanup_reads_the_due_list_and_finishes_it() {
 #[tokio::test]
 async fn session_endpoint_fallback_and_publisher_events_answer_as_expected() {
     let h = Harness::new().await;
-    let fallback = invoke(&h, "RouteFallbackFunction", &event("route-fallback.json")).await;
+    let fallback = h
+        .invoke("RouteFallbackFunction", &event("route-fallback.json"))
+        .await;
     assert_eq!(fallback["statusCode"], 405, "{fallback}");
     assert_eq!(body_of(&fallback)["status"], "error");
 
@@ -349,7 +331,7 @@ async fn session_endpoint_fallback_and_publisher_events_answer_as_expected() {
         "AuthParameters": {"REFRESH_TOKEN": payload["session"]["refreshToken"]},
     })
     .to_string());
-    let refreshed = invoke(&h, "CognitoEndpointFunction", &refresh).await;
+    let refreshed = h.invoke("CognitoEndpointFunction", &refresh).await;
     assert_eq!(refreshed["statusCode"], 200, "{refreshed}");
     let id_token = body_of(&refreshed)["AuthenticationResult"]["IdToken"]
         .as_str()
@@ -359,14 +341,13 @@ async fn session_endpoint_fallback_and_publisher_events_answer_as_expected() {
         jwt_claims(&id_token).unwrap()["impersonation_id"],
         payload["impersonation"]["id"]
     );
-    let placeholder = invoke(
-        &h,
-        "CognitoEndpointFunction",
-        &event("cognito-endpoint.json"),
-    )
-    .await;
+    let placeholder = h
+        .invoke("CognitoEndpointFunction", &event("cognito-endpoint.json"))
+        .await;
     assert_eq!(placeholder["statusCode"], 401, "{placeholder}");
 
-    let published = invoke(&h, "PublishEventsFunction", &event("publish-events.json")).await;
+    let published = h
+        .invoke("PublishEventsFunction", &event("publish-events.json"))
+        .await;
     assert_eq!(published["published"], 1, "{published}");
 }

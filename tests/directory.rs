@@ -8,37 +8,6 @@ use actas_integration_tests::{uuid_like, Harness};
 use aws_sdk_cognitoidentityprovider::types::AttributeType;
 use serde_json::{json, Value};
 
-async fn invoke(h: &Harness, logical_id: &str, payload: &Value) -> Value {
-    let lambda = aws_sdk_lambda::Client::new(&h.sdk);
-    let output = lambda
-        .invoke()
-        .function_name(h.stack.function_name(logical_id).expect("deployed"))
-        .payload(aws_sdk_lambda::primitives::Blob::new(payload.to_string()))
-        .send()
-        .await
-        .expect("invoke");
-    assert!(
-        output.function_error().is_none(),
-        "{logical_id} failed: {:?}",
-        output.payload()
-    );
-    serde_json::from_slice(output.payload().expect("a payload").as_ref()).expect("JSON result")
-}
-
-/// The EventBridge event CloudTrail delivers for a Cognito admin call on `username`.
-fn cloudtrail(h: &Harness, call: &str, username: &str) -> Value {
-    json!({
-        "version": "0",
-        "source": "aws.cognito-idp",
-        "detail-type": "AWS API Call via CloudTrail",
-        "detail": {
-            "eventSource": "cognito-idp.amazonaws.com",
-            "eventName": call,
-            "requestParameters": {"userPoolId": h.stack.user_pool_id, "username": username},
-        }
-    })
-}
-
 async fn changed(h: &Harness, call: &str, username: &str) -> Value {
     h.announce(call, username).await
 }
@@ -205,10 +174,13 @@ async fn a_team_admins_profiles_follow_the_pool_through_change_events() {
     );
 
     // Events of other calls, other pools or without a username change nothing.
-    let mut other_pool = cloudtrail(&h, "AdminCreateUser", &elsewhere.username);
+    let mut other_pool = h.cloudtrail_event("AdminCreateUser", &elsewhere.username);
     other_pool["detail"]["requestParameters"]["userPoolId"] = json!("us-east-1_other");
-    for event in [cloudtrail(&h, "ListUsers", &elsewhere.username), other_pool] {
-        let applied = invoke(&h, "DirectoryEventsFunction", &event).await;
+    for event in [
+        h.cloudtrail_event("ListUsers", &elsewhere.username),
+        other_pool,
+    ] {
+        let applied = h.invoke("DirectoryEventsFunction", &event).await;
         assert_eq!(applied["outcome"], "ignored", "{applied}");
     }
 }

@@ -127,21 +127,24 @@ async fn put_impersonations(
                 Some(WriteRequest::builder().put_request(put).build())
             })
             .collect();
-        while !requests.is_empty() {
-            let Ok(out) = client
+        // Unprocessed writes are sent again, a few times; a failed call fails the benchmark.
+        for _ in 0..5 {
+            if requests.is_empty() {
+                break;
+            }
+            let out = client
                 .batch_write_item()
                 .request_items(table, requests.clone())
                 .send()
                 .await
-            else {
-                continue;
-            };
+                .expect("seeding the table");
             requests = out
                 .unprocessed_items()
                 .and_then(|left| left.get(table))
                 .cloned()
                 .unwrap_or_default();
         }
+        assert!(requests.is_empty(), "some seed writes were never processed");
     }
 }
 

@@ -85,10 +85,27 @@ impl Harness {
         user
     }
 
-    /// What CloudTrail delivers, through EventBridge, after a Cognito admin call on `username`:
-    /// handed to the deployed directory events function.
-    pub async fn announce(&self, call: &str, username: &str) -> Value {
-        let event = serde_json::json!({
+    /// Invokes a deployed function with `payload`; it must not fail. Its answer.
+    pub async fn invoke(&self, logical_id: &str, payload: &Value) -> Value {
+        let lambda = aws_sdk_lambda::Client::new(&self.sdk);
+        let output = lambda
+            .invoke()
+            .function_name(self.stack.function_name(logical_id).expect("deployed"))
+            .payload(aws_sdk_lambda::primitives::Blob::new(payload.to_string()))
+            .send()
+            .await
+            .expect("invoke");
+        assert!(
+            output.function_error().is_none(),
+            "{logical_id} failed: {:?}",
+            output.payload()
+        );
+        serde_json::from_slice(output.payload().expect("a payload").as_ref()).expect("JSON result")
+    }
+
+    /// The EventBridge event CloudTrail delivers for a Cognito admin call on `username`.
+    pub fn cloudtrail_event(&self, call: &str, username: &str) -> Value {
+        json!({
             "version": "0",
             "source": "aws.cognito-idp",
             "detail-type": "AWS API Call via CloudTrail",
@@ -97,25 +114,14 @@ impl Harness {
                 "eventName": call,
                 "requestParameters": {"userPoolId": self.stack.user_pool_id, "username": username},
             }
-        });
-        let lambda = aws_sdk_lambda::Client::new(&self.sdk);
-        let output = lambda
-            .invoke()
-            .function_name(
-                self.stack
-                    .function_name("DirectoryEventsFunction")
-                    .expect("deployed"),
-            )
-            .payload(aws_sdk_lambda::primitives::Blob::new(event.to_string()))
-            .send()
-            .await
-            .expect("invoke");
-        assert!(
-            output.function_error().is_none(),
-            "directory events failed: {:?}",
-            output.payload()
-        );
-        serde_json::from_slice(output.payload().expect("a payload").as_ref()).expect("JSON")
+        })
+    }
+
+    /// What CloudTrail would deliver after a Cognito admin call on `username` (the emulator
+    /// sends none), handed to the deployed directory events function.
+    pub async fn announce(&self, call: &str, username: &str) -> Value {
+        let event = self.cloudtrail_event(call, username);
+        self.invoke("DirectoryEventsFunction", &event).await
     }
 
     /// A new user of the pool that actas has not been told about.
@@ -349,6 +355,33 @@ impl Harness {
         status: actas::domain::grant::ImpersonationStatus,
         started_millis: i64,
     ) -> String {
+        self.write_record(actor, target, status, started_millis, "unused")
+            .await
+    }
+
+    /// An impersonation by the demo user `actor` of `target`, started at `started` (epoch
+    /// seconds) for an hour, its one-time secret `mint_secret`, written straight into the table.
+    async fn write_grant(
+        &self,
+        actor: &str,
+        target: &StackUser,
+        status: actas::domain::grant::ImpersonationStatus,
+        started: i64,
+        mint_secret: &str,
+    ) -> String {
+        let actor = self.user(actor).clone();
+        self.write_record(&actor, target, status, started * 1000, mint_secret)
+            .await
+    }
+
+    async fn write_record(
+        &self,
+        actor: &StackUser,
+        target: &StackUser,
+        status: actas::domain::grant::ImpersonationStatus,
+        started_millis: i64,
+        mint_secret: &str,
+    ) -> String {
         use actas::domain::grant::{GrantKind, Impersonation, ImpersonationStatus};
         use actas::domain::secrets::hash_secret;
         use actas::ports::grants::ImpersonationStore;
@@ -376,7 +409,7 @@ impl Harness {
             created_at_millis: started_millis,
             ends_at: started + 3600,
             mint_deadline: started + 60,
-            mint_secret_hash: hash_secret("unused"),
+            mint_secret_hash: hash_secret(mint_secret),
             revert_secret_hash: hash_secret("unused"),
             expires_at: started + 3600 + 86_400,
             refresh_token_sealed: None,
@@ -384,49 +417,6 @@ impl Harness {
             revoked_at: None,
         };
         store.create(&grant).await.expect("impersonation written");
-        grant.id
-    }
-
-    /// An impersonation by `actor` of `target`, started at `started` (epoch seconds) for an hour,
-    /// written straight into the table. Returns its id.
-    async fn write_grant(
-        &self,
-        actor: &str,
-        target: &StackUser,
-        status: actas::domain::grant::ImpersonationStatus,
-        started: i64,
-        mint_secret: &str,
-    ) -> String {
-        use actas::domain::grant::{GrantKind, Impersonation};
-        use actas::domain::secrets::hash_secret;
-        use actas::ports::grants::ImpersonationStore;
-        let store = actas::adapters::aws::dynamodb::DynamoStore::new(
-            aws_sdk_dynamodb::Client::new(&self.sdk),
-            &self.stack.table_name,
-        );
-        let grant = Impersonation {
-            id: format!("test-{}", uuid_like()),
-            kind: GrantKind::Impersonation,
-            actor_sub: self.user(actor).sub.clone(),
-            actor_username: actor.into(),
-            target_sub: target.sub.clone(),
-            target_username: target.username.clone(),
-            tenant: Some(target.tenant.clone()),
-            reason: Some("integration test".into()),
-            ticket: None,
-            client_id: self.stack.impersonation_client_id.clone(),
-            status,
-            created_at_millis: started * 1000,
-            ends_at: started + 3600,
-            mint_deadline: started + 60,
-            mint_secret_hash: hash_secret(mint_secret),
-            revert_secret_hash: hash_secret("unused"),
-            expires_at: started + 3600 + 86_400,
-            refresh_token_sealed: None,
-            ended_at: None,
-            revoked_at: None,
-        };
-        store.create(&grant).await.expect("grant written");
         grant.id
     }
 }

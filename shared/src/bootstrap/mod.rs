@@ -64,10 +64,11 @@ fn api(config: ApiConfig, sdk: &SdkConfig, dynamodb: &aws_sdk_dynamodb::Client) 
     })
 }
 
-/// Routes that start or end sessions add the grants table and the KMS vault.
-fn sessions(config: &ApiConfig, sdk: &SdkConfig, dynamodb: &aws_sdk_dynamodb::Client) -> Sessions {
+/// Routes that start or end sessions add the grants table (the function's one store) and the
+/// KMS vault.
+fn sessions(config: &ApiConfig, sdk: &SdkConfig, grants: Arc<DynamoStore>) -> Sessions {
     Sessions {
-        impersonations: Arc::new(DynamoStore::new(dynamodb.clone(), &config.table_name)),
+        impersonations: grants,
         vault: Arc::new(KmsVault::new(
             aws_sdk_kms::Client::new(sdk),
             &config.refresh_token_key_id,
@@ -89,8 +90,8 @@ fn exchange_tokens(config: &ApiConfig, sdk: &SdkConfig) -> Result<ExchangeTokens
 /// `ImpersonateFunction`: `POST /auth/impersonate`.
 pub fn impersonate(config: ApiConfig, sdk: &SdkConfig) -> Result<ImpersonateState> {
     let dynamodb = aws_sdk_dynamodb::Client::new(sdk);
-    let sessions = sessions(&config, sdk, &dynamodb);
     let grants = Arc::new(DynamoStore::new(dynamodb.clone(), &config.table_name));
+    let sessions = sessions(&config, sdk, grants.clone());
     Ok(ImpersonateState {
         api: api(config, sdk, &dynamodb)?,
         sessions,
@@ -123,8 +124,8 @@ pub fn sys_impersonate(config: ApiConfig, sdk: &SdkConfig) -> Result<IssueTokenS
 fn exchange(config: ApiConfig, sdk: &SdkConfig) -> Result<ExchangeState> {
     let dynamodb = aws_sdk_dynamodb::Client::new(sdk);
     let tokens = exchange_tokens(&config, sdk)?;
-    let sessions = sessions(&config, sdk, &dynamodb);
     let grants = Arc::new(DynamoStore::new(dynamodb.clone(), &config.table_name));
+    let sessions = sessions(&config, sdk, grants.clone());
     Ok(ExchangeState {
         api: api(config, sdk, &dynamodb)?,
         sessions,
@@ -156,7 +157,8 @@ pub fn profiles(config: ApiConfig, sdk: &SdkConfig) -> Result<ProfilesState> {
 
 fn session_routes(config: ApiConfig, sdk: &SdkConfig) -> Result<SessionState> {
     let dynamodb = aws_sdk_dynamodb::Client::new(sdk);
-    let sessions = sessions(&config, sdk, &dynamodb);
+    let grants = Arc::new(DynamoStore::new(dynamodb.clone(), &config.table_name));
+    let sessions = sessions(&config, sdk, grants);
     Ok(SessionState {
         api: api(config, sdk, &dynamodb)?,
         sessions,

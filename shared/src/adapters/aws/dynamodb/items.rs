@@ -48,11 +48,11 @@ pub(crate) fn tenant_partition(tenant: Option<&str>) -> String {
 /// - `gsi4` (`LIVE#<tenant>`) and `gsi5` (`LIVE`) are sparse: an impersonation is in them only
 ///   while pending or active (ending one removes it), so `active=true` reads live ones only.
 ///
-/// Own-session grants (a revert's) are in none of them: they are not impersonations. These are
-/// the sparse live indexes' partition attributes, removed when an impersonation ends.
-pub(crate) const LIVE_KEYS: &str = "gsi4pk, gsi5pk";
-
+/// Own-session grants (a revert's) are in none of them: they are not impersonations.
 pub(crate) const ALL_IMPERSONATIONS: &str = "IMPERSONATIONS";
+
+/// The sparse live indexes' partition attributes, removed when an impersonation ends.
+pub(crate) const LIVE_KEYS: &str = "gsi4pk, gsi5pk";
 
 /// The cleanup's due list (`gsi7`, sparse): `DUE`, sorted by when (`gsi7sk`, epoch seconds, 12
 /// digits) an impersonation reaches its hard end, or, once ended, is due for its refresh token's

@@ -189,3 +189,18 @@ actas_cli() {
     (cd "$ROOT" && cargo build --profile "$ACTAS_PROFILE" -p actas-cli --bin actas --quiet) || exit 1; }
   (cd "$ROOT" && "$cli" "$@")
 }
+
+# The TypeScript package (clients/js): its one dev dependency (the TypeScript compiler) installed
+# into its own node_modules from the lock file, then built and tested with Node's own runner.
+js_client_test() {
+  command -v node >/dev/null && command -v npm >/dev/null || {
+    echo "Node.js 20+ and npm are needed for clients/js (Debian: apt-get install nodejs npm)" >&2; exit 1; }
+  local dir="$ROOT/clients/js" marker="$ROOT/clients/js/node_modules/.lock-installed"
+  if [[ ! -f "$marker" ]] || ! cmp -s "$dir/package-lock.json" "$marker"; then
+    log "npm ci (clients/js: TypeScript, into clients/js/node_modules)"
+    (cd "$dir" && npm ci --no-audit --no-fund --loglevel=error) || exit 1
+    cp "$dir/package-lock.json" "$marker"
+  fi
+  log "clients/js: build and node --test (unit + against the local stack)"
+  (cd "$dir" && ACTAS_STACK_FILE="$LOCAL/stack.json" npm test --silent) || exit 1
+}

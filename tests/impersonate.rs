@@ -108,7 +108,9 @@ async fn every_refusal_has_its_status_and_the_error_shape() {
         .to_string();
     let body = |target: &str| json!({"username": target, "reason": "integration test"}).to_string();
 
-    let cases: Vec<(&str, Option<&str>, Option<&str>, String, u16)> = vec![
+    // (case, bearer, API key, body, expected status)
+    type Case<'a> = (&'a str, Option<&'a str>, Option<&'a str>, String, u16);
+    let cases: Vec<Case> = vec![
         ("no token", None, Some(&acme), body("acme-support-1"), 401),
         (
             "garbage token",

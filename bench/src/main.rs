@@ -337,6 +337,7 @@ async fn main() {
     // Verify and pre-token over pending grants written straight into the store, as a start
     // writes them: verify redeems each once (a conditional write), pre-token reads it.
     let triggers_state = TriggerState {
+        scopes: actas::bootstrap::config::SessionScopes::default(),
         impersonation_client_id: IMPERSONATION_CLIENT.into(),
         revert_client_id: REVERT_CLIENT.into(),
         store: w.world.store.clone(),
@@ -363,6 +364,7 @@ async fn main() {
                 tenant: Some("acme".into()),
                 reason: Some("bench".into()),
                 ticket: None,
+                mode: actas::domain::mode::Mode::Full,
                 client_id: IMPERSONATION_CLIENT.into(),
                 status: ImpersonationStatus::Pending,
                 created_at_millis: now * 1000,

@@ -86,6 +86,7 @@ fn scale_impersonation(i: usize, now_secs: i64) -> Impersonation {
         tenant: Some(tenant(i)),
         reason: Some("scale bench".into()),
         ticket: None,
+        mode: actas::domain::mode::Mode::Full,
         client_id: "scale-client".into(),
         status: if live {
             ImpersonationStatus::Active

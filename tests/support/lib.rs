@@ -404,6 +404,7 @@ impl Harness {
             tenant: Some(target.tenant.clone()),
             reason: Some("integration test".into()),
             ticket: None,
+            mode: actas::domain::mode::Mode::Full,
             client_id: self.stack.impersonation_client_id.clone(),
             status,
             created_at_millis: started_millis,
@@ -704,4 +705,53 @@ fn fresh_tokens(
         result.id_token().ok_or("no id token")?.to_string(),
         result.access_token().ok_or("no access token")?.to_string(),
     ))
+}
+
+impl Harness {
+    /// Any method, an optional bearer token and JSON body.
+    pub async fn send(
+        &self,
+        method: &str,
+        path: &str,
+        bearer: Option<&str>,
+        body: Option<&Value>,
+    ) -> ApiResponse {
+        let authorization = bearer.map(|t| format!("Bearer {t}"));
+        let mut headers: Vec<(&str, &str)> = authorization
+            .iter()
+            .map(|a| ("authorization", a.as_str()))
+            .collect();
+        if body.is_some() {
+            headers.push(("content-type", "application/json"));
+        }
+        let body = body.map(Value::to_string);
+        call_api(
+            &self.http,
+            &self.stack,
+            method,
+            path,
+            &headers,
+            body.as_deref(),
+        )
+        .await
+        .expect("the API answers")
+    }
+
+    /// Seed 001 as `caller` (with their tenant's key) for `target`, in `mode` (`None`: the
+    /// deployment's default). The response, whatever it is.
+    pub async fn start_in_mode(
+        &self,
+        caller: &str,
+        target: &str,
+        mode: Option<&str>,
+    ) -> ApiResponse {
+        let token = self.id_token(caller).await;
+        let key = self.api_key(&self.user(caller).tenant);
+        let mut body = json!({"username": target, "reason": "read-only tests"});
+        if let Some(mode) = mode {
+            body["mode"] = json!(mode);
+        }
+        self.impersonate(Some(&token), Some(&key), &body.to_string())
+            .await
+    }
 }

@@ -146,6 +146,7 @@ mod tests {
             tenant: Some("acme".into()),
             reason: Some("r".into()),
             ticket: None,
+            mode: crate::domain::mode::Mode::Full,
             client_id: "client".into(),
             status,
             created_at_millis: (ends_at - 3600) * 1000,
@@ -180,6 +181,7 @@ mod tests {
             target_username: "u".into(),
             reason: None,
             ticket: None,
+            mode: crate::domain::mode::Mode::Full,
             token_expires_at: expires_at - 86_400,
             expires_at,
         };

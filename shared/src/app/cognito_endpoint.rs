@@ -176,6 +176,7 @@ mod tests {
     use crate::app::mint::mint_session_payload;
     use crate::domain::audit::AuditEvent;
     use crate::domain::justification::Justification;
+    use crate::domain::mode::{Mode, Terms};
     use crate::domain::payload::SessionPayload;
     use crate::http::cognito_endpoint::serve;
     use crate::http::cognito_endpoint::Operation;
@@ -184,9 +185,12 @@ mod tests {
     use crate::testkit::{now_secs, TestWorld, IMPERSONATION_CLIENT};
 
     async fn start(world: &TestWorld, actor: &str, target: &str) -> SessionPayload {
-        let justification = Justification {
-            reason: Some("support".into()),
-            ticket: None,
+        let terms = Terms {
+            justification: Justification {
+                reason: Some("support".into()),
+                ticket: None,
+            },
+            mode: Mode::ReadOnly,
         };
         mint_session_payload(
             &world.api(),
@@ -194,7 +198,7 @@ mod tests {
             &world.user(actor),
             &world.user(target),
             GrantKind::Impersonation,
-            &justification,
+            &terms,
             Some((AuditEvent::Started, &RequestOrigin::default())),
         )
         .await

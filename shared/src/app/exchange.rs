@@ -13,6 +13,7 @@ use crate::domain::audit::{AuditEvent, RequestOrigin};
 use crate::domain::error::{ActasError, Result};
 use crate::domain::grant::GrantKind;
 use crate::domain::justification::Justification;
+use crate::domain::mode::Terms;
 use crate::domain::payload::SessionPayload;
 use crate::domain::policy::{self, Denial, SessionKind};
 use crate::domain::user::UserRef;
@@ -79,13 +80,23 @@ pub async fn exchange_token(
         reason: grant.reason,
         ticket: grant.ticket,
     };
+    // The mode too: an actor no longer allowed a full session does not get one.
+    let mode =
+        state
+            .config
+            .mode_rules
+            .resolve(Some(grant.mode), &actor_principal, &justification)?;
+    let terms = Terms {
+        justification,
+        mode,
+    };
     mint_session_payload(
         state,
         &state.sessions,
         &actor,
         &target,
         GrantKind::Impersonation,
-        &justification,
+        &terms,
         Some((AuditEvent::Exchanged, origin)),
     )
     .await

@@ -13,6 +13,7 @@ use crate::domain::audit::{AuditEvent, RequestOrigin};
 use crate::domain::error::Result;
 use crate::domain::grant::GrantKind;
 use crate::domain::justification::Justification;
+use crate::domain::mode::{Mode, Terms};
 use crate::domain::payload::SessionPayload;
 use crate::domain::policy::{self, Denial, Role, SessionKind};
 use crate::domain::user::UserRef;
@@ -49,6 +50,8 @@ pub struct StartRequest<'a> {
     pub dialect: Dialect,
     pub api_key: Option<&'a str>,
     pub justification: Justification,
+    /// `None`: the deployment's default mode.
+    pub mode: Option<Mode>,
     pub origin: RequestOrigin,
 }
 
@@ -81,13 +84,21 @@ pub async fn start_impersonation(
     let target = find_target(state, &request.target).await?;
     note_seen(state.directory.as_ref(), &[&caller.user, &target]).await;
     check_may_start(&actor, &target)?;
+    let mode = state
+        .config
+        .mode_rules
+        .resolve(request.mode, &actor, &request.justification)?;
+    let terms = Terms {
+        justification: request.justification,
+        mode,
+    };
     mint_session_payload(
         state,
         &state.sessions,
         &caller.user,
         &target,
         GrantKind::Impersonation,
-        &request.justification,
+        &terms,
         Some((AuditEvent::Started, &request.origin)),
     )
     .await

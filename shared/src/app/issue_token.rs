@@ -11,6 +11,7 @@ use crate::domain::error::{ActasError, Result};
 use crate::domain::exchange::{ExchangeClaims, AUDIENCE_PUBLIC, AUDIENCE_SYS};
 use crate::domain::grant::ExchangeGrant;
 use crate::domain::justification::Justification;
+use crate::domain::mode::Mode;
 use crate::domain::payload::TokenResponse;
 use crate::domain::policy::{self, Denial, Role, SessionKind};
 use crate::domain::token::ActorClaim;
@@ -64,6 +65,7 @@ pub async fn issue_exchange_token(
     target: &UserRef,
     route: TokenRoute,
     justification: Justification,
+    requested_mode: Option<Mode>,
     origin: &RequestOrigin,
 ) -> Result<TokenResponse> {
     let actor = caller.user.principal();
@@ -82,6 +84,10 @@ pub async fn issue_exchange_token(
     let target_user = find_target(state, target).await?;
     let target_principal = target_user.principal();
     check_may_start(&actor, &target_user)?;
+    let mode = state
+        .config
+        .mode_rules
+        .resolve(requested_mode, &actor, &justification)?;
 
     let now = state.clock.now_secs();
     let exp = now + state.config.exchange_token_secs;
@@ -94,6 +100,7 @@ pub async fn issue_exchange_token(
         target_username: target_user.username.clone(),
         reason: justification.reason,
         ticket: justification.ticket,
+        mode,
         token_expires_at: exp,
         expires_at: exp + 86_400,
     };
@@ -107,6 +114,7 @@ pub async fn issue_exchange_token(
     record.tenant = target_principal.tenant.clone();
     record.reason = grant.reason.clone();
     record.ticket = grant.ticket.clone();
+    record.mode = Some(grant.mode);
     state.audit.record(&record).await?;
     let actor_claim = ActorClaim {
         sub: grant.actor_sub.clone(),

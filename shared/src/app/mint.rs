@@ -5,7 +5,7 @@ use crate::app::state::{Api, Sessions};
 use crate::domain::audit::{AuditEvent, AuditRecord, RequestOrigin};
 use crate::domain::error::{ActasError, Result};
 use crate::domain::grant::{GrantKind, Impersonation, ImpersonationStatus};
-use crate::domain::justification::Justification;
+use crate::domain::mode::Terms;
 use crate::domain::payload::{ActorSummary, ImpersonationSummary, SessionPayload, SessionTokens};
 use crate::domain::secrets::{hash_secret, new_secret};
 use crate::domain::user::UserRecord;
@@ -37,7 +37,7 @@ pub async fn mint_session_payload(
     actor: &UserRecord,
     target: &UserRecord,
     kind: GrantKind,
-    justification: &Justification,
+    terms: &Terms,
     audit: Option<(AuditEvent, &RequestOrigin)>,
 ) -> Result<SessionPayload> {
     let now_millis = state.clock.now_millis();
@@ -63,8 +63,9 @@ pub async fn mint_session_payload(
         target_sub: target.sub.clone(),
         target_username: target.username.clone(),
         tenant: target.principal().tenant,
-        reason: justification.reason.clone(),
-        ticket: justification.ticket.clone(),
+        reason: terms.justification.reason.clone(),
+        ticket: terms.justification.ticket.clone(),
+        mode: terms.mode,
         client_id: client_id.clone(),
         status: ImpersonationStatus::Pending,
         created_at_millis: now_millis,
@@ -155,6 +156,7 @@ pub async fn mint_session_payload(
             },
             reason: grant.reason,
             ticket: grant.ticket,
+            mode: grant.mode.as_str(),
             expires_at: rfc3339_millis(ends_at * 1000),
         }),
     })

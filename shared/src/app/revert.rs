@@ -6,7 +6,7 @@ use crate::app::state::SessionState;
 use crate::domain::audit::{AuditEvent, AuditRecord, RequestOrigin};
 use crate::domain::error::{ActasError, Result};
 use crate::domain::grant::GrantKind;
-use crate::domain::justification::Justification;
+use crate::domain::mode::Terms;
 use crate::domain::payload::SessionPayload;
 use crate::domain::policy::Denial;
 use crate::domain::secrets::secret_matches;
@@ -86,7 +86,7 @@ pub async fn revert(
         &actor,
         &actor,
         GrantKind::OwnSession,
-        &Justification::default(),
+        &Terms::own_session(),
         None,
     )
     .await

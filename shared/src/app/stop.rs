@@ -43,9 +43,7 @@ pub async fn stop_by_id(
     if me.sub != imp.actor_sub && me.role != Role::SuperAdmin && me.tenant != imp.tenant {
         return Err(ActasError::NotFound("no such impersonation".into()));
     }
-    let permitted = if me.sub == imp.actor_sub {
-        true
-    } else if me.role == Role::SuperAdmin {
+    let permitted = if me.sub == imp.actor_sub || me.role == Role::SuperAdmin {
         true
     } else if me.role == Role::Admin && me.tenant.is_some() && me.tenant == imp.tenant {
         let actor_rank = match UserRef::parse(&imp.actor_username) {

@@ -3,6 +3,7 @@
 use crate::app::state::ReadState;
 use crate::domain::error::{ActasError, Result};
 use crate::domain::grant::Impersonation;
+use crate::domain::mode::Mode;
 use crate::domain::payload::ActorSummary;
 use crate::domain::token::TokenUse;
 use crate::domain::user::UserRef;
@@ -18,6 +19,8 @@ pub struct ImpersonationView {
     pub tenant: Option<String>,
     pub reason: Option<String>,
     pub ticket: Option<String>,
+    /// `read_only` or `full`.
+    pub mode: Mode,
     /// `pending`, `active` or `ended`.
     pub status: String,
     /// Active now: started, not ended or stopped, before its hard end.
@@ -42,6 +45,7 @@ impl ImpersonationView {
             tenant: imp.tenant.clone(),
             reason: imp.reason.clone(),
             ticket: imp.ticket.clone(),
+            mode: imp.mode,
             status: imp.status.as_str().to_string(),
             active: imp.is_live(now_secs),
             started_at: rfc3339_millis(imp.created_at_millis),

@@ -2,6 +2,7 @@
 //! and refuses to start with a message naming every missing or malformed variable.
 
 use crate::domain::error::Result;
+use crate::domain::mode::ModeRules;
 use std::collections::HashMap;
 use std::fmt;
 use std::str::FromStr;
@@ -144,6 +145,9 @@ pub struct ApiConfig {
     /// The usage plan of API keys without their own: starts per key per minute
     /// (`API_KEY_REQUESTS_PER_MINUTE`, default 600).
     pub api_key_requests_per_minute: u32,
+    /// Which mode a start gets by default and who may start `full` sessions
+    /// (`DEFAULT_IMPERSONATION_MODE`, `FULL_MODE_ROLES`, `FULL_MODE_REQUIRES_TICKET`).
+    pub mode_rules: ModeRules,
 }
 
 impl ApiConfig {
@@ -166,7 +170,9 @@ impl ApiConfig {
         let cognito_public_endpoint = env
             .optional("COGNITO_PUBLIC_ENDPOINT")
             .unwrap_or_else(|| format!("https://cognito-idp.{region}.amazonaws.com/"));
+        let mode_rules = mode_rules(&mut env);
         let config = ApiConfig {
+            mode_rules,
             table_name: env.required("TABLE_NAME"),
             sign_in_client_id: env.required("SIGN_IN_CLIENT_ID"),
             impersonation_client_id: env.required("IMPERSONATION_CLIENT_ID"),
@@ -208,6 +214,25 @@ impl ApiConfig {
     }
 }
 
+fn mode_rules(env: &mut EnvReader) -> ModeRules {
+    let defaults = ModeRules::default();
+    let full_roles = match env.optional("FULL_MODE_ROLES") {
+        None => defaults.full_roles,
+        Some(value) => ModeRules::parse_roles(&value).unwrap_or_else(|| {
+            env.reject(format!(
+                "FULL_MODE_ROLES={value:?} is not valid (role slugs: team-admin, operator, admin, super-admin)"
+            ));
+            Vec::new()
+        }),
+    };
+    ModeRules {
+        default: env.parsed_or("DEFAULT_IMPERSONATION_MODE", defaults.default),
+        full_roles,
+        full_requires_ticket: env
+            .parsed_or("FULL_MODE_REQUIRES_TICKET", defaults.full_requires_ticket),
+    }
+}
+
 /// Configuration of the Cognito trigger functions.
 #[derive(Debug, Clone)]
 pub struct TriggerConfig {
@@ -223,6 +248,26 @@ pub struct TriggerConfig {
     /// Lifetime of impersonated id/access tokens (the impersonation client's setting): a refresh
     /// whose tokens would outlive the impersonation's hard end is refused.
     pub token_validity_secs: i64,
+    /// The OAuth scopes of the pool's resource server (`READ_SCOPE`, `WRITE_SCOPE`; default
+    /// `actas/read`, `actas/write`): every access token gets the read scope, and the write
+    /// scope unless it is a read-only impersonation's.
+    pub scopes: SessionScopes,
+}
+
+/// The resource server's scopes the pre-token trigger hands out.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SessionScopes {
+    pub read: String,
+    pub write: String,
+}
+
+impl Default for SessionScopes {
+    fn default() -> Self {
+        SessionScopes {
+            read: "actas/read".into(),
+            write: "actas/write".into(),
+        }
+    }
 }
 
 impl TriggerConfig {
@@ -233,7 +278,21 @@ impl TriggerConfig {
             revert_client_id: env.required("REVERT_CLIENT_ID"),
             user_pool_id: env.required("USER_POOL_ID"),
             token_validity_secs: env.parsed_or::<i64>("IMPERSONATION_TOKEN_MINUTES", 15) * 60,
+            scopes: SessionScopes {
+                read: env
+                    .optional("READ_SCOPE")
+                    .unwrap_or_else(|| SessionScopes::default().read),
+                write: env
+                    .optional("WRITE_SCOPE")
+                    .unwrap_or_else(|| SessionScopes::default().write),
+            },
         };
+        if [&config.scopes.read, &config.scopes.write]
+            .iter()
+            .any(|scope| scope.contains(char::is_whitespace))
+        {
+            env.reject("READ_SCOPE and WRITE_SCOPE may not contain spaces");
+        }
         env.finish(config)
     }
 }
@@ -275,6 +334,8 @@ impl FromEnv for PublishConfig {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::domain::mode::Mode;
+    use crate::domain::policy::Role;
 
     fn reader(pairs: &[(&str, &str)]) -> EnvReader {
         EnvReader::from_map(
@@ -343,6 +404,77 @@ mod tests {
         .unwrap_err();
         assert!(err.to_string().contains("IMPERSONATION_MAX_SECONDS"));
         assert!(err.to_string().contains("API_KEY_REQUIRED"));
+    }
+
+    const API_VARS: [(&str, &str); 8] = [
+        ("AWS_REGION", "eu-west-1"),
+        ("TABLE_NAME", "t"),
+        ("AUDIT_TABLE_NAME", "a"),
+        ("USER_POOL_ID", "p"),
+        ("SIGN_IN_CLIENT_ID", "s"),
+        ("IMPERSONATION_CLIENT_ID", "i"),
+        ("REVERT_CLIENT_ID", "r"),
+        ("REFRESH_TOKEN_KEY_ID", "k"),
+    ];
+
+    #[test]
+    fn mode_rules_default_to_read_only_and_parse_from_the_environment() {
+        let config = ApiConfig::from_reader(reader(&API_VARS)).unwrap();
+        assert_eq!(config.mode_rules, ModeRules::default());
+        assert_eq!(config.mode_rules.default, Mode::ReadOnly);
+
+        let mut vars = API_VARS.to_vec();
+        vars.extend([
+            ("DEFAULT_IMPERSONATION_MODE", "full"),
+            ("FULL_MODE_ROLES", "admin, super-admin"),
+            ("FULL_MODE_REQUIRES_TICKET", "true"),
+        ]);
+        let rules = ApiConfig::from_reader(reader(&vars)).unwrap().mode_rules;
+        assert_eq!(
+            rules,
+            ModeRules {
+                default: Mode::Full,
+                full_roles: vec![Role::Admin, Role::SuperAdmin],
+                full_requires_ticket: true,
+            }
+        );
+
+        let mut bad = API_VARS.to_vec();
+        bad.extend([
+            ("DEFAULT_IMPERSONATION_MODE", "write"),
+            ("FULL_MODE_ROLES", "admin,root"),
+            ("FULL_MODE_REQUIRES_TICKET", "maybe"),
+        ]);
+        let err = ApiConfig::from_reader(reader(&bad))
+            .unwrap_err()
+            .to_string();
+        for name in [
+            "DEFAULT_IMPERSONATION_MODE",
+            "FULL_MODE_ROLES",
+            "FULL_MODE_REQUIRES_TICKET",
+        ] {
+            assert!(err.contains(name), "{err} should name {name}");
+        }
+    }
+
+    #[test]
+    fn trigger_scopes_default_and_may_not_hold_spaces() {
+        let vars = [
+            ("TABLE_NAME", "t"),
+            ("IMPERSONATION_CLIENT_ID", "i"),
+            ("REVERT_CLIENT_ID", "r"),
+            ("USER_POOL_ID", "p"),
+        ];
+        let config = TriggerConfig::from_reader(reader(&vars)).unwrap();
+        assert_eq!(config.scopes.write, "actas/write");
+        assert_eq!(config.scopes.read, "actas/read");
+        let mut custom = vars.to_vec();
+        custom.push(("WRITE_SCOPE", "https://api.example/write"));
+        let config = TriggerConfig::from_reader(reader(&custom)).unwrap();
+        assert_eq!(config.scopes.write, "https://api.example/write");
+        let mut spaced = vars.to_vec();
+        spaced.push(("WRITE_SCOPE", "a b"));
+        assert!(TriggerConfig::from_reader(reader(&spaced)).is_err());
     }
 }
 

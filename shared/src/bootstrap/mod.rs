@@ -211,6 +211,7 @@ fn grant_triggers(config: TriggerConfig, sdk: &SdkConfig) -> Result<TriggerState
         directory: grants,
         impersonation_client_id: config.impersonation_client_id,
         revert_client_id: config.revert_client_id,
+        scopes: config.scopes,
         clock: Arc::new(SystemClock),
     })
 }

@@ -1,6 +1,7 @@
 //! The audit record: what happened (start, token issue, exchange, revert, stop, expiry, refusal),
 //! who, from where, and why. Kept 400 days; written, published and counted by `app::audit_trail`.
 
+use crate::domain::mode::Mode;
 use crate::ports::clock::rfc3339_millis;
 use serde::Serialize;
 
@@ -102,6 +103,8 @@ pub struct AuditRecord {
     pub tenant: Option<String>,
     pub reason: Option<String>,
     pub ticket: Option<String>,
+    /// The impersonation's mode (`read_only`, `full`); on a refusal, the mode asked for.
+    pub mode: Option<Mode>,
     pub impersonation_id: Option<String>,
     pub source_ip: Option<String>,
     pub user_agent: Option<String>,
@@ -144,6 +147,7 @@ impl AuditRecord {
             tenant: None,
             reason: None,
             ticket: None,
+            mode: None,
             impersonation_id: None,
             source_ip: origin.source_ip.as_deref().map(|ip| bounded(ip, 64)),
             user_agent: origin
@@ -162,6 +166,9 @@ impl AuditRecord {
         self.tenant = imp.tenant.clone();
         self.reason = imp.reason.clone();
         self.ticket = imp.ticket.clone();
+        if imp.kind == crate::domain::grant::GrantKind::Impersonation {
+            self.mode = Some(imp.mode);
+        }
         self.impersonation_id = Some(imp.id.clone());
         self
     }

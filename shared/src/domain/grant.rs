@@ -1,6 +1,8 @@
 //! Grants: an impersonation (each carrying its one-time mint secret and its revert secret,
 //! hashed), a two-step token's grant, a remint, and a customer API key. Plain data and their rules.
 
+use crate::domain::mode::Mode;
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum ImpersonationStatus {
     /// Written, waiting for Cognito to redeem its mint secret (once).
@@ -75,6 +77,8 @@ pub struct Impersonation {
     pub reason: Option<String>,
     /// An optional reference such as a support ticket.
     pub ticket: Option<String>,
+    /// What the session may do; fixed at the start, in every token it gets.
+    pub mode: Mode,
     /// The app client whose tokens this impersonation may receive.
     pub client_id: String,
     pub status: ImpersonationStatus,
@@ -134,6 +138,8 @@ pub struct ExchangeGrant {
     pub target_username: String,
     pub reason: Option<String>,
     pub ticket: Option<String>,
+    /// The mode the exchanged session gets, decided when the token was issued.
+    pub mode: Mode,
     /// When the token expires (epoch seconds).
     pub token_expires_at: i64,
     /// DynamoDB TTL.

@@ -6,6 +6,7 @@ pub mod exchange;
 pub mod grant;
 pub mod justification;
 pub mod jwt_crypto;
+pub mod mode;
 pub mod payload;
 pub mod policy;
 pub mod secrets;

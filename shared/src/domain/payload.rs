@@ -81,6 +81,8 @@ pub struct ImpersonationSummary {
     pub actor: ActorSummary,
     pub reason: Option<String>,
     pub ticket: Option<String>,
+    /// `read_only` or `full`: what the session may do, for its whole life.
+    pub mode: &'static str,
     /// The hard end of the impersonation (RFC 3339).
     pub expires_at: String,
 }

@@ -60,6 +60,19 @@ impl Role {
         }
     }
 
+    /// The role a slug names (`team-admin`, `super-admin`, ...).
+    pub fn from_slug(slug: &str) -> Option<Role> {
+        [
+            Role::User,
+            Role::TeamAdmin,
+            Role::Operator,
+            Role::Admin,
+            Role::SuperAdmin,
+        ]
+        .into_iter()
+        .find(|role| role.slug() == slug)
+    }
+
     pub fn slug(self) -> &'static str {
         match self {
             Role::User => "user",
@@ -96,6 +109,8 @@ pub enum Denial {
     /// The target's rank is equal to or higher than the caller's.
     RankNotLower,
     TargetDisabled,
+    /// The caller's role may start read-only impersonations only.
+    FullModeNotPermitted,
 }
 
 impl Denial {
@@ -110,6 +125,7 @@ impl Denial {
             Denial::OutsideTeam => "outside_team",
             Denial::RankNotLower => "rank_not_lower",
             Denial::TargetDisabled => "target_disabled",
+            Denial::FullModeNotPermitted => "full_mode_not_permitted",
         }
     }
 }
@@ -127,6 +143,9 @@ impl fmt::Display for Denial {
             Denial::OutsideTeam => "the user is not a member of your team",
             Denial::RankNotLower => "you may only impersonate users of a lower rank",
             Denial::TargetDisabled => "the user is disabled",
+            Denial::FullModeNotPermitted => {
+                "your role may only start read-only impersonations (mode read_only)"
+            }
         })
     }
 }

@@ -1,4 +1,4 @@
-//! `POST /auth/impersonate` (seeds 000/001): body `{"username"}` or `?uuid=`, a reason and a ticket.
+//! `POST /auth/impersonate` (seeds 000/001): body `{"username"}` or `?uuid=`, a reason, a ticket and a mode.
 
 use crate::app::authenticate::authenticate;
 use crate::app::impersonate::ImpersonateState;
@@ -6,6 +6,7 @@ use crate::app::impersonate::{start_impersonation, Dialect, StartRequest};
 use crate::domain::audit::RequestOrigin;
 use crate::domain::error::{ActasError, Result};
 use crate::domain::justification::Justification;
+use crate::domain::mode::Mode;
 use crate::domain::payload::SessionPayload;
 use crate::domain::user::UserRef;
 use crate::http::extract::{header, json_object_body, query_param, string_field};
@@ -40,6 +41,7 @@ pub(crate) async fn impersonate_request(
     // POST: reason and ticket in the body; seed 000's call has no body, so the query works too.
     let reason = string_field(body.as_ref(), "reason")?.or_else(|| query_param(req, "reason"));
     let ticket = string_field(body.as_ref(), "ticket")?.or_else(|| query_param(req, "ticket"));
+    let mode = string_field(body.as_ref(), "mode")?.or_else(|| query_param(req, "mode"));
     let (target, dialect) = match (username, uuid) {
         (Some(username), None) => (UserRef::parse(&username)?, Dialect::Username),
         (None, Some(uuid)) => (UserRef::parse(&uuid)?, Dialect::Uuid),
@@ -55,6 +57,7 @@ pub(crate) async fn impersonate_request(
         }
     };
     let justification = Justification::parse(reason, ticket, state.config.reason_required)?;
+    let mode = Mode::requested(mode.as_deref())?;
     let api_key = header(req, "x-api-key");
     let origin = origin.clone();
     start_impersonation(
@@ -65,6 +68,7 @@ pub(crate) async fn impersonate_request(
             dialect,
             api_key,
             justification,
+            mode,
             origin,
         },
     )

@@ -1,4 +1,4 @@
-//! The two token routes' common request: a coworker, a reason and a ticket.
+//! The two token routes' common request: a coworker, a reason, a ticket and a mode.
 
 use crate::app::authenticate::authenticate;
 use crate::app::issue_token::IssueTokenState;
@@ -6,6 +6,7 @@ use crate::app::issue_token::{issue_exchange_token, TokenRoute};
 use crate::domain::audit::RequestOrigin;
 use crate::domain::error::Result;
 use crate::domain::justification::Justification;
+use crate::domain::mode::Mode;
 use crate::domain::payload::TokenResponse;
 use crate::domain::user::UserRef;
 use crate::http::extract::{header, path_param, query_param, required};
@@ -41,5 +42,6 @@ pub(crate) async fn issue_token_request(
         query_param(req, "ticket"),
         state.config.reason_required,
     )?;
-    issue_exchange_token(state, &caller, &target, route, justification, origin).await
+    let mode = Mode::requested(query_param(req, "mode").as_deref())?;
+    issue_exchange_token(state, &caller, &target, route, justification, mode, origin).await
 }

@@ -5,6 +5,7 @@ use crate::app::state::Api;
 use crate::domain::audit::{bounded, AuditEvent, AuditRecord, RequestOrigin, MAX_TEXT_CHARS};
 use crate::domain::error::{ActasError, Result};
 use crate::domain::justification::{MAX_REASON_CHARS, MAX_TICKET_CHARS};
+use crate::domain::mode::Mode;
 use crate::http::extract::{header, json_object_body, query_param};
 use crate::http::respond::respond;
 use lambda_http::{Body, Request, Response};
@@ -39,6 +40,7 @@ pub(crate) async fn respond_audited<T: Serialize>(
             };
             record.reason = given("reason").map(|r| bounded(&r, MAX_REASON_CHARS));
             record.ticket = given("ticket").map(|t| bounded(&t, MAX_TICKET_CHARS));
+            record.mode = given("mode").as_deref().and_then(Mode::parse);
             record.target_username = target.map(|t| bounded(&t, MAX_TEXT_CHARS));
             let caller = state
                 .verifier

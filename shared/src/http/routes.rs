@@ -21,6 +21,9 @@ pub const ROUTES: &[(&str, &[&str])] = &[
     ("/api/public/auth/login/{token}", &["POST"]),
     ("/api/sys/users/impersonate", &["GET"]),
     ("/api/sys/users/exchange", &["POST"]),
+    // The sample downstream service (functions/demo-notes), behind the actas authorizer.
+    ("/demo/notes", &["GET", "POST", "DELETE"]),
+    ("/demo/notes/{id}", &["DELETE"]),
 ];
 
 fn matches(template: &str, path: &str) -> bool {

@@ -1289,3 +1289,99 @@ async fn the_publish_events_event_publishes_its_record() {
     assert_eq!(records[0].detail_type(), "Impersonation Started");
     assert_eq!(records[0].tenant.as_deref(), Some("EVENT_TENANT"));
 }
+
+/// Issue 10: every dialect takes `mode`; the default is read-only; a role not allowed `full`
+/// gets 403; the mode is stored with the grant and read back by the token check and the list.
+#[tokio::test]
+async fn every_dialect_takes_a_mode_and_keeps_it() {
+    let f = fixture().await;
+    let mode_of = |body: &Value| body["impersonation"]["mode"].clone();
+
+    // Seed 001 (body) and seed 000 (query).
+    let (status, default) = f
+        .call(f.username_event("acme-admin", "acme-support-1"))
+        .await;
+    assert_eq!((status, mode_of(&default)), (200, json!("read_only")));
+    let mut full = f.username_event("acme-admin", "acme-support-1");
+    full["body"] =
+        json!(json!({"username": "acme-support-1", "reason": "r", "mode": "full"}).to_string());
+    let (status, full) = f.call(full).await;
+    assert_eq!((status, mode_of(&full)), (200, json!("full")), "{full}");
+    let mut by_uuid = event("impersonate-uuid.json");
+    bearer(&mut by_uuid, &f.world.id_token("acme-operator"));
+    set_query(&mut by_uuid, "uuid", &f.world.user("acme-support-2").sub);
+    set_query(&mut by_uuid, "mode", "full");
+    let (status, body) = f.call(by_uuid).await;
+    assert_eq!((status, mode_of(&body)), (200, json!("full")), "{body}");
+
+    // Seed 002: team admins look only; their default works.
+    let mut asked_full = event("coworker-impersonate.json");
+    bearer(&mut asked_full, &f.world.id_token("acme-team-admin"));
+    asked_full["pathParameters"] = json!({"coworkerId": "acme-support-1"});
+    set_query(&mut asked_full, "reason", "r");
+    set_query(&mut asked_full, "mode", "full");
+    let (status, refused) = f.call_route(Route::CoworkerImpersonate, asked_full).await;
+    assert_eq!(status, 403, "{refused}");
+    assert!(refused["message"].as_str().unwrap().contains("read-only"));
+    let (_, token) = f.public_token("acme-team-admin", "acme-support-1").await;
+    let (status, session) = f.login(token["token"].as_str().unwrap()).await;
+    assert_eq!((status, mode_of(&session)), (200, json!("read_only")));
+
+    // Seed 003: the mode asked for at the token travels to the session.
+    let mut sys = event("sys-impersonate.json");
+    bearer(&mut sys, &f.world.id_token("acme-operator"));
+    set_query(&mut sys, "coworkerId", "acme-sales-1");
+    set_query(&mut sys, "reason", "r");
+    set_query(&mut sys, "mode", "full");
+    let (_, token) = f.call_route(Route::SysImpersonate, sys).await;
+    let (status, session) = f.sys_exchange(token["token"].as_str().unwrap()).await;
+    assert_eq!(
+        (status, mode_of(&session)),
+        (200, json!("full")),
+        "{session}"
+    );
+
+    // Stored, and read back by the token check and the list.
+    let id = full["impersonation"]["id"].as_str().unwrap();
+    let stored = f.world.store.get(id).await.unwrap().unwrap();
+    assert_eq!(stored.mode, crate::domain::mode::Mode::Full);
+    let (_, check) = f.check(&f.impersonated_token(&full)).await;
+    assert_eq!(check["impersonation"]["mode"], "full");
+    let (_, check) = f.check(&f.impersonated_token(&default)).await;
+    assert_eq!(check["impersonation"]["mode"], "read_only");
+    let (_, list) = f.list("acme-super", &[]).await;
+    let listed: Vec<(String, String)> = list["impersonations"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|i| {
+            (
+                i["id"].as_str().unwrap().into(),
+                i["mode"].as_str().unwrap().into(),
+            )
+        })
+        .collect();
+    assert!(
+        listed.contains(&(id.to_string(), "full".to_string())),
+        "{list}"
+    );
+
+    // Bad values: a wrong name is 422, a wrong type 400; neither starts anything.
+    let before = f.list("acme-super", &[]).await.1["impersonations"]
+        .as_array()
+        .unwrap()
+        .len();
+    for (mode, expected) in [(json!("admin"), 422), (json!("FULL"), 422), (json!(1), 400)] {
+        let mut ev = f.username_event("acme-admin", "acme-support-1");
+        ev["body"] =
+            json!(json!({"username": "acme-support-1", "reason": "r", "mode": mode}).to_string());
+        let (status, body) = f.call(ev).await;
+        assert_eq!(status, expected, "{mode}: {body}");
+        assert_eq!(body["status"], "error");
+    }
+    let after = f.list("acme-super", &[]).await.1["impersonations"]
+        .as_array()
+        .unwrap()
+        .len();
+    assert_eq!(before, after, "a refused mode starts nothing");
+}

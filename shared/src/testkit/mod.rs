@@ -250,6 +250,7 @@ impl TestWorld {
             clock.clone(),
         ));
         let config = ApiConfig {
+            mode_rules: crate::domain::mode::ModeRules::default(),
             public_api_url: Some(TEST_API_URL.into()),
             region: "us-east-1".into(),
             table_name: "actas-test".into(),

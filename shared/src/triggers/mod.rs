@@ -31,6 +31,9 @@ pub const CLAIM_IMPERSONATION_ID: &str = "impersonation_id";
 
 pub const CLAIM_IMPERSONATION_EXPIRES_AT: &str = "impersonation_expires_at";
 
+/// `read_only` or `full`, next to `act`: what the session may do downstream.
+pub const CLAIM_IMPERSONATION_MODE: &str = "impersonation_mode";
+
 /// The scope that lets an access token call Cognito's self-service API (change email,
 /// password, MFA, attributes; sign out everywhere; delete the account). Impersonated access
 /// tokens never carry it: acting as a user in apps must never take the account over.
@@ -52,6 +55,8 @@ pub struct TriggerState {
     pub store: Arc<dyn ImpersonationStore>,
     /// Refreshed with every sign-in the pre-token trigger sees (profiles read it).
     pub directory: Arc<dyn crate::ports::directory::Directory>,
+    /// The resource server's scopes: read for every access token, write unless read-only.
+    pub scopes: crate::bootstrap::config::SessionScopes,
     pub clock: Arc<dyn Clock>,
 }
 
@@ -126,7 +131,7 @@ impl TriggerEvent {
             .map_err(|e| ActasError::BadRequest(format!("unreadable trigger event: {e}")))
     }
 
-    fn from_client(&self, client_id: &str) -> bool {
+    fn is_from_client(&self, client_id: &str) -> bool {
         self.caller_context.client_id.as_deref() == Some(client_id)
     }
 

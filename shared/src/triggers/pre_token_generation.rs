@@ -1,32 +1,45 @@
-//! PreTokenGeneration: the `act` and impersonation claims, no self-service scope, and no Cognito-side
-//! refresh for the impersonation client.
+//! PreTokenGeneration: the `act` and impersonation claims (mode included), the resource server's
+//! scopes by mode, no self-service scope, and no Cognito-side refresh for the impersonation client.
 
 use crate::app::directory::note_seen;
 use crate::domain::error::{ActasError, Result};
+use crate::domain::mode::Mode;
 use crate::domain::user::UserRecord;
 use crate::triggers::{
     set_response, TriggerEvent, TriggerState, CLAIM_ACT, CLAIM_IMPERSONATION_EXPIRES_AT,
-    CLAIM_IMPERSONATION_ID, SELF_SERVICE_SCOPE,
+    CLAIM_IMPERSONATION_ID, CLAIM_IMPERSONATION_MODE, SELF_SERVICE_SCOPE,
 };
 use serde_json::{json, Value};
 use std::collections::HashMap;
 use tracing::warn;
 
-/// PreTokenGeneration (V2): writes the actor into the id and access tokens of an impersonated
-/// session and takes the self-service scope out of its access tokens. Idempotent and
-/// read-only: the local emulator calls it twice per issuance.
+/// PreTokenGeneration (V2): writes the actor and the mode into the id and access tokens of an
+/// impersonated session, and takes the self-service scope out of its access tokens. Every
+/// access token gets the read scope; ordinary sessions and `full` impersonations also get the
+/// write scope, read-only ones never (a gateway that requires it refuses their writes before
+/// any code runs). Idempotent and read-only: the local emulator calls it twice per issuance.
 ///
 /// On the impersonation client every issuance must name the grant it redeemed; a refresh at
 /// Cognito names none, so it is refused. Refresh goes through actas, which knows which
 /// impersonation a refresh token belongs to and mints fresh tokens for that one only.
 pub async fn pre_token_generation(state: &TriggerState, mut event: Value) -> Result<Value> {
     let parsed = TriggerEvent::read(&event)?;
-    if !parsed.from_client(&state.impersonation_client_id) {
+    if !parsed.is_from_client(&state.impersonation_client_id) {
         // The sign-in client's own sessions pass through unchanged; the user they are for, as
         // Cognito sends them, refreshes the directory.
         if let Some(user) = signed_in_user(&event) {
             note_seen(state.directory.as_ref(), &[&user]).await;
         }
+        set_response(
+            &mut event,
+            json!({
+                "claimsAndScopeOverrideDetails": {
+                    "accessTokenGeneration": {
+                        "scopesToAdd": [state.scopes.read, state.scopes.write],
+                    },
+                }
+            }),
+        );
         return Ok(event);
     }
     if parsed.trigger_source.as_deref() == Some("TokenGeneration_RefreshTokens") {
@@ -64,7 +77,18 @@ pub async fn pre_token_generation(state: &TriggerState, mut event: Value) -> Res
         CLAIM_ACT: {"sub": imp.actor_sub, "username": imp.actor_username},
         CLAIM_IMPERSONATION_ID: imp.id,
         CLAIM_IMPERSONATION_EXPIRES_AT: imp.ends_at,
+        CLAIM_IMPERSONATION_MODE: imp.mode.as_str(),
     });
+    let (scopes_to_add, scopes_to_suppress) = match imp.mode {
+        Mode::Full => (
+            vec![state.scopes.read.as_str(), state.scopes.write.as_str()],
+            vec![SELF_SERVICE_SCOPE],
+        ),
+        Mode::ReadOnly => (
+            vec![state.scopes.read.as_str()],
+            vec![SELF_SERVICE_SCOPE, state.scopes.write.as_str()],
+        ),
+    };
     set_response(
         &mut event,
         json!({
@@ -72,7 +96,8 @@ pub async fn pre_token_generation(state: &TriggerState, mut event: Value) -> Res
                 "idTokenGeneration": {"claimsToAddOrOverride": claims.clone()},
                 "accessTokenGeneration": {
                     "claimsToAddOrOverride": claims,
-                    "scopesToSuppress": [SELF_SERVICE_SCOPE],
+                    "scopesToAdd": scopes_to_add,
+                    "scopesToSuppress": scopes_to_suppress,
                 },
             }
         }),

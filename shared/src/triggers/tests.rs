@@ -1,4 +1,5 @@
 use crate::domain::grant::{Impersonation, ImpersonationStatus};
+use crate::domain::mode::Mode;
 use crate::domain::secrets::hash_secret;
 use crate::ports::grants::ImpersonationStore;
 use crate::testkit::clock::ManualClock;
@@ -9,7 +10,7 @@ use crate::triggers::pre_token_generation::pre_token_generation;
 use crate::triggers::verify_auth_challenge::verify_auth_challenge;
 use crate::triggers::{
     CustomAuthClients, TriggerState, CLAIM_ACT, CLAIM_IMPERSONATION_EXPIRES_AT,
-    CLAIM_IMPERSONATION_ID, CUSTOM_CHALLENGE, SELF_SERVICE_SCOPE,
+    CLAIM_IMPERSONATION_ID, CLAIM_IMPERSONATION_MODE, CUSTOM_CHALLENGE, SELF_SERVICE_SCOPE,
 };
 use serde_json::{json, Value};
 use std::sync::Arc;
@@ -35,8 +36,12 @@ struct World {
     clock: Arc<ManualClock>,
 }
 
-/// A pending grant `IMPERSONATION_ID` for the events' user, secret `GRANT_SECRET`.
+/// A pending `full` grant `IMPERSONATION_ID` for the events' user, secret `GRANT_SECRET`.
 async fn world() -> World {
+    world_in(Mode::Full).await
+}
+
+async fn world_in(mode: Mode) -> World {
     let store = Arc::new(MemoryStore::default());
     let clock = Arc::new(ManualClock::at_millis(START * 1000));
     store
@@ -50,6 +55,7 @@ async fn world() -> World {
             tenant: Some("acme".into()),
             reason: Some("testing".into()),
             ticket: None,
+            mode,
             client_id: CLIENT.into(),
             status: ImpersonationStatus::Pending,
             created_at_millis: START * 1000,
@@ -70,6 +76,7 @@ async fn world() -> World {
             revert_client_id: REVERT_CLIENT.into(),
             store: store.clone(),
             directory: store.clone(),
+            scopes: crate::bootstrap::config::SessionScopes::default(),
             clock: clock.clone(),
         },
         clock,
@@ -193,7 +200,8 @@ async fn verify_redeems_a_grant_once() {
 
 #[tokio::test]
 async fn verify_refuses_wrong_answers_users_clients_and_late_redemptions() {
-    let cases: Vec<(&str, Box<dyn FnOnce(&mut Value)>)> = vec![
+    type Change = Box<dyn FnOnce(&mut Value)>;
+    let cases: Vec<(&str, Change)> = vec![
         (
             "wrong secret",
             Box::new(|e| e["request"]["challengeAnswer"] = json!("guess")),
@@ -253,6 +261,7 @@ async fn pre_token_adds_the_actor_to_both_tokens_idempotently() {
         );
         assert_eq!(claims[CLAIM_IMPERSONATION_ID], "IMPERSONATION_ID");
         assert_eq!(claims[CLAIM_IMPERSONATION_EXPIRES_AT], START + 3600);
+        assert_eq!(claims[CLAIM_IMPERSONATION_MODE], "full");
     }
 }
 
@@ -290,14 +299,22 @@ async fn pre_token_fails_closed() {
 }
 
 #[tokio::test]
-async fn pre_token_leaves_the_sign_in_clients_tokens_alone() {
+async fn ordinary_sign_ins_get_no_claims_and_both_scopes() {
     let world = world().await;
     let mut ev = event("pre-token-generation.json");
     ev["callerContext"]["clientId"] = json!("sign-in-client");
     let out = pre_token_generation(&world.state, ev.clone())
         .await
         .unwrap();
-    assert_eq!(out, ev);
+    let details = &out["response"]["claimsAndScopeOverrideDetails"];
+    assert_eq!(
+        details,
+        &json!({"accessTokenGeneration": {"scopesToAdd": ["actas/read", "actas/write"]}}),
+        "no act, no mode, nothing suppressed: an ordinary session may write"
+    );
+    let mut rest = out.clone();
+    rest["response"] = ev["response"].clone();
+    assert_eq!(rest, ev, "everything else as Cognito sent it");
 }
 
 fn refresh_event() -> Value {
@@ -308,17 +325,38 @@ fn refresh_event() -> Value {
 }
 
 #[tokio::test]
-async fn access_tokens_lose_the_self_service_scope() {
-    let world = world().await;
-    assert!(verify(&world, |_| {}).await);
-    let out = pre_token_generation(&world.state, event("pre-token-generation.json"))
-        .await
-        .unwrap();
-    let details = &out["response"]["claimsAndScopeOverrideDetails"];
-    assert_eq!(
-        details["accessTokenGeneration"]["scopesToSuppress"],
-        json!([SELF_SERVICE_SCOPE])
-    );
+async fn scopes_follow_the_mode_and_self_service_is_always_gone() {
+    // (mode, scopes added, scopes suppressed)
+    let cases = [
+        (
+            Mode::Full,
+            json!(["actas/read", "actas/write"]),
+            json!([SELF_SERVICE_SCOPE]),
+        ),
+        (
+            Mode::ReadOnly,
+            json!(["actas/read"]),
+            json!([SELF_SERVICE_SCOPE, "actas/write"]),
+        ),
+    ];
+    for (mode, added, suppressed) in cases {
+        let world = world_in(mode).await;
+        assert!(verify(&world, |_| {}).await);
+        let out = pre_token_generation(&world.state, event("pre-token-generation.json"))
+            .await
+            .unwrap();
+        let details = &out["response"]["claimsAndScopeOverrideDetails"];
+        let access = &details["accessTokenGeneration"];
+        assert_eq!(access["scopesToAdd"], added, "{mode}");
+        assert_eq!(access["scopesToSuppress"], suppressed, "{mode}");
+        for token in ["idTokenGeneration", "accessTokenGeneration"] {
+            assert_eq!(
+                details[token]["claimsToAddOrOverride"][CLAIM_IMPERSONATION_MODE],
+                mode.as_str(),
+                "{token}"
+            );
+        }
+    }
 }
 
 /// A remint (`remint_id` in the metadata) of the live impersonation, secret `REMINT_SECRET`.

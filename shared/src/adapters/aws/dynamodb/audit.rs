@@ -9,6 +9,7 @@ use crate::adapters::aws::dynamodb::{
 };
 use crate::domain::audit::{AuditEvent, AuditRecord};
 use crate::domain::error::{ActasError, Result};
+use crate::domain::mode::Mode;
 use crate::ports::audit::AuditStore;
 use async_trait::async_trait;
 use aws_sdk_dynamodb::types::AttributeValue;
@@ -64,6 +65,7 @@ pub fn audit_item(record: &AuditRecord) -> Item {
     for (name, value) in optional {
         insert_optional(&mut item, name, value.as_deref());
     }
+    insert_optional(&mut item, "mode", record.mode.map(Mode::as_str));
     item
 }
 
@@ -89,6 +91,7 @@ pub fn audit_from(item: &Item) -> Result<AuditRecord> {
         tenant: get_opt_s(item, "tenant"),
         reason: get_opt_s(item, "reason"),
         ticket: get_opt_s(item, "ticket"),
+        mode: get_opt_s(item, "mode").as_deref().and_then(Mode::parse),
         impersonation_id: get_opt_s(item, "impersonation_id"),
         source_ip: get_opt_s(item, "source_ip"),
         user_agent: get_opt_s(item, "user_agent"),

@@ -6,6 +6,7 @@ use crate::domain::error::{ActasError, Result};
 use crate::domain::grant::{
     ApiKey, ApiKeyStatus, ExchangeGrant, GrantKind, Impersonation, ImpersonationStatus,
 };
+use crate::domain::mode::Mode;
 use std::collections::HashMap;
 
 pub(crate) const IMPERSONATION_SK: &str = "IMPERSONATION";
@@ -81,6 +82,7 @@ pub fn impersonation_item(imp: &Impersonation) -> Item {
         ("target_sub".to_string(), s(&imp.target_sub)),
         ("target_username".to_string(), s(&imp.target_username)),
         ("client_id".to_string(), s(&imp.client_id)),
+        ("mode".to_string(), s(imp.mode.as_str())),
         ("status".to_string(), s(imp.status.as_str())),
         ("created_at".to_string(), n(imp.created_at_millis)),
         ("ends_at".to_string(), n(imp.ends_at)),
@@ -155,6 +157,7 @@ pub(crate) fn impersonation_from(item: &Item) -> Result<Impersonation> {
         tenant: get_opt_s(item, "tenant"),
         reason: get_opt_s(item, "reason"),
         ticket: get_opt_s(item, "ticket"),
+        mode: Mode::stored(get_opt_s(item, "mode").as_deref()),
         client_id: get_s(item, "client_id")?,
         status: ImpersonationStatus::parse(&status)
             .ok_or_else(|| ActasError::Internal(format!("unknown status {status}")))?,
@@ -226,6 +229,7 @@ pub(crate) fn exchange_item(grant: &ExchangeGrant) -> Item {
         ("actor_username".to_string(), s(&grant.actor_username)),
         ("target_sub".to_string(), s(&grant.target_sub)),
         ("target_username".to_string(), s(&grant.target_username)),
+        ("mode".to_string(), s(grant.mode.as_str())),
         ("status".to_string(), s("issued")),
         ("token_expires_at".to_string(), n(grant.token_expires_at)),
         ("expires_at".to_string(), n(grant.expires_at)),
@@ -245,6 +249,7 @@ pub(crate) fn exchange_from(item: &Item) -> Result<ExchangeGrant> {
         target_username: get_s(item, "target_username")?,
         reason: get_opt_s(item, "reason"),
         ticket: get_opt_s(item, "ticket"),
+        mode: Mode::stored(get_opt_s(item, "mode").as_deref()),
         token_expires_at: get_n(item, "token_expires_at")?,
         expires_at: get_n(item, "expires_at")?,
     })
@@ -312,6 +317,7 @@ mod tests {
             tenant: Some("acme".into()),
             reason: Some("ticket 42: billing looks wrong".into()),
             ticket: None,
+            mode: crate::domain::mode::Mode::Full,
             client_id: "client".into(),
             status: ImpersonationStatus::Pending,
             created_at_millis: 1_700_000_000_123,

@@ -1,0 +1,432 @@
+/**
+ * A small client for the actas API and Cognito's password sign-in, on the global `fetch`
+ * (browsers and Node 20+). Routes and payloads are those of actas's docs/openapi.yaml.
+ */
+
+import type { ImpersonationMode, TokenSet } from './session.js';
+import { stripBearer } from './session.js';
+
+/**
+ * Thrown for every answer that is not a 2xx, and when the server cannot be reached (status 0).
+ * `message` is the server's own `message` when it sent one (actas's `{"status":"error","message"}`
+ * or Cognito's error), otherwise a readable line naming the HTTP status.
+ */
+export class ActasApiError extends Error {
+  override readonly name = 'ActasApiError';
+  /** The HTTP status, or 0 when there was no answer (network error, timeout). */
+  readonly status: number;
+  /** The client method that failed, e.g. `impersonate`. */
+  readonly operation: string;
+  /** Cognito's error name (`__type`, e.g. `NotAuthorizedException`) when there is one. */
+  readonly code: string | undefined;
+
+  constructor(status: number, operation: string, message: string, code?: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.status = status;
+    this.operation = operation;
+    this.code = code;
+  }
+}
+
+/** Who impersonated whom. */
+export interface Person {
+  sub: string;
+  username: string;
+}
+
+/** An actas session payload: what every start and exchange returns (seed 001's and 000's fields). */
+export interface SessionPayload {
+  /** Where the session refreshes (Cognito's protocol): actas's `/auth/cognito` for impersonations. */
+  endpointUrl: string;
+  clientId: string;
+  userPoolId: string;
+  username: string;
+  session: {
+    /** The id token. */
+    authorization: string;
+    accessToken: string;
+    refreshToken: string;
+    /** When the tokens expire, epoch milliseconds. */
+    expireEpoch: number;
+  };
+  /** The id token again (seed 000's bearer token). */
+  token: string;
+  role: 'User' | 'Team Admin' | 'Operator' | 'Admin' | 'Super Admin';
+  timezone: string;
+  provider: string;
+  /** Ends the impersonation once (`revert`); null on an impersonator's own session. */
+  impersonator_revert_token: string | null;
+  created_at: string;
+  updated_at: string;
+  impersonation?: {
+    id: string;
+    actor: Person;
+    reason: string | null;
+    ticket: string | null;
+    expires_at: string;
+    /** Absent from deployments older than read-only mode; read the token's mode (`readSession`). */
+    mode?: ImpersonationMode;
+  };
+}
+
+/** One impersonation, as the lifecycle routes show it. */
+export interface ImpersonationView {
+  id: string;
+  actor: Person;
+  target: Person;
+  tenant: string | null;
+  reason: string | null;
+  ticket: string | null;
+  status: 'pending' | 'active' | 'ended' | 'failed';
+  active: boolean;
+  started_at: string;
+  ends_at: string;
+  ended_at: string | null;
+  /** Absent from deployments older than read-only mode. */
+  mode?: ImpersonationMode;
+}
+
+/** `GET /auth/token`: whether a token is still good, and its impersonation. */
+export interface TokenStatus {
+  /** False once the token's impersonation is stopped, reverted or over. */
+  valid: boolean;
+  sub: string;
+  username: string;
+  token_use: 'id' | 'access';
+  client_id: string;
+  expires_at: string;
+  impersonation: ImpersonationView | null;
+}
+
+export interface StopResult {
+  status: 'ended';
+  impersonation: ImpersonationView;
+}
+
+export interface ImpersonationList {
+  impersonations: ImpersonationView[];
+  next_token: string | null;
+  page_size: number;
+}
+
+export interface Profile {
+  Id: string;
+  Username: string;
+  FullName: string;
+  Email: string | null;
+  TeamId: string | null;
+  TenantId: string | null;
+  Role: 'User' | 'Team Admin' | 'Operator' | 'Admin' | 'Super Admin';
+  IsCurrent: boolean;
+  CanImpersonate: boolean;
+}
+
+export interface ProfilesPage {
+  Profiles: Profile[];
+  NextToken: string | null;
+  PageSize: number;
+}
+
+/** Cognito's answer to a password sign-in. */
+export interface SignInResult extends TokenSet {
+  idToken: string;
+  accessToken: string;
+  refreshToken: string;
+  /** Seconds the id and access tokens live. */
+  expiresIn: number;
+}
+
+/** Why and how: every start takes these (the reason may be required by the deployment). */
+export interface StartOptions {
+  /** `read_only` (the usual default) or `full`; a role not allowed `full` gets 403. */
+  mode?: ImpersonationMode;
+  reason?: string;
+  ticket?: string;
+}
+
+/** Seeds 000 and 001: name the target by `username` (with the tenant's `apiKey`) or by `uuid`. */
+export interface ImpersonateOptions extends StartOptions {
+  username?: string;
+  uuid?: string;
+  apiKey?: string;
+}
+
+export interface ListQuery {
+  active?: boolean;
+  actor?: string;
+  /** `me`, a username or a sub. */
+  target?: string;
+  /** RFC 3339, epoch milliseconds, or a Date. */
+  since?: string | number | Date;
+  nextToken?: string;
+}
+
+export interface ActasClientOptions {
+  /** The API's base URL, e.g. `https://<api>.execute-api.<region>.amazonaws.com/v1`. */
+  apiUrl: string;
+  /** Cognito's endpoint for `signIn`; defaults to `https://cognito-idp.{region}.amazonaws.com/`. */
+  cognitoEndpoint?: string;
+  region?: string;
+  /** The user pool's sign-in app client (no secret), for `signIn`. */
+  signInClientId?: string;
+  /** A fetch to use instead of the global one. */
+  fetch?: typeof fetch;
+}
+
+type Query = Record<string, string | undefined>;
+
+interface Call {
+  op: string;
+  method: string;
+  path: string;
+  token?: string;
+  query?: Query;
+  body?: unknown;
+  headers?: Record<string, string>;
+}
+
+/**
+ * The actas API. Methods that act for someone take that person's token (id or access, with or
+ * without `Bearer `) as their last argument, so one client can serve many users.
+ *
+ * Error messages name the operation and the server's message, never a URL (a seed 002 exchange
+ * URL holds its token) and never a token.
+ */
+export class ActasClient {
+  private readonly apiUrl: string;
+  private readonly cognitoEndpoint: string | undefined;
+  private readonly signInClientId: string | undefined;
+  private readonly fetchImpl: typeof fetch;
+
+  constructor(options: ActasClientOptions) {
+    if (!options.apiUrl) throw new TypeError('ActasClient: apiUrl is required');
+    this.apiUrl = options.apiUrl.replace(/\/+$/, '');
+    this.cognitoEndpoint =
+      options.cognitoEndpoint ??
+      (options.region ? `https://cognito-idp.${options.region}.amazonaws.com/` : undefined);
+    this.signInClientId = options.signInClientId;
+    // Bound late so a test or polyfill can replace the global after construction.
+    this.fetchImpl = options.fetch ?? ((input, init) => fetch(input, init));
+  }
+
+  /** Cognito `InitiateAuth` with `USER_PASSWORD_AUTH` on the sign-in client. */
+  async signIn(username: string, password: string): Promise<SignInResult> {
+    if (!this.cognitoEndpoint || !this.signInClientId) {
+      throw new TypeError('ActasClient: signIn needs signInClientId and cognitoEndpoint or region');
+    }
+    const answer = await this.send('signIn', this.cognitoEndpoint, {
+      method: 'POST',
+      headers: {
+        'content-type': 'application/x-amz-json-1.1',
+        'x-amz-target': 'AWSCognitoIdentityProviderService.InitiateAuth',
+      },
+      body: JSON.stringify({
+        AuthFlow: 'USER_PASSWORD_AUTH',
+        ClientId: this.signInClientId,
+        AuthParameters: { USERNAME: username, PASSWORD: password },
+      }),
+    });
+    const result = (answer as { AuthenticationResult?: Record<string, unknown> }).AuthenticationResult;
+    if (!result || typeof result['IdToken'] !== 'string' || typeof result['AccessToken'] !== 'string') {
+      const challenge = (answer as { ChallengeName?: unknown }).ChallengeName;
+      throw new ActasApiError(
+        200,
+        'signIn',
+        typeof challenge === 'string'
+          ? `signIn: Cognito asks for a ${challenge} challenge, which this client does not answer`
+          : 'signIn: Cognito returned no tokens',
+        typeof challenge === 'string' ? challenge : undefined,
+      );
+    }
+    return {
+      idToken: result['IdToken'],
+      accessToken: result['AccessToken'],
+      refreshToken: typeof result['RefreshToken'] === 'string' ? result['RefreshToken'] : '',
+      expiresIn: typeof result['ExpiresIn'] === 'number' ? result['ExpiresIn'] : 0,
+    };
+  }
+
+  /**
+   * Seeds 000/001: `POST /auth/impersonate`. With `uuid` the target goes in the query (seed 000),
+   * with `username` in the body next to the tenant's `apiKey` (seed 001).
+   */
+  async impersonate(options: ImpersonateOptions, idToken: string): Promise<SessionPayload> {
+    const { username, uuid, apiKey, mode, reason, ticket } = options;
+    if ((username === undefined) === (uuid === undefined)) {
+      throw new TypeError('impersonate: give exactly one of username and uuid');
+    }
+    return this.call({
+      op: 'impersonate',
+      method: 'POST',
+      path: '/auth/impersonate',
+      token: idToken,
+      query: { uuid },
+      body: { username, mode, reason, ticket },
+      headers: apiKey ? { 'x-api-key': apiKey } : {},
+    });
+  }
+
+  /** Seed 002: `GET /api/public/coworkers/{id}/impersonate` → a short-lived token to exchange. */
+  async requestCoworkerToken(coworkerId: string, options: StartOptions, idToken: string): Promise<string> {
+    const answer = await this.call<{ token: string }>({
+      op: 'requestCoworkerToken',
+      method: 'GET',
+      path: `/api/public/coworkers/${encodeURIComponent(coworkerId)}/impersonate`,
+      token: idToken,
+      query: startQuery(options),
+    });
+    return answer.token;
+  }
+
+  /** Seed 002: `POST /api/public/auth/login/{token}`, once, → the session. */
+  exchangeToken(token: string): Promise<SessionPayload> {
+    return this.call({ op: 'exchangeToken', method: 'POST', path: `/api/public/auth/login/${encodeURIComponent(token)}` });
+  }
+
+  /** Seed 003: `GET /api/sys/users/impersonate?coworkerId=` → a short-lived token to exchange. */
+  async sysImpersonate(coworkerId: string, options: StartOptions, idToken: string): Promise<string> {
+    const answer = await this.call<{ token: string }>({
+      op: 'sysImpersonate',
+      method: 'GET',
+      path: '/api/sys/users/impersonate',
+      token: idToken,
+      query: { coworkerId, ...startQuery(options) },
+    });
+    return answer.token;
+  }
+
+  /** Seed 003: `POST /api/sys/users/exchange` `{"token"}`, once, → the session. */
+  sysExchange(token: string): Promise<SessionPayload> {
+    return this.call({ op: 'sysExchange', method: 'POST', path: '/api/sys/users/exchange', body: { token } });
+  }
+
+  /** `DELETE /auth/impersonations/{id}`: the impersonator (or an admin above them) ends it. */
+  stop(impersonationId: string, idToken: string): Promise<StopResult> {
+    return this.call({
+      op: 'stop',
+      method: 'DELETE',
+      path: `/auth/impersonations/${encodeURIComponent(impersonationId)}`,
+      token: idToken,
+    });
+  }
+
+  /** `DELETE /auth/impersonate`: the impersonated session ends itself (seed 000's sign out). */
+  signOut(impersonatedToken: string): Promise<StopResult> {
+    return this.call({ op: 'signOut', method: 'DELETE', path: '/auth/impersonate', token: impersonatedToken });
+  }
+
+  /**
+   * Seed 000: `POST /auth/impersonate/revert` ends the impersonation and returns the
+   * impersonator's own session. It needs both the revert token and the impersonated session
+   * (a revert token alone gets 401): pass the session payload, or the two separately.
+   */
+  revert(payload: SessionPayload): Promise<SessionPayload>;
+  revert(revertToken: string, impersonatedToken: string): Promise<SessionPayload>;
+  async revert(first: SessionPayload | string, impersonatedToken?: string): Promise<SessionPayload> {
+    const revertToken = typeof first === 'string' ? first : first.impersonator_revert_token;
+    const token = typeof first === 'string' ? impersonatedToken : first.session.accessToken;
+    if (!revertToken || !token) {
+      throw new TypeError('revert: needs the revert token and the impersonated session');
+    }
+    return this.call({
+      op: 'revert',
+      method: 'POST',
+      path: '/auth/impersonate/revert',
+      token,
+      body: { impersonator_revert_token: revertToken },
+    });
+  }
+
+  /**
+   * `GET /auth/token`: whether a token is valid now. `valid` turns false the moment its
+   * impersonation is stopped, before the token expires. A malformed or expired token throws
+   * (401); a revoked one answers `valid: false`.
+   */
+  checkToken(token: string): Promise<TokenStatus> {
+    return this.call({ op: 'checkToken', method: 'GET', path: '/auth/token', token });
+  }
+
+  /** `GET /auth/impersonations`: one page, newest first; continue with `next_token`. */
+  listImpersonations(query: ListQuery, idToken: string): Promise<ImpersonationList> {
+    const since = query.since instanceof Date ? query.since.toISOString() : query.since?.toString();
+    return this.call({
+      op: 'listImpersonations',
+      method: 'GET',
+      path: '/auth/impersonations',
+      token: idToken,
+      query: {
+        active: query.active === undefined ? undefined : String(query.active),
+        actor: query.actor,
+        target: query.target,
+        since,
+        nextToken: query.nextToken,
+      },
+    });
+  }
+
+  /** `GET /api/public/coworkers/profiles`: the caller and whom they may act as, one page. */
+  profiles(query: { nextToken?: string }, idToken: string): Promise<ProfilesPage> {
+    return this.call({
+      op: 'profiles',
+      method: 'GET',
+      path: '/api/public/coworkers/profiles',
+      token: idToken,
+      query: { nextToken: query.nextToken },
+    });
+  }
+
+  private call<T>(c: Call): Promise<T> {
+    const search = new URLSearchParams();
+    for (const [key, value] of Object.entries(c.query ?? {})) {
+      if (value !== undefined) search.set(key, value);
+    }
+    const headers: Record<string, string> = { accept: 'application/json', ...c.headers };
+    if (c.token !== undefined) headers['authorization'] = `Bearer ${stripBearer(c.token)}`;
+    let body: string | undefined;
+    if (c.body !== undefined) {
+      headers['content-type'] = 'application/json';
+      body = JSON.stringify(c.body); // undefined fields drop out
+    }
+    const qs = search.toString();
+    return this.send(c.op, `${this.apiUrl}${c.path}${qs ? `?${qs}` : ''}`, { method: c.method, headers, body }) as Promise<T>;
+  }
+
+  private async send(op: string, url: string, init: RequestInit): Promise<unknown> {
+    let response: Response;
+    try {
+      response = await this.fetchImpl(url, init);
+    } catch (cause) {
+      // The cause is kept for debugging; the message names no URL (it may hold a token).
+      throw new ActasApiError(0, op, `${op}: could not reach the server`, undefined, { cause });
+    }
+    const text = await response.text().catch(() => '');
+    let json: unknown;
+    try {
+      json = text ? JSON.parse(text) : undefined;
+    } catch {
+      json = undefined;
+    }
+    if (!response.ok) {
+      const fields = typeof json === 'object' && json !== null ? (json as Record<string, unknown>) : {};
+      const message = fields['message'] ?? fields['Message']; // Cognito uses either
+      const code = typeof fields['__type'] === 'string' ? fields['__type'] : undefined;
+      throw new ActasApiError(
+        response.status,
+        op,
+        typeof message === 'string' && message
+          ? message
+          : `${op}: HTTP ${response.status}${response.statusText ? ` ${response.statusText}` : ''}` +
+              (json === undefined ? ' (not a JSON answer)' : ''),
+        code,
+      );
+    }
+    if (json === undefined) {
+      throw new ActasApiError(response.status, op, `${op}: the answer is not JSON (HTTP ${response.status})`);
+    }
+    return json;
+  }
+}
+
+function startQuery(options: StartOptions): Query {
+  return { reason: options.reason, ticket: options.ticket, mode: options.mode };
+}

@@ -1,0 +1,69 @@
+//! `/demo/notes`: a sample service behind actas, built on actas-verify. Configuration: the
+//! layer's (see `actas_verify::env`) and `NOTES_TABLE`.
+
+mod app;
+mod dynamodb;
+mod handler;
+mod notes;
+mod runtime;
+
+use actas_verify::env::Settings;
+use dynamodb::DynamoNoteStore;
+use handler::Notes;
+use lambda_runtime::{service_fn, Error, LambdaEvent};
+use serde_json::Value;
+use std::sync::Arc;
+use tracing_subscriber::filter::LevelFilter;
+
+/// JSON logs at `AWS_LAMBDA_LOG_LEVEL` (or `RUST_LOG`, a plain level; default INFO).
+fn init_logging() {
+    let level = std::env::var("AWS_LAMBDA_LOG_LEVEL")
+        .or_else(|_| std::env::var("RUST_LOG"))
+        .ok()
+        .and_then(|level| level.parse::<LevelFilter>().ok())
+        .unwrap_or(LevelFilter::INFO);
+    tracing_subscriber::fmt()
+        .json()
+        .with_target(false)
+        .without_time()
+        .with_max_level(level)
+        .with_writer(std::io::stdout)
+        .init();
+}
+
+#[tokio::main]
+async fn main() -> Result<(), Error> {
+    init_logging();
+    let settings = Settings::from_env();
+    let table = std::env::var("NOTES_TABLE")
+        .ok()
+        .filter(|t| !t.trim().is_empty());
+    let (settings, table) = match (settings, table) {
+        (Ok(settings), Some(table)) => (settings, table),
+        (settings, table) => {
+            let mut problems = Vec::new();
+            if let Err(err) = settings {
+                problems.push(err.to_string());
+            }
+            if table.is_none() {
+                problems.push("NOTES_TABLE is required".to_string());
+            }
+            return Err(problems.join("; ").into());
+        }
+    };
+    let guard = settings.guard()?;
+    let sdk = actas::adapters::https::sdk_config();
+    let store = DynamoNoteStore::new(aws_sdk_dynamodb::Client::new(&sdk), table);
+    let service = app::service(
+        Notes {
+            store: Arc::new(store),
+        },
+        guard,
+        settings,
+    );
+    let service = &service;
+    lambda_runtime::run(service_fn(move |event: LambdaEvent<Value>| async move {
+        Ok::<_, Error>(runtime::answer(service, event.payload, Some(event.context)).await)
+    }))
+    .await
+}

@@ -390,6 +390,55 @@ async fn walkthrough(stack: &StackFile) -> CliResult<()> {
         expect("POST /auth/impersonate/revert", &reverted)?;
     }
 
+    // Issue 10: a read-only session reads the sample service and is refused its write at the
+    // gateway; a full one writes, and the note names the actor.
+    let support_sub = stack.user("acme-support-1")?.sub.clone();
+    let mut notes = Vec::new();
+    for (caller, mode) in [(&admin, "read_only"), (&operator, "full")] {
+        let path = format!("/auth/impersonate?uuid={support_sub}&reason=walkthrough&mode={mode}");
+        let started = call_api(
+            &http,
+            stack,
+            "POST",
+            &path,
+            &[("authorization", caller)],
+            None,
+        )
+        .await?;
+        expect("POST /auth/impersonate (mode)", &started)?;
+        let session = session_of(&started.body);
+        let note = json!({"text": format!("written by a {mode} session")}).to_string();
+        let written = call_api(
+            &http,
+            stack,
+            "POST",
+            "/demo/notes",
+            &[
+                ("authorization", &session),
+                ("content-type", "application/json"),
+            ],
+            Some(&note),
+        )
+        .await?;
+        let stop_path = format!(
+            "/auth/impersonations/{}",
+            started.body["impersonation"]["id"]
+                .as_str()
+                .unwrap_or_default()
+        );
+        let stopped = call_api(
+            &http,
+            stack,
+            "DELETE",
+            &stop_path,
+            &[("authorization", caller)],
+            None,
+        )
+        .await?;
+        expect("DELETE /auth/impersonations/{id}", &stopped)?;
+        notes.push((mode, written));
+    }
+
     println!();
     println!("actas is running on the local AWS stack.");
     println!("  API:        {}", stack.api_url);
@@ -429,6 +478,17 @@ async fn walkthrough(stack: &StackFile) -> CliResult<()> {
     );
     println!("            GET  /api/public/coworkers/acme-support-2/impersonate -> {{token}}; POST /api/public/auth/login/{{token}} -> 200 as {}", two_step.body["username"]);
     println!("  seed 003  acme-operator  GET /api/sys/users/impersonate?coworkerId=acme-sales-1 -> {{token}}; POST /api/sys/users/exchange -> 200 as {}", sys_session.body["username"]);
+    for (mode, written) in &notes {
+        let outcome = if written.status == 201 {
+            format!(
+                "201, user {} actor {}",
+                written.body["user"]["username"], written.body["actor"]["username"]
+            )
+        } else {
+            format!("{} {}", written.status, written.body["message"])
+        };
+        println!("  {mode:<9} acting as acme-support-1: POST /demo/notes -> {outcome}");
+    }
     println!();
 
     let script = format!(
@@ -473,6 +533,13 @@ curl -s -X POST "$API/api/public/auth/login/$TOKEN"                      # 401: 
 OPERATOR=$(signin acme-operator)
 TOKEN=$(curl -s "$API/api/sys/users/impersonate?coworkerId=acme-sales-1&reason=Support+call" -H "Authorization: Bearer $OPERATOR" | field token)
 curl -s -X POST "$API/api/sys/users/exchange" -H 'Content-Type: application/json' -d "{{\"token\":\"$TOKEN\"}}" | field username
+
+# Read-only (the default) and full sessions against the sample service behind the actas authorizer
+curl -s -X POST "$API/auth/impersonate?uuid={sub}&reason=Look+only" -H "Authorization: Bearer $ADMIN" > /tmp/actas-session.json
+curl -s "$API/demo/notes" -H "Authorization: Bearer $(session accessToken < /tmp/actas-session.json)"
+curl -s -X POST "$API/demo/notes" -H "Authorization: Bearer $(session accessToken < /tmp/actas-session.json)" -d '{{"text":"hi"}}'   # 403
+curl -s -X POST "$API/auth/impersonate?uuid={sub}&reason=Fix+it&mode=full" -H "Authorization: Bearer $OPERATOR" > /tmp/actas-session.json
+curl -s -X POST "$API/demo/notes" -H "Authorization: Bearer $(session accessToken < /tmp/actas-session.json)" -d '{{"text":"fixed the address"}}'   # 201, actor acme-operator
 "#,
         api = stack.api_url,
         endpoint = stack.endpoint,

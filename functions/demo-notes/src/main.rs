@@ -13,27 +13,10 @@ use handler::Notes;
 use lambda_runtime::{service_fn, Error, LambdaEvent};
 use serde_json::Value;
 use std::sync::Arc;
-use tracing_subscriber::filter::LevelFilter;
-
-/// JSON logs at `AWS_LAMBDA_LOG_LEVEL` (or `RUST_LOG`, a plain level; default INFO).
-fn init_logging() {
-    let level = std::env::var("AWS_LAMBDA_LOG_LEVEL")
-        .or_else(|_| std::env::var("RUST_LOG"))
-        .ok()
-        .and_then(|level| level.parse::<LevelFilter>().ok())
-        .unwrap_or(LevelFilter::INFO);
-    tracing_subscriber::fmt()
-        .json()
-        .with_target(false)
-        .without_time()
-        .with_max_level(level)
-        .with_writer(std::io::stdout)
-        .init();
-}
 
 #[tokio::main]
 async fn main() -> Result<(), Error> {
-    init_logging();
+    actas::bootstrap::init_logging();
     let settings = Settings::from_env();
     let table = std::env::var("NOTES_TABLE")
         .ok()

@@ -130,6 +130,7 @@ PY
 
 build_and_deploy() {
   local template
+  build_console
   if [[ "${ACTAS_RELEASE_BUILD:-0}" == 1 ]]; then
     log "sam build (release profile, fat LTO, one function after another)"
     (cd "$ROOT" && sam build --build-in-source --template-file template.yaml --build-dir "$LOCAL/sam-build" >"$LOCAL/sam-build.log" 2>&1) || {
@@ -190,17 +191,33 @@ actas_cli() {
   (cd "$ROOT" && "$cli" "$@")
 }
 
-# The TypeScript package (clients/js): its one dev dependency (the TypeScript compiler) installed
-# into its own node_modules from the lock file, then built and tested with Node's own runner.
-js_client_test() {
+# npm ci in a package folder when its lock file changed since the last install (a copy of the
+# lock in node_modules marks what is installed).
+npm_install() {
+  local dir="$1" marker="$1/node_modules/.lock-installed"
   command -v node >/dev/null && command -v npm >/dev/null || {
-    echo "Node.js 20+ and npm are needed for clients/js (Debian: apt-get install nodejs npm)" >&2; exit 1; }
-  local dir="$ROOT/clients/js" marker="$ROOT/clients/js/node_modules/.lock-installed"
+    echo "Node.js 20+ and npm are needed (Debian: apt-get install nodejs npm)" >&2; exit 1; }
   if [[ ! -f "$marker" ]] || ! cmp -s "$dir/package-lock.json" "$marker"; then
-    log "npm ci (clients/js: TypeScript, into clients/js/node_modules)"
+    log "npm ci (${dir#"$ROOT"/}, into its node_modules)"
     (cd "$dir" && npm ci --no-audit --no-fund --loglevel=error) || exit 1
     cp "$dir/package-lock.json" "$marker"
   fi
-  log "clients/js: build and node --test (unit + against the local stack)"
-  (cd "$dir" && ACTAS_STACK_FILE="$LOCAL/stack.json" npm test --silent) || exit 1
 }
+
+# The console (console/dist), built before the functions: the console function compiles it in.
+build_console() {
+  npm_install "$ROOT/clients/js"
+  npm_install "$ROOT/console"
+  log "building the console (clients/js, then console/dist)"
+  (cd "$ROOT/console" && npm run build --silent) || exit 1
+}
+
+# The TypeScript package (clients/js): its one dev dependency (the TypeScript compiler) installed
+# into its own node_modules from the lock file, then built and tested with Node's own runner.
+js_client_test() {
+  npm_install "$ROOT/clients/js"
+  log "clients/js: build and node --test (unit + against the local stack)"
+  (cd "$ROOT/clients/js" && ACTAS_STACK_FILE="$LOCAL/stack.json" npm test --silent) || exit 1
+}
+
+source "$ROOT/scripts/browser.sh"

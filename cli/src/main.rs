@@ -443,6 +443,10 @@ async fn walkthrough(stack: &StackFile) -> CliResult<()> {
     println!("actas is running on the local AWS stack.");
     println!("  API:        {}", stack.api_url);
     println!(
+        "  Console:    {}/console/  (sign in as a demo user below)",
+        stack.api_url
+    );
+    println!(
         "  User pool:  {}   sign-in client: {}",
         stack.user_pool_id, stack.sign_in_client_id
     );

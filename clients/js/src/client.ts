@@ -127,6 +127,83 @@ export interface ProfilesPage {
   PageSize: number;
 }
 
+/** `GET /auth/me`: the signed-in user, their role and what they may start. */
+export interface Me {
+  sub: string;
+  username: string;
+  role: 'user' | 'team-admin' | 'operator' | 'admin' | 'super-admin';
+  /** The role for people: `User`, `Team Admin`, `Operator`, `Admin`, `Super Admin`. */
+  role_name: string;
+  tenant: string | null;
+  team: string | null;
+  /** The token is itself an impersonated session's (which may start nothing). */
+  impersonated: boolean;
+  /** Whether the user may start impersonations at all. */
+  may_act_as: boolean;
+  /** The modes the user may start (empty when they may not act as anyone). */
+  modes: ImpersonationMode[];
+  default_mode: ImpersonationMode;
+}
+
+/** What the audit trail records. */
+export type AuditEventName = 'started' | 'token_issued' | 'exchanged' | 'reverted' | 'stopped' | 'expired' | 'denied';
+
+/** Someone an audit record names; a refusal may know only one of the two. */
+export interface RecordedPerson {
+  sub: string | null;
+  username: string | null;
+}
+
+/** One record of `GET /auth/audit`. */
+export interface AuditRecord {
+  id: string;
+  /** RFC 3339. */
+  at: string;
+  event: AuditEventName;
+  outcome: 'success' | 'denied' | 'failed';
+  /** How many refusals the record counts (anonymous refusals are counted per source and minute). */
+  count: number;
+  /** Why a refusal or failure happened. */
+  cause: string | null;
+  actor: RecordedPerson | null;
+  target: RecordedPerson | null;
+  tenant: string | null;
+  reason: string | null;
+  ticket: string | null;
+  mode: ImpersonationMode | null;
+  impersonation_id: string | null;
+}
+
+export interface AuditPage {
+  records: AuditRecord[];
+  next_token: string | null;
+  page_size: number;
+}
+
+export interface AuditQuery {
+  /** A username or sub. */
+  actor?: string;
+  /** `me`, a username or a sub. */
+  target?: string;
+  event?: AuditEventName;
+  /** RFC 3339, epoch milliseconds, or a Date; inclusive. */
+  since?: string | number | Date;
+  /** RFC 3339, epoch milliseconds, or a Date; exclusive. */
+  until?: string | number | Date;
+  nextToken?: string;
+}
+
+/** Where and how `refresh` asks: by default the user pool's sign-in client at Cognito. */
+export interface RefreshOptions {
+  /**
+   * Cognito's protocol endpoint: an actas session payload's `endpointUrl` for an impersonated
+   * session (its refresh token works only there), Cognito's for an ordinary one (the default).
+   */
+  endpointUrl?: string;
+  /** The app client: the payload's `clientId`; defaults to `signInClientId`. */
+  clientId?: string;
+}
+
 /** Cognito's answer to a password sign-in. */
 export interface SignInResult extends TokenSet {
   idToken: string;
@@ -214,27 +291,54 @@ export class ActasClient {
     if (!this.cognitoEndpoint || !this.signInClientId) {
       throw new TypeError('ActasClient: signIn needs signInClientId and cognitoEndpoint or region');
     }
-    const answer = await this.send('signIn', this.cognitoEndpoint, {
+    return this.initiateAuth('signIn', this.cognitoEndpoint, this.signInClientId, 'USER_PASSWORD_AUTH', {
+      USERNAME: username,
+      PASSWORD: password,
+    });
+  }
+
+  /**
+   * Cognito `InitiateAuth` with `REFRESH_TOKEN_AUTH`: fresh id and access tokens. An ordinary
+   * session refreshes at Cognito on the sign-in client (the default); an impersonated one at its
+   * payload's `endpointUrl` with its `clientId`, and only while the impersonation lives. Cognito
+   * does not rotate refresh tokens here: `refreshToken` is the one given, unless a new one came.
+   */
+  async refresh(refreshToken: string, options: RefreshOptions = {}): Promise<SignInResult> {
+    const endpoint = options.endpointUrl ?? this.cognitoEndpoint;
+    const clientId = options.clientId ?? this.signInClientId;
+    if (!endpoint || !clientId) {
+      throw new TypeError('ActasClient: refresh needs an endpoint and a client id');
+    }
+    const result = await this.initiateAuth('refresh', endpoint, clientId, 'REFRESH_TOKEN_AUTH', {
+      REFRESH_TOKEN: refreshToken,
+    });
+    return { ...result, refreshToken: result.refreshToken || refreshToken };
+  }
+
+  private async initiateAuth(
+    op: string,
+    endpoint: string,
+    clientId: string,
+    flow: string,
+    parameters: Record<string, string>,
+  ): Promise<SignInResult> {
+    const answer = await this.send(op, endpoint, {
       method: 'POST',
       headers: {
         'content-type': 'application/x-amz-json-1.1',
         'x-amz-target': 'AWSCognitoIdentityProviderService.InitiateAuth',
       },
-      body: JSON.stringify({
-        AuthFlow: 'USER_PASSWORD_AUTH',
-        ClientId: this.signInClientId,
-        AuthParameters: { USERNAME: username, PASSWORD: password },
-      }),
+      body: JSON.stringify({ AuthFlow: flow, ClientId: clientId, AuthParameters: parameters }),
     });
     const result = (answer as { AuthenticationResult?: Record<string, unknown> }).AuthenticationResult;
     if (!result || typeof result['IdToken'] !== 'string' || typeof result['AccessToken'] !== 'string') {
       const challenge = (answer as { ChallengeName?: unknown }).ChallengeName;
       throw new ActasApiError(
         200,
-        'signIn',
+        op,
         typeof challenge === 'string'
-          ? `signIn: Cognito asks for a ${challenge} challenge, which this client does not answer`
-          : 'signIn: Cognito returned no tokens',
+          ? `${op}: Cognito asks for a ${challenge} challenge, which this client does not answer`
+          : `${op}: Cognito returned no tokens`,
         typeof challenge === 'string' ? challenge : undefined,
       );
     }
@@ -348,7 +452,6 @@ export class ActasClient {
 
   /** `GET /auth/impersonations`: one page, newest first; continue with `next_token`. */
   listImpersonations(query: ListQuery, idToken: string): Promise<ImpersonationList> {
-    const since = query.since instanceof Date ? query.since.toISOString() : query.since?.toString();
     return this.call({
       op: 'listImpersonations',
       method: 'GET',
@@ -358,7 +461,7 @@ export class ActasClient {
         active: query.active === undefined ? undefined : String(query.active),
         actor: query.actor,
         target: query.target,
-        since,
+        since: timeParam(query.since),
         nextToken: query.nextToken,
       },
     });
@@ -372,6 +475,29 @@ export class ActasClient {
       path: '/api/public/coworkers/profiles',
       token: idToken,
       query: { nextToken: query.nextToken },
+    });
+  }
+
+  /** `GET /auth/me`: the caller, their role, and whether and how they may act as others. */
+  me(idToken: string): Promise<Me> {
+    return this.call({ op: 'me', method: 'GET', path: '/auth/me', token: idToken });
+  }
+
+  /** `GET /auth/audit`: one page of the audit trail in the caller's scope, newest first. */
+  audit(query: AuditQuery, idToken: string): Promise<AuditPage> {
+    return this.call({
+      op: 'audit',
+      method: 'GET',
+      path: '/auth/audit',
+      token: idToken,
+      query: {
+        actor: query.actor || undefined,
+        target: query.target || undefined,
+        event: query.event || undefined,
+        since: timeParam(query.since),
+        until: timeParam(query.until),
+        nextToken: query.nextToken,
+      },
     });
   }
 
@@ -429,4 +555,8 @@ export class ActasClient {
 
 function startQuery(options: StartOptions): Query {
   return { reason: options.reason, ticket: options.ticket, mode: options.mode };
+}
+
+function timeParam(value: string | number | Date | undefined): string | undefined {
+  return value instanceof Date ? value.toISOString() : value === undefined || value === '' ? undefined : String(value);
 }

@@ -1,6 +1,7 @@
 /**
  * `@actas/client`: the browser-safe part (no Node built-ins). Read a session's impersonation
- * for display, and call the actas API. Servers verify tokens with `@actas/client/node`.
+ * for display, show it with `<actas-banner>` (registered on import where custom elements
+ * exist), and call the actas API. Servers verify tokens with `@actas/client/node`.
  */
 export {
   decodeClaims,
@@ -21,15 +22,34 @@ export type {
   TokenSet,
 } from './session.js';
 export { ActasClient, ActasApiError } from './client.js';
+export {
+  apiUrlFromSession,
+  bannerState,
+  clearStoredSession,
+  defineActasBanner,
+  endImpersonation,
+  formatTimeLeft,
+  readStoredSession,
+  DEFAULT_RETURN_TO,
+  SESSION_STORAGE_KEY,
+} from './banner.js';
+export type { ActasBannerElement, BannerState, EndOptions, StorageLike } from './banner.js';
 export type {
   ActasClientOptions,
+  AuditEventName,
+  AuditPage,
+  AuditQuery,
+  AuditRecord,
   ImpersonateOptions,
   ImpersonationList,
   ImpersonationView,
   ListQuery,
+  Me,
   Person,
   Profile,
   ProfilesPage,
+  RecordedPerson,
+  RefreshOptions,
   SessionPayload,
   SignInResult,
   StartOptions,

@@ -161,6 +161,51 @@ describe('requests', () => {
   });
 });
 
+describe('console routes and refresh', () => {
+  test('me: GET /auth/me with the bearer', async () => {
+    reply = () => ({ json: { sub: 's', username: 'acme-admin', may_act_as: true, modes: ['read_only', 'full'] } });
+    const me = await client().me('tok');
+    assert.equal(me.username, 'acme-admin');
+    assert.equal(last().method, 'GET');
+    assert.equal(last().path, '/v1/auth/me');
+    assert.equal(last().headers.authorization, 'Bearer tok');
+  });
+
+  test('audit: filters in the query, empty ones left out, times as RFC 3339', async () => {
+    reply = () => ({ json: { records: [], next_token: null, page_size: 50 } });
+    await client().audit(
+      { actor: 'acme-admin', target: '', event: 'stopped', since: new Date(Date.UTC(2026, 0, 2)), until: '2026-01-03T00:00:00Z', nextToken: 'n/2' },
+      'tok',
+    );
+    assert.equal(last().path, '/v1/auth/audit');
+    assert.deepEqual(last().query, {
+      actor: 'acme-admin',
+      event: 'stopped',
+      since: '2026-01-02T00:00:00.000Z',
+      until: '2026-01-03T00:00:00Z',
+      nextToken: 'n/2',
+    });
+    await client().audit({}, 'tok');
+    assert.deepEqual(last().query, {});
+  });
+
+  test('refresh: REFRESH_TOKEN_AUTH at Cognito on the sign-in client, or at a payload endpoint and client', async () => {
+    reply = () => ({ json: { AuthenticationResult: { IdToken: 'id2', AccessToken: 'ac2', ExpiresIn: 900 } } });
+    assert.deepEqual(await client().refresh('rf-1'), { idToken: 'id2', accessToken: 'ac2', refreshToken: 'rf-1', expiresIn: 900 });
+    assert.equal(last().path, '/cognito/');
+    assert.equal(last().headers['x-amz-target'], 'AWSCognitoIdentityProviderService.InitiateAuth');
+    assert.deepEqual(json(last()), { AuthFlow: 'REFRESH_TOKEN_AUTH', ClientId: 'signin-client', AuthParameters: { REFRESH_TOKEN: 'rf-1' } });
+
+    await client().refresh('rf-imp', { endpointUrl: `${fake.url}/v1/auth/cognito`, clientId: 'imp-client' });
+    assert.equal(last().path, '/v1/auth/cognito');
+    assert.deepEqual(json(last()), { AuthFlow: 'REFRESH_TOKEN_AUTH', ClientId: 'imp-client', AuthParameters: { REFRESH_TOKEN: 'rf-imp' } });
+
+    reply = () => ({ status: 400, json: { __type: 'NotAuthorizedException', message: 'the impersonation has ended' } });
+    await assert.rejects(client().refresh('rf-1'), { status: 400, operation: 'refresh', code: 'NotAuthorizedException' });
+    await assert.rejects(new ActasClient({ apiUrl: fake.url }).refresh('rf'), TypeError);
+  });
+});
+
 describe('errors', () => {
   test("a non-2xx throws ActasApiError with the status and the server's message", async () => {
     reply = () => ({ status: 403, json: { status: 'error', message: 'an admin cannot impersonate an admin' } });

@@ -146,13 +146,13 @@ describe('readSession', () => {
 test('the browser part imports no Node built-ins', async () => {
   const dist = new URL('../dist/', import.meta.url);
   const files = (await readdir(dist)).filter((f) => f.endsWith('.js') && f !== 'node.js');
-  assert.deepEqual(files.sort(), ['client.js', 'index.js', 'session.js']);
+  assert.deepEqual(files.sort(), ['banner.js', 'client.js', 'index.js', 'session.js']);
   for (const file of files) {
     const text = await readFile(new URL(file, dist), 'utf8');
     assert.doesNotMatch(text, /from\s+['"](node:|crypto|http|fs|buffer)/, file);
     assert.doesNotMatch(text, /\bBuffer\b|\bprocess\.|require\(/, file);
     for (const [, spec] of text.matchAll(/from\s+['"]([^'"]+)['"]/g)) {
-      assert.ok(['./session.js', './client.js'].includes(spec), `${file} imports ${spec}`);
+      assert.ok(['./session.js', './client.js', './banner.js'].includes(spec), `${file} imports ${spec}`);
     }
   }
 });

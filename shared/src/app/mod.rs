@@ -3,6 +3,7 @@
 //! reach AWS only through `ports`.
 
 pub mod api_keys;
+pub mod audit_log;
 pub mod audit_trail;
 pub mod authenticate;
 pub mod backoff;
@@ -15,6 +16,7 @@ pub mod exchange_tokens;
 pub mod impersonate;
 pub mod issue_token;
 pub mod list_impersonations;
+pub mod me;
 pub mod mint;
 pub mod profiles;
 pub mod publish_events;

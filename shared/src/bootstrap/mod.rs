@@ -189,6 +189,16 @@ fn read_routes(config: ApiConfig, sdk: &SdkConfig) -> Result<ReadState> {
     })
 }
 
+/// `MeFunction`: `GET /auth/me` (the caller, read fresh from the pool).
+pub fn me(config: ApiConfig, sdk: &SdkConfig) -> Result<Api> {
+    api(config, sdk, &aws_sdk_dynamodb::Client::new(sdk))
+}
+
+/// `AuditLogFunction`: `GET /auth/audit` (the audit table, read).
+pub fn audit_log(config: ApiConfig, sdk: &SdkConfig) -> Result<Api> {
+    api(config, sdk, &aws_sdk_dynamodb::Client::new(sdk))
+}
+
 /// `TokenCheckFunction`: `GET /auth/token`.
 pub fn token_check(config: ApiConfig, sdk: &SdkConfig) -> Result<ReadState> {
     read_routes(config, sdk)

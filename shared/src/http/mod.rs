@@ -9,12 +9,15 @@ pub mod respond;
 pub mod routes;
 pub mod runtime;
 
+pub mod audit_log;
 pub mod cognito_endpoint;
+pub mod console;
 pub mod coworker_impersonate;
 pub mod impersonate;
 pub mod issue_token;
 pub mod list_impersonations;
 pub mod login_exchange;
+pub mod me;
 pub mod profiles;
 pub mod revert;
 pub mod stop;

@@ -24,11 +24,24 @@ pub const ROUTES: &[(&str, &[&str])] = &[
     // The sample downstream service (functions/demo-notes), behind the actas authorizer.
     ("/demo/notes", &["GET", "POST", "DELETE"]),
     ("/demo/notes/{id}", &["DELETE"]),
+    ("/auth/me", &["GET"]),
+    ("/auth/audit", &["GET"]),
+    // The console's static files (functions/console).
+    ("/console", &["GET"]),
+    ("/console/{proxy+}", &["GET"]),
 ];
 
 fn matches(template: &str, path: &str) -> bool {
     let wanted: Vec<&str> = template.trim_matches('/').split('/').collect();
     let given: Vec<&str> = path.trim_matches('/').split('/').collect();
+    // A greedy last segment (`{proxy+}`) takes one or more segments.
+    if let Some((last, head)) = wanted.split_last() {
+        if last.ends_with("+}") {
+            return given.len() > head.len()
+                && head.iter().zip(&given).all(|(w, g)| w == g)
+                && given[head.len()..].iter().all(|g| !g.is_empty());
+        }
+    }
     wanted.len() == given.len()
         && wanted.iter().zip(&given).all(|(w, g)| {
             if w.starts_with('{') {
@@ -93,6 +106,12 @@ mod tests {
             "an empty {{token}}"
         );
         assert_eq!(allowed_methods("/auth/../auth/token"), None);
+        assert_eq!(allowed_methods("/console/app.js"), Some(&["GET"][..]));
+        assert_eq!(
+            allowed_methods("/console/vendor/actas/index.js"),
+            Some(&["GET"][..])
+        );
+        assert_eq!(allowed_methods("/console"), Some(&["GET"][..]));
         assert_eq!(allowed_methods("/nope"), None);
     }
 

@@ -2,8 +2,8 @@ use crate::app::api_keys::issue_api_key;
 use crate::domain::error::ActasError;
 use crate::domain::grant::ImpersonationStatus;
 use crate::http::{
-    cognito_endpoint, coworker_impersonate, impersonate, list_impersonations, login_exchange,
-    profiles, revert, stop, sys_exchange, sys_impersonate, token_check,
+    audit_log, cognito_endpoint, coworker_impersonate, impersonate, list_impersonations,
+    login_exchange, me, profiles, revert, stop, sys_exchange, sys_impersonate, token_check,
 };
 use crate::ports::clock::SystemClock;
 use crate::ports::grants::ImpersonationStore;
@@ -57,6 +57,8 @@ enum Route {
     Stop,
     List,
     CognitoEndpoint,
+    Me,
+    Audit,
 }
 
 fn bearer(ev: &mut Value, token: &str) {
@@ -123,6 +125,8 @@ impl Fixture {
             Route::TokenCheck => token_check::handle(&w.read_state(), request).await,
             Route::Stop => stop::handle(&w.session_state(), request).await,
             Route::List => list_impersonations::handle(&w.read_state(), request).await,
+            Route::Me => me::handle(&w.api(), request).await,
+            Route::Audit => audit_log::handle(&w.api(), request).await,
         };
         let status = response.status().as_u16();
         let body = serde_json::from_slice(response.body().as_ref()).expect("a JSON body");
@@ -1384,4 +1388,152 @@ async fn every_dialect_takes_a_mode_and_keeps_it() {
         .unwrap()
         .len();
     assert_eq!(before, after, "a refused mode starts nothing");
+}
+
+/// Issue 11: `GET /auth/me` tells a console what to show.
+#[tokio::test]
+async fn me_says_who_may_act_as_whom_and_in_which_modes() {
+    let f = fixture().await;
+    let me_as = |token: String| {
+        let mut ev = event("me.json");
+        bearer(&mut ev, &token);
+        ev
+    };
+    // (caller, may act as, modes)
+    let cases = [
+        ("acme-admin", true, json!(["read_only", "full"])),
+        ("acme-operator", true, json!(["read_only", "full"])),
+        ("acme-team-admin", true, json!(["read_only"])),
+        ("acme-support-1", false, json!([])),
+    ];
+    for (caller, may_act_as, modes) in cases {
+        let (status, body) = f
+            .call_route(Route::Me, me_as(f.world.id_token(caller)))
+            .await;
+        assert_eq!(status, 200, "{caller}: {body}");
+        assert_eq!(body["username"], caller);
+        assert_eq!(body["may_act_as"], may_act_as, "{caller}");
+        assert_eq!(body["modes"], modes, "{caller}");
+        assert_eq!(body["default_mode"], "read_only");
+        assert_eq!(body["impersonated"], false);
+    }
+    let (_, session) = f
+        .call(f.username_event("acme-admin", "acme-support-1"))
+        .await;
+    let (status, body) = f
+        .call_route(Route::Me, me_as(f.impersonated_token(&session)))
+        .await;
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(
+        (&body["impersonated"], &body["may_act_as"], &body["modes"]),
+        (&json!(true), &json!(false), &json!([])),
+        "an impersonated session starts nothing"
+    );
+    let mut anonymous = event("me.json");
+    set_header(&mut anonymous, "Authorization", None);
+    assert_eq!(f.call_route(Route::Me, anonymous).await.0, 401);
+}
+
+impl Fixture {
+    async fn audit(&self, caller: &str, params: &[(&str, &str)]) -> (u16, Value) {
+        let mut ev = event("audit-log.json");
+        bearer(&mut ev, &self.world.id_token(caller));
+        ev["queryStringParameters"] = Value::Null;
+        ev["multiValueQueryStringParameters"] = Value::Null;
+        for (name, value) in params {
+            set_query(&mut ev, name, value);
+        }
+        self.call_route(Route::Audit, ev).await
+    }
+}
+
+fn events_of(body: &Value) -> Vec<(String, String, String)> {
+    body["records"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| {
+            (
+                r["event"].as_str().unwrap().to_string(),
+                r["actor"]["username"].as_str().unwrap_or("-").to_string(),
+                r["tenant"].as_str().unwrap_or("-").to_string(),
+            )
+        })
+        .collect()
+}
+
+/// Issue 11: `GET /auth/audit` is scoped like the listing, filtered, newest first.
+#[tokio::test]
+async fn the_audit_trail_is_scoped_filtered_and_newest_first() {
+    let f = fixture().await;
+    let by_admin = f.started("acme-admin", "acme-support-1").await;
+    f.started("acme-operator", "acme-sales-1").await;
+    f.started("globex-admin", "globex-user").await;
+    assert_eq!(f.stop_as("acme-admin", &by_admin).await.0, 200);
+    // A team admin's own start, through seed 002.
+    let (_, token) = f.public_token("acme-team-admin", "acme-support-2").await;
+    assert_eq!(f.login(token["token"].as_str().unwrap()).await.0, 200);
+
+    let (status, all) = f.audit("acme-super", &[]).await;
+    assert_eq!(status, 200, "{all}");
+    let tenants: Vec<String> = events_of(&all).into_iter().map(|(_, _, t)| t).collect();
+    assert!(tenants.contains(&"globex".to_string()) && tenants.contains(&"acme".to_string()));
+    let times: Vec<&str> = all["records"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["at"].as_str().unwrap())
+        .collect();
+    let mut newest_first = times.clone();
+    newest_first.sort_by(|a, b| b.cmp(a));
+    assert_eq!(times, newest_first);
+
+    let (_, acme) = f.audit("acme-admin", &[]).await;
+    assert!(
+        events_of(&acme).iter().all(|(_, _, t)| t == "acme"),
+        "{acme}"
+    );
+    let (_, stopped) = f.audit("acme-admin", &[("event", "stopped")]).await;
+    assert_eq!(
+        events_of(&stopped),
+        vec![("stopped".into(), "acme-admin".into(), "acme".into())]
+    );
+    assert_eq!(stopped["records"][0]["impersonation_id"], by_admin.as_str());
+    assert_eq!(stopped["records"][0]["mode"], "read_only");
+    let (_, by_operator) = f.audit("acme-admin", &[("actor", "acme-operator")]).await;
+    assert!(!events_of(&by_operator).is_empty());
+    assert!(events_of(&by_operator)
+        .iter()
+        .all(|(_, a, _)| a == "acme-operator"));
+
+    // A team admin reads what they did, whatever they ask for.
+    let (_, own) = f.audit("acme-team-admin", &[]).await;
+    assert!(!events_of(&own).is_empty());
+    assert!(
+        events_of(&own)
+            .iter()
+            .all(|(_, a, _)| a == "acme-team-admin"),
+        "{own}"
+    );
+    let (_, others) = f.audit("acme-team-admin", &[("actor", "acme-admin")]).await;
+    assert!(events_of(&others).is_empty());
+    // A member reads what was done as them.
+    let (_, as_me) = f.audit("acme-support-1", &[("target", "me")]).await;
+    assert!(events_of(&as_me)
+        .iter()
+        .any(|(e, a, _)| e == "started" && a == "acme-admin"));
+
+    for (params, expected) in [
+        (vec![("event", "launched")], 400),
+        (vec![("since", "yesterday")], 400),
+        (vec![("until", "soon")], 400),
+    ] {
+        let (status, body) = f.audit("acme-admin", &params).await;
+        assert_eq!(status, expected, "{params:?}: {body}");
+        assert_eq!(body["status"], "error");
+    }
+    let (_, later) = f
+        .audit("acme-admin", &[("since", "2999-01-01T00:00:00Z")])
+        .await;
+    assert!(events_of(&later).is_empty());
 }

@@ -1,7 +1,7 @@
 //! The audit ports: where records are kept (`AuditStore`) and where they are published
 //! (`EventPublisher`).
 
-use crate::domain::audit::AuditRecord;
+use crate::domain::audit::{AuditEvent, AuditRecord};
 use crate::domain::error::Result;
 use async_trait::async_trait;
 
@@ -17,6 +17,38 @@ pub trait AuditStore: Send + Sync {
         tenant: Option<&str>,
         since_millis: i64,
     ) -> Result<Vec<AuditRecord>>;
+    /// One page of records in a scope, newest first, filtered (a page may be short; reading
+    /// stops at twice the page size).
+    async fn audit_page(&self, query: &AuditQuery) -> Result<AuditPage>;
+}
+
+/// Whose records a reader sees.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum AuditScope {
+    /// Every tenant's (super-admins).
+    All,
+    /// One tenant's (`None`: records without a tenant).
+    Tenant(Option<String>),
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AuditQuery {
+    pub scope: AuditScope,
+    pub actor_sub: Option<String>,
+    pub target_sub: Option<String>,
+    pub event: Option<AuditEvent>,
+    /// At or after (epoch milliseconds).
+    pub since_millis: Option<i64>,
+    /// Before (epoch milliseconds).
+    pub until_millis: Option<i64>,
+    pub page_token: Option<String>,
+    pub limit: i32,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct AuditPage {
+    pub records: Vec<AuditRecord>,
+    pub next_token: Option<String>,
 }
 
 #[async_trait]

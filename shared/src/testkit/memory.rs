@@ -9,7 +9,7 @@ use crate::domain::grant::{
     ApiKey, ApiKeyStatus, ExchangeGrant, GrantKind, Impersonation, ImpersonationStatus, Remint,
 };
 use crate::domain::user::{UserRecord, UserRef};
-use crate::ports::audit::AuditStore;
+use crate::ports::audit::{AuditPage, AuditQuery, AuditScope, AuditStore};
 use crate::ports::clock::Clock;
 use crate::ports::directory::{Directory, DirectoryScope};
 use crate::ports::grants::{
@@ -71,6 +71,29 @@ impl AuditStore for MemoryStore {
             .filter(|r| r.tenant.as_deref() == tenant && r.at_millis >= since_millis)
             .cloned()
             .collect())
+    }
+
+    /// Everything that matches in one page (memory holds little), newest first.
+    async fn audit_page(&self, q: &AuditQuery) -> Result<AuditPage> {
+        let records = self.audit.lock().map_err(|_| poisoned())?;
+        let mut matching: Vec<AuditRecord> = records
+            .iter()
+            .filter(|r| match &q.scope {
+                AuditScope::All => true,
+                AuditScope::Tenant(tenant) => &r.tenant == tenant,
+            })
+            .filter(|r| q.actor_sub.is_none() || r.actor_sub == q.actor_sub)
+            .filter(|r| q.target_sub.is_none() || r.target_sub == q.target_sub)
+            .filter(|r| q.event.is_none_or(|e| r.event == e))
+            .filter(|r| q.since_millis.is_none_or(|t| r.at_millis >= t))
+            .filter(|r| q.until_millis.is_none_or(|t| r.at_millis < t))
+            .cloned()
+            .collect();
+        matching.sort_by(|a, b| (b.at_millis, &b.id).cmp(&(a.at_millis, &a.id)));
+        Ok(AuditPage {
+            records: matching,
+            next_token: None,
+        })
     }
 }
 

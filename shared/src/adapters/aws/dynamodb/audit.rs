@@ -3,19 +3,25 @@
 //! record), TTL after 400 days, an index by tenant and time, and a stream (new images) that
 //! the publish-events function turns into EventBridge events, at least once.
 
-use crate::adapters::aws::dynamodb::items::{insert_optional, tenant_partition};
+use crate::adapters::aws::dynamodb::items::{
+    decode_page_token, encode_page_token, insert_optional, tenant_partition,
+};
 use crate::adapters::aws::dynamodb::{
     condition_failed, get_n, get_opt_s, get_s, key, n, query_all, s, upstream, Item,
 };
 use crate::domain::audit::{AuditEvent, AuditRecord};
 use crate::domain::error::{ActasError, Result};
 use crate::domain::mode::Mode;
-use crate::ports::audit::AuditStore;
+use crate::ports::audit::{AuditPage, AuditQuery, AuditScope, AuditStore};
 use async_trait::async_trait;
 use aws_sdk_dynamodb::types::AttributeValue;
 use aws_sdk_dynamodb::Client;
+use std::collections::HashMap;
 
 const AUDIT_SK: &str = "AUDIT";
+
+/// The partition of `gsi2`, which holds every record (sort: time, then id).
+const ALL_AUDIT: &str = "AUDIT";
 
 pub struct DynamoAuditStore {
     client: Client,
@@ -46,6 +52,12 @@ pub fn audit_item(record: &AuditRecord) -> Item {
         ),
         (
             "gsi1sk".to_string(),
+            s(format!("{:013}#{}", record.at_millis, record.id)),
+        ),
+        // Every tenant's trail, for super-admins.
+        ("gsi2pk".to_string(), s(ALL_AUDIT)),
+        (
+            "gsi2sk".to_string(),
             s(format!("{:013}#{}", record.at_millis, record.id)),
         ),
     ]);
@@ -153,6 +165,77 @@ impl AuditStore for DynamoAuditStore {
             .expression_attribute_values(":pk", s(tenant_partition(tenant)))
             .expression_attribute_values(":from", s(format!("{:013}", since_millis.max(0))));
         query_all(query, audit_from).await
+    }
+
+    async fn audit_page(&self, q: &AuditQuery) -> Result<AuditPage> {
+        let (index, partition_attribute, sort_attribute, partition) = match &q.scope {
+            AuditScope::All => ("gsi2", "gsi2pk", "gsi2sk", ALL_AUDIT.to_string()),
+            AuditScope::Tenant(tenant) => (
+                "gsi1",
+                "gsi1pk",
+                "gsi1sk",
+                tenant_partition(tenant.as_deref()),
+            ),
+        };
+        let mut names = HashMap::from([
+            ("#pk".to_string(), partition_attribute.to_string()),
+            ("#sk".to_string(), sort_attribute.to_string()),
+        ]);
+        let mut values = HashMap::from([(":pk".to_string(), s(&partition))]);
+        // Time bounds are on the sort key: only the window is read.
+        let from = format!("{:013}", q.since_millis.unwrap_or(0).max(0));
+        let to = format!("{:013}", q.until_millis.unwrap_or(9_999_999_999_999).max(0));
+        values.insert(":from".to_string(), s(from));
+        values.insert(":to".to_string(), s(to));
+        let key_condition = "#pk = :pk AND #sk BETWEEN :from AND :to".to_string();
+        let mut filters = Vec::new();
+        let mut filter = |attribute: &str, value: Option<String>| {
+            if let Some(value) = value {
+                let n = filters.len();
+                names.insert(format!("#f{n}"), attribute.to_string());
+                values.insert(format!(":f{n}"), s(value));
+                filters.push(format!("#f{n} = :f{n}"));
+            }
+        };
+        filter("actor_sub", q.actor_sub.clone());
+        filter("target_sub", q.target_sub.clone());
+        filter("event", q.event.map(|e| e.as_str().to_string()));
+        let mut start = decode_page_token(
+            q.page_token.as_deref(),
+            Some((partition_attribute, partition.as_str(), sort_attribute)),
+        )?;
+        let limit = q.limit.max(1);
+        let mut records = Vec::new();
+        let mut read = 0;
+        loop {
+            let page = self
+                .client
+                .query()
+                .table_name(&self.table)
+                .index_name(index)
+                .key_condition_expression(&key_condition)
+                .set_filter_expression((!filters.is_empty()).then(|| filters.join(" AND ")))
+                .set_expression_attribute_names(Some(names.clone()))
+                .set_expression_attribute_values(Some(values.clone()))
+                .set_exclusive_start_key(start)
+                .scan_index_forward(false)
+                .limit((limit - records.len() as i32).min(2 * limit - read).max(1))
+                .send()
+                .await
+                .map_err(|e| upstream("Query", e))?;
+            read += page.scanned_count();
+            for item in page.items() {
+                records.push(audit_from(item)?);
+            }
+            start = page.last_evaluated_key().filter(|k| !k.is_empty()).cloned();
+            if start.is_none() || records.len() as i32 >= limit || read >= 2 * limit {
+                break;
+            }
+        }
+        Ok(AuditPage {
+            records,
+            next_token: start.map(|k| encode_page_token(&k)),
+        })
     }
 }
 

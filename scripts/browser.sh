@@ -31,7 +31,7 @@ browser_test() {
   log "tests/browser: the console, banner and sample app in Chromium (node --test)"
   local started=$SECONDS
   (cd "$dir" && ACTAS_STACK_FILE="${ACTAS_STACK_FILE:-$LOCAL/stack.json}" \
-    node --test --test-concurrency=1 --test-reporter=spec "$@" console.test.mjs) || {
+    node --test --test-concurrency=1 --test-reporter=spec "$@" console.test.mjs governance.test.mjs) || {
     echo "browser tests failed after $((SECONDS - started)) s; screenshots in $LOCAL/test-output/screenshots/" >&2
     exit 1
   }

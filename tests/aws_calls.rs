@@ -159,6 +159,7 @@ async fn every_operation_makes_the_documented_aws_calls() {
         FIND_USER[0],
         FIND_USER[1],              // the target
         "dynamodb:BatchWriteItem", // both, as just read, into the directory
+        "dynamodb:GetItem",        // the tenant's governance settings
         "dynamodb:PutItem",        // the grant
         "cognito:AdminInitiateAuth",
         "cognito:AdminRespondToAuthChallenge",
@@ -274,6 +275,7 @@ async fn every_operation_makes_the_documented_aws_calls() {
             FIND_USER[1], // the caller
             FIND_USER[0],
             FIND_USER[1],       // the target
+            "dynamodb:GetItem", // the tenant's governance settings
             "dynamodb:PutItem", // the exchange grant
             "dynamodb:PutItem", // the audit record
         ],

@@ -365,6 +365,7 @@ async fn main() {
                 reason: Some("bench".into()),
                 ticket: None,
                 mode: actas::domain::mode::Mode::Full,
+                break_glass: false,
                 client_id: IMPERSONATION_CLIENT.into(),
                 status: ImpersonationStatus::Pending,
                 created_at_millis: now * 1000,

@@ -87,6 +87,7 @@ fn scale_impersonation(i: usize, now_secs: i64) -> Impersonation {
         reason: Some("scale bench".into()),
         ticket: None,
         mode: actas::domain::mode::Mode::Full,
+        break_glass: false,
         client_id: "scale-client".into(),
         status: if live {
             ImpersonationStatus::Active

@@ -7,10 +7,11 @@ import {
   Feedback,
   SESSION_KEY,
   SignedOut,
-  actorTokens,
   apiBase,
+  asActor,
   cell,
   client,
+  field,
   freeCell,
   forget,
   h,
@@ -19,12 +20,13 @@ import {
   nowrap,
   orDash,
   readActor,
-  store,
   storeActor,
   table,
   time,
 } from './common.js';
-import { ActasApiError, bannerState, endImpersonation, formatTimeLeft, readStoredSession } from './vendor/actas/index.js';
+import type { Ctx } from './common.js';
+import { consentAndProtection, mayConfigure, mayDecide, requestsPage, settingsPage, startImpersonation } from './governance.js';
+import { bannerState, endImpersonation, formatTimeLeft, readStoredSession } from './vendor/actas/index.js';
 import type {
   AuditEventName,
   AuditQuery,
@@ -36,20 +38,13 @@ import type {
   RecordedPerson,
 } from './vendor/actas/index.js';
 
-type RouteName = 'sign-in' | 'act-as' | 'active' | 'audit' | 'who-acted-as-me';
-
-interface Ctx {
-  fb: Feedback;
-  body: HTMLElement;
-  /** False once the user went to another page: late answers are dropped. */
-  alive(): boolean;
-  /** Runs when the page is left (timers). */
-  onLeave(cleanup: () => void): void;
-}
+type RouteName = 'sign-in' | 'act-as' | 'active' | 'requests' | 'audit' | 'who-acted-as-me' | 'settings';
 
 interface Route {
   title: string;
   nav?: string;
+  /** Whether the nav offers the page to this user (the page itself also says when it is not theirs). */
+  shown?(who: Me): boolean;
   render(ctx: Ctx, me: Me): void | Promise<void>;
 }
 
@@ -68,11 +63,19 @@ let firstPage = true;
 let currentFeedback: Feedback | null = null;
 
 const routes: Record<Exclude<RouteName, 'sign-in'>, Route> = {
-  'act-as': { title: 'Act as', nav: 'Act as', render: actAsPage },
+  'act-as': { title: 'Act as', nav: 'Act as', shown: (who) => who.may_act_as, render: actAsPage },
   active: { title: 'Active impersonations', nav: 'Active', render: activePage },
+  requests: { title: 'Requests', nav: 'Requests', shown: mayDecide, render: requestsPage },
   audit: { title: 'Audit log', nav: 'Audit', render: auditPage },
   'who-acted-as-me': { title: 'Who acted as me', nav: 'Who acted as me', render: whoActedAsMePage },
+  settings: { title: 'Settings', nav: 'Settings', shown: mayConfigure, render: settingsPage },
 };
+
+/** Whether the nav offers the route to this user. */
+function shown(name: RouteName, who: Me): boolean {
+  const route = name === 'sign-in' ? undefined : routes[name];
+  return !route?.shown || route.shown(who);
+}
 
 function routeName(): string {
   return /^#\/([a-z-]+)/.exec(location.hash)?.[1] ?? '';
@@ -150,7 +153,7 @@ function drawHeader(who: Me | null, signOutOnly = false, current = ''): void {
   }
   const links = who
     ? (Object.entries(routes) as Array<[RouteName, Route]>)
-        .filter(([name]) => name !== 'act-as' || who.may_act_as)
+        .filter(([name]) => shown(name, who))
         .map(([name, route]) =>
           h('li', {}, h('a', { href: `#/${name}`, 'aria-current': name === current ? 'page' : undefined }, route.nav ?? route.title)),
         )
@@ -163,17 +166,6 @@ function drawHeader(who: Me | null, signOutOnly = false, current = ''): void {
     ),
   );
   userSlot.replaceChildren(who ? h('span', {}, `Signed in as `, h('strong', {}, who.username), ` · ${who.role_name}`) : '');
-}
-
-/** Calls the API with the signed-in user's id token; a 401 ends the sign-in. */
-async function asActor<T>(call: (idToken: string) => Promise<T>): Promise<T> {
-  const { idToken } = await actorTokens();
-  try {
-    return await call(idToken);
-  } catch (error) {
-    if (error instanceof ActasApiError && error.status === 401) throw new SignedOut();
-    throw error;
-  }
 }
 
 function signedOut(error: SignedOut): void {
@@ -239,7 +231,7 @@ function signInPage(ctx: Ctx): void {
         if (!result || !ctx.alive()) return;
         storeActor(result.tokens);
         me = result.who;
-        const next = wanted && (wanted !== 'act-as' || me.may_act_as) ? wanted : defaultRoute();
+        const next = wanted && shown(wanted, me) ? wanted : defaultRoute();
         wanted = null;
         go(next);
       });
@@ -252,11 +244,6 @@ function signInPage(ctx: Ctx): void {
 
 function firstPageFocus(): boolean {
   return document.activeElement === document.body || document.activeElement === null;
-}
-
-function field(id: string, label: string, control: HTMLElement, hint?: string): HTMLElement {
-  if (hint) control.setAttribute('aria-describedby', `${id}-hint`);
-  return h('p', { class: 'field' }, h('label', { for: id }, label), hint ? h('span', { class: 'hint', id: `${id}-hint` }, hint) : null, control);
 }
 
 /** "You are acting as X (Read-only). Open the sample app" while a session is open. */
@@ -389,31 +376,20 @@ function startForm(ctx: Ctx, who: Me, person: Profile, cancel: () => void): HTML
       h('button', { type: 'button', onclick: cancel }, 'Cancel'),
     ),
   );
+  // A start that needs approval or consent shows its request here, with "Check again".
+  const requestSlot = h('div', {});
   form.addEventListener('submit', (event) => {
     event.preventDefault();
     if (pending) return;
     pending = true;
     const mode = (form.querySelector('input[name=mode]:checked') as HTMLInputElement | null)?.value === 'full' ? 'full' : 'read_only';
     const options = { mode, reason: reason.value.trim() || undefined, ticket: ticket.value.trim() || undefined } as const;
-    void ctx.fb
-      .busy(form, `Starting the impersonation of ${person.Username}…`, async () => {
-        const token = await asActor((id) => client().requestCoworkerToken(person.Id, options, id));
-        return client().exchangeToken(token);
-      })
-      .then(async (session) => {
-        if (!session || !ctx.alive()) {
-          pending = false;
-          return;
-        }
-        // One open session per console: the previous one ends.
-        const previous = readStoredSession();
-        if (bannerState(previous)) await endImpersonation(previous, { apiUrl: apiBase() }).catch(() => undefined);
-        store(SESSION_KEY, session);
-        ctx.fb.say(`Acting as ${person.Username}. Opening the sample app…`);
-        location.assign('./demo.html');
-      });
+    requestSlot.replaceChildren();
+    void startImpersonation(ctx, ctx.fb, form, { id: person.Id, username: person.Username }, options, requestSlot).then(() => {
+      pending = false;
+    });
   });
-  return form;
+  return h('div', {}, form, requestSlot);
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -519,6 +495,13 @@ const EVENTS: Array<[AuditEventName, string]> = [
   ['stopped', 'Stopped'],
   ['expired', 'Expired'],
   ['denied', 'Denied'],
+  ['approval_requested', 'Approval requested'],
+  ['approval_approved', 'Approval approved'],
+  ['approval_denied', 'Approval denied'],
+  ['consent_given', 'Consent given'],
+  ['consent_declined', 'Consent declined'],
+  ['protection_changed', 'Protection changed'],
+  ['settings_changed', 'Settings changed'],
 ];
 
 function auditPage(ctx: Ctx): void {
@@ -561,7 +544,7 @@ function auditPage(ctx: Ctx): void {
                   {},
                   cell(time(r.at)),
                   cell(EVENTS.find(([value]) => value === r.event)?.[1] ?? r.event),
-                  cell(outcome(r), r.cause ? h('span', { class: 'hint' }, r.cause) : null),
+                  cell(outcome(r), r.cause ? h('span', { class: 'hint' }, causeText(r.cause)) : null),
                   cell(nowrap(person(r.actor))),
                   cell(nowrap(person(r.target))),
                   cell(nowrap(r.mode ? modeLabel(r.mode) : '—')),
@@ -574,11 +557,14 @@ function auditPage(ctx: Ctx): void {
     more.replaceChildren(next ? h('button', { type: 'button', onclick: () => void load() }, 'Load more') : '');
   };
 
+  // Each filter change starts a new query: a late answer to an earlier one is dropped.
+  let queryNumber = 0;
   const load = async (): Promise<void> => {
+    const mine = queryNumber;
     const page = await ctx.fb.busy(section, records.length ? 'Loading more audit records…' : 'Loading audit records…', () =>
       asActor((token) => client().audit({ ...query, ...(next ? { nextToken: next } : {}) }, token)),
     );
-    if (!page || !ctx.alive()) return;
+    if (!page || !ctx.alive() || mine !== queryNumber) return;
     records.push(...page.records);
     next = page.next_token;
     loaded = true;
@@ -607,6 +593,7 @@ function auditPage(ctx: Ctx): void {
     records.length = 0;
     next = null;
     loaded = false;
+    queryNumber += 1;
     draw();
     void load();
   });
@@ -626,6 +613,29 @@ function outcome(r: AuditRecord): string {
   return r.count > 1 ? `${word} (×${r.count})` : word;
 }
 
+/**
+ * A record's cause for reading: a settings change records its changes as JSON, shown as
+ * "approval.always: on; consent: never" rather than raw JSON; anything else as it is.
+ */
+function causeText(cause: string): string {
+  if (!/^\s*\{/.test(cause)) return cause;
+  try {
+    const parts: string[] = [];
+    const walk = (value: unknown, path: string): void => {
+      if (value && typeof value === 'object' && !Array.isArray(value)) {
+        for (const [key, inner] of Object.entries(value as Record<string, unknown>)) walk(inner, path ? `${path}.${key}` : key);
+      } else {
+        const shown = value === true ? 'on' : value === false ? 'off' : Array.isArray(value) ? (value.length ? value.join(', ') : 'none') : value === null ? '—' : String(value);
+        parts.push(`${path}: ${shown}`);
+      }
+    };
+    walk(JSON.parse(cause), '');
+    return parts.join('; ');
+  } catch {
+    return cause;
+  }
+}
+
 function person(p: RecordedPerson | null): string {
   return p?.username ?? p?.sub ?? '—';
 }
@@ -639,8 +649,16 @@ function whoActedAsMePage(ctx: Ctx): void {
   let loaded = false;
   const list = h('div', { class: 'list' });
   const more = h('p', {});
-  const section = h('section', { 'aria-label': 'Impersonations of you' }, h('p', { class: 'hint' }, 'Everyone who acted as you, newest first.'), list, more);
-  ctx.body.append(section);
+  const section = h(
+    'section',
+    { 'aria-labelledby': 'history-title' },
+    h('h2', { id: 'history-title' }, 'Impersonations of you'),
+    h('p', { class: 'hint' }, 'Everyone who acted as you, newest first.'),
+    list,
+    more,
+  );
+  const [protection, consent] = consentAndProtection(ctx);
+  ctx.body.append(consent as HTMLElement, section, protection as HTMLElement);
 
   const draw = (): void => {
     list.replaceChildren(

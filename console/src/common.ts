@@ -193,7 +193,7 @@ export function h<K extends keyof HTMLElementTagNameMap>(tag: K, props: Props = 
 /** Where a page says what is going on: one status line, one alert at most. */
 export class Feedback {
   /** `onSignedOut`: what to do when the user's sign-in is over (the console: go to sign in). */
-  constructor(private readonly onSignedOut?: (error: SignedOut) => void) {}
+  constructor(readonly onSignedOut?: (error: SignedOut) => void) {}
 
   readonly status: HTMLElement = h('p', { role: 'status', class: 'status' });
   readonly alertSlot: HTMLElement = h('div', { class: 'alert-slot' });
@@ -282,4 +282,31 @@ export function nowrap(text: string): HTMLElement {
 
 export function orDash(value: string | null | undefined): string {
   return value ? value : '—';
+}
+
+/** What a page of the console gets: its feedback, its body, and whether it is still shown. */
+export interface Ctx {
+  fb: Feedback;
+  body: HTMLElement;
+  /** False once the user went to another page: late answers are dropped. */
+  alive(): boolean;
+  /** Runs when the page is left (timers). */
+  onLeave(cleanup: () => void): void;
+}
+
+/** Calls the API with the signed-in user's id token; a 401 ends the sign-in. */
+export async function asActor<T>(call: (idToken: string) => Promise<T>): Promise<T> {
+  const { idToken } = await actorTokens();
+  try {
+    return await call(idToken);
+  } catch (error) {
+    if (error instanceof ActasApiError && error.status === 401) throw new SignedOut();
+    throw error;
+  }
+}
+
+/** A labelled form field (label above the control), with an optional hint as its description. */
+export function field(id: string, label: string, control: HTMLElement, hint?: string): HTMLElement {
+  if (hint) control.setAttribute('aria-describedby', `${id}-hint`);
+  return h('p', { class: 'field' }, h('label', { for: id }, label), hint ? h('span', { class: 'hint', id: `${id}-hint` }, hint) : null, control);
 }

@@ -405,6 +405,7 @@ impl Harness {
             reason: Some("integration test".into()),
             ticket: None,
             mode: actas::domain::mode::Mode::Full,
+            break_glass: false,
             client_id: self.stack.impersonation_client_id.clone(),
             status,
             created_at_millis: started_millis,

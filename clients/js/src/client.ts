@@ -146,7 +146,21 @@ export interface Me {
 }
 
 /** What the audit trail records. */
-export type AuditEventName = 'started' | 'token_issued' | 'exchanged' | 'reverted' | 'stopped' | 'expired' | 'denied';
+export type AuditEventName =
+  | 'started'
+  | 'token_issued'
+  | 'exchanged'
+  | 'reverted'
+  | 'stopped'
+  | 'expired'
+  | 'denied'
+  | 'settings_changed'
+  | 'approval_requested'
+  | 'approval_approved'
+  | 'approval_denied'
+  | 'consent_given'
+  | 'consent_declined'
+  | 'protection_changed';
 
 /** Someone an audit record names; a refusal may know only one of the two. */
 export interface RecordedPerson {
@@ -191,6 +205,99 @@ export interface AuditQuery {
   /** RFC 3339, epoch milliseconds, or a Date; exclusive. */
   until?: string | number | Date;
   nextToken?: string;
+}
+
+/** A role, as the governance settings name it. */
+export type RoleSlug = 'user' | 'team-admin' | 'operator' | 'admin' | 'super-admin';
+
+/** `GET /auth/settings`: a tenant's impersonation governance. */
+export interface Settings {
+  tenant: string;
+  approval: {
+    /** Every start needs approval. */
+    always: boolean;
+    /** Full-mode starts need approval. */
+    full_mode: boolean;
+    /** Starts on protected accounts need approval (when `protected_accounts` is `approval`). */
+    protected_accounts: boolean;
+    /** Starts on targets of these roles need approval. */
+    target_roles: Array<Exclude<RoleSlug, 'super-admin'>>;
+  };
+  /** Whose consent a start needs: nobody's, the target's for full mode, the target's always. */
+  consent: 'never' | 'full' | 'always';
+  /** The target gets an email on start and on end. */
+  notify_target: boolean;
+  /** A start on a protected account needs approval, or is refused (403). */
+  protected_accounts: 'approval' | 'refuse';
+  /** 300 ..= the deployment's ImpersonationMaxSeconds. */
+  max_duration_seconds: number;
+  /** A subset of the deployment's FullModeRoles. */
+  full_mode_roles: RoleSlug[];
+  /** RFC 3339, or null before the first change. */
+  updated_at: string | null;
+  /** Who changed them last (a person, or their username), or null. */
+  updated_by: Person | string | null;
+}
+
+/** What `PUT /auth/settings` takes: any of the settable keys; the keys given replace theirs. */
+export type SettingsChanges = Partial<Omit<Settings, 'tenant' | 'updated_at' | 'updated_by'>>;
+
+/** `pending` (waiting), `approved` (the next matching start redeems it, once), `denied`, `expired`, `used`. */
+export type RequestStatus = 'pending' | 'approved' | 'denied' | 'expired' | 'used';
+
+/** A start that needs approval and/or the target's consent. */
+export interface ImpersonationRequest {
+  id: string;
+  status: RequestStatus;
+  approval: 'pending' | 'approved' | 'denied' | 'not_required';
+  consent: 'pending' | 'given' | 'declined' | 'not_required';
+  requester: Person;
+  target: Person;
+  tenant: string | null;
+  mode: ImpersonationMode;
+  reason: string | null;
+  ticket: string | null;
+  /** RFC 3339. */
+  created_at: string;
+  /** RFC 3339: when the request lapses (15 minutes by default). */
+  expires_at: string;
+  /** Who approved or denied it (a person, or their username), or null. */
+  decided_by: Person | string | null;
+  /** The decider's comment, or null. */
+  comment: string | null;
+}
+
+/**
+ * A start answered 202: it needs approval and/or consent first, and no session was made. The
+ * same start (target, mode, reason, ticket) asked again once the request is `approved` redeems it.
+ */
+export interface PendingStart {
+  pending: true;
+  request: ImpersonationRequest;
+}
+
+/** Whether a start's answer is a pending request rather than a session or token. */
+export function isPending(value: unknown): value is PendingStart {
+  return typeof value === 'object' && value !== null && (value as { pending?: unknown }).pending === true &&
+    typeof (value as { request?: unknown }).request === 'object';
+}
+
+export interface RequestList {
+  requests: ImpersonationRequest[];
+}
+
+export interface RequestQuery {
+  /** The caller's own requests (as requester). */
+  mine?: boolean;
+  /** `me`: requests about the caller (for their consent). */
+  target?: string;
+}
+
+/** `GET /auth/users/{id}/protection`: whether starts on the account need approval (or are refused). */
+export interface Protection {
+  sub: string;
+  username: string;
+  protected: boolean;
 }
 
 /** Where and how `refresh` asks: by default the user pool's sign-in client at Cognito. */
@@ -251,6 +358,11 @@ export interface ActasClientOptions {
 }
 
 type Query = Record<string, string | undefined>;
+
+interface Answer {
+  status: number;
+  json: unknown;
+}
 
 interface Call {
   op: string;
@@ -322,7 +434,7 @@ export class ActasClient {
     flow: string,
     parameters: Record<string, string>,
   ): Promise<SignInResult> {
-    const answer = await this.send(op, endpoint, {
+    const { json: answer } = await this.send(op, endpoint, {
       method: 'POST',
       headers: {
         'content-type': 'application/x-amz-json-1.1',
@@ -353,13 +465,17 @@ export class ActasClient {
   /**
    * Seeds 000/001: `POST /auth/impersonate`. With `uuid` the target goes in the query (seed 000),
    * with `username` in the body next to the tenant's `apiKey` (seed 001).
+   *
+   * A start that needs approval or the target's consent answers 202: that comes back as a
+   * `PendingStart` (`isPending(result)`), not a session. Once its request is approved, the same
+   * start again (same target, mode, reason, ticket) returns the session.
    */
-  async impersonate(options: ImpersonateOptions, idToken: string): Promise<SessionPayload> {
+  async impersonate(options: ImpersonateOptions, idToken: string): Promise<SessionPayload | PendingStart> {
     const { username, uuid, apiKey, mode, reason, ticket } = options;
     if ((username === undefined) === (uuid === undefined)) {
       throw new TypeError('impersonate: give exactly one of username and uuid');
     }
-    return this.call({
+    const { status, json } = await this.request({
       op: 'impersonate',
       method: 'POST',
       path: '/auth/impersonate',
@@ -368,35 +484,46 @@ export class ActasClient {
       body: { username, mode, reason, ticket },
       headers: apiKey ? { 'x-api-key': apiKey } : {},
     });
+    return status === 202 ? pendingStart('impersonate', json) : (json as SessionPayload);
   }
 
-  /** Seed 002: `GET /api/public/coworkers/{id}/impersonate` → a short-lived token to exchange. */
-  async requestCoworkerToken(coworkerId: string, options: StartOptions, idToken: string): Promise<string> {
-    const answer = await this.call<{ token: string }>({
+  /**
+   * Seed 002: `GET /api/public/coworkers/{id}/impersonate` → a short-lived token to exchange, or
+   * a `PendingStart` when the start needs approval or consent first (202; see `impersonate`).
+   */
+  async requestCoworkerToken(coworkerId: string, options: StartOptions, idToken: string): Promise<string | PendingStart> {
+    const { status, json } = await this.request({
       op: 'requestCoworkerToken',
       method: 'GET',
       path: `/api/public/coworkers/${encodeURIComponent(coworkerId)}/impersonate`,
       token: idToken,
       query: startQuery(options),
     });
-    return answer.token;
+    return status === 202 ? pendingStart('requestCoworkerToken', json) : startToken('requestCoworkerToken', json);
   }
 
   /** Seed 002: `POST /api/public/auth/login/{token}`, once, → the session. */
   exchangeToken(token: string): Promise<SessionPayload> {
+    if (typeof token !== 'string') {
+      // Most likely a PendingStart passed on unchecked: it has no token until it is approved.
+      return Promise.reject(new TypeError('exchangeToken: expected a token string (a pending request has none; check isPending first)'));
+    }
     return this.call({ op: 'exchangeToken', method: 'POST', path: `/api/public/auth/login/${encodeURIComponent(token)}` });
   }
 
-  /** Seed 003: `GET /api/sys/users/impersonate?coworkerId=` → a short-lived token to exchange. */
-  async sysImpersonate(coworkerId: string, options: StartOptions, idToken: string): Promise<string> {
-    const answer = await this.call<{ token: string }>({
+  /**
+   * Seed 003: `GET /api/sys/users/impersonate?coworkerId=` → a short-lived token to exchange, or
+   * a `PendingStart` when the start needs approval or consent first (202; see `impersonate`).
+   */
+  async sysImpersonate(coworkerId: string, options: StartOptions, idToken: string): Promise<string | PendingStart> {
+    const { status, json } = await this.request({
       op: 'sysImpersonate',
       method: 'GET',
       path: '/api/sys/users/impersonate',
       token: idToken,
       query: { coworkerId, ...startQuery(options) },
     });
-    return answer.token;
+    return status === 202 ? pendingStart('sysImpersonate', json) : startToken('sysImpersonate', json);
   }
 
   /** Seed 003: `POST /api/sys/users/exchange` `{"token"}`, once, → the session. */
@@ -501,7 +628,103 @@ export class ActasClient {
     });
   }
 
-  private call<T>(c: Call): Promise<T> {
+  /**
+   * `GET /auth/settings`: a tenant's governance settings. Readers: the tenant's admins and
+   * operators; super-admins for any tenant (`tenant`; without it, their own).
+   */
+  settings(idToken: string): Promise<Settings>;
+  settings(tenant: string | null | undefined, idToken: string): Promise<Settings>;
+  settings(first: string | null | undefined, second?: string): Promise<Settings> {
+    const [tenant, token] = second === undefined ? [undefined, first] : [first, second];
+    return this.call({ op: 'settings', method: 'GET', path: '/auth/settings', token: token ?? undefined, query: { tenant: tenant || undefined } });
+  }
+
+  /**
+   * `PUT /auth/settings`: the keys given replace the current values, the others keep theirs.
+   * An unknown key or a value out of range is a 422 whose message names the key. Writers: the
+   * tenant's admins, super-admins (any tenant via `tenant`).
+   */
+  updateSettings(changes: SettingsChanges, idToken: string): Promise<Settings>;
+  updateSettings(changes: SettingsChanges, tenant: string | null | undefined, idToken: string): Promise<Settings>;
+  updateSettings(changes: SettingsChanges, first: string | null | undefined, second?: string): Promise<Settings> {
+    const [tenant, token] = second === undefined ? [undefined, first] : [first, second];
+    return this.call({
+      op: 'updateSettings',
+      method: 'PUT',
+      path: '/auth/settings',
+      token: token ?? undefined,
+      query: { tenant: tenant || undefined },
+      body: changes,
+    });
+  }
+
+  /**
+   * `GET /auth/requests`: by default the pending requests the caller may decide (never their
+   * own); `{mine: true}` the caller's own; `{target: 'me'}` those about the caller (consent).
+   */
+  requests(query: RequestQuery, idToken: string): Promise<RequestList> {
+    return this.call({
+      op: 'requests',
+      method: 'GET',
+      path: '/auth/requests',
+      token: idToken,
+      query: { mine: query.mine ? 'true' : undefined, target: query.target || undefined },
+    });
+  }
+
+  /** `POST /auth/requests/{id}/approve`: 403 for one's own or out of scope, 409 when decided or expired. */
+  approve(requestId: string, comment: string | null | undefined, idToken: string): Promise<ImpersonationRequest> {
+    return this.decide('approve', requestId, comment, idToken);
+  }
+
+  /** `POST /auth/requests/{id}/deny`: as `approve`. */
+  deny(requestId: string, comment: string | null | undefined, idToken: string): Promise<ImpersonationRequest> {
+    return this.decide('deny', requestId, comment, idToken);
+  }
+
+  private decide(op: 'approve' | 'deny', requestId: string, comment: string | null | undefined, idToken: string): Promise<ImpersonationRequest> {
+    return this.call({
+      op,
+      method: 'POST',
+      path: `/auth/requests/${encodeURIComponent(requestId)}/${op}`,
+      token: idToken,
+      body: { comment: comment ? comment : undefined },
+    });
+  }
+
+  /** `POST /auth/requests/{id}/consent`: the target accepts or declines; 409 when answered or expired. */
+  consent(requestId: string, accept: boolean, idToken: string): Promise<ImpersonationRequest> {
+    return this.call({
+      op: 'consent',
+      method: 'POST',
+      path: `/auth/requests/${encodeURIComponent(requestId)}/consent`,
+      token: idToken,
+      body: { accept },
+    });
+  }
+
+  /** `GET /auth/users/{id}/protection`: `me`, or a username or sub of someone the caller may act as. */
+  protection(userId: string, idToken: string): Promise<Protection> {
+    return this.call({ op: 'protection', method: 'GET', path: `/auth/users/${encodeURIComponent(userId)}/protection`, token: idToken });
+  }
+
+  /** `PUT /auth/users/{id}/protection` `{"protected"}`. */
+  setProtection(userId: string, isProtected: boolean, idToken: string): Promise<Protection> {
+    return this.call({
+      op: 'setProtection',
+      method: 'PUT',
+      path: `/auth/users/${encodeURIComponent(userId)}/protection`,
+      token: idToken,
+      body: { protected: isProtected },
+    });
+  }
+
+  private async call<T>(c: Call): Promise<T> {
+    return (await this.request(c)).json as T;
+  }
+
+  /** One API call: the status and JSON of a 2xx answer; anything else throws `ActasApiError`. */
+  private request(c: Call): Promise<Answer> {
     const search = new URLSearchParams();
     for (const [key, value] of Object.entries(c.query ?? {})) {
       if (value !== undefined) search.set(key, value);
@@ -514,10 +737,10 @@ export class ActasClient {
       body = JSON.stringify(c.body); // undefined fields drop out
     }
     const qs = search.toString();
-    return this.send(c.op, `${this.apiUrl}${c.path}${qs ? `?${qs}` : ''}`, { method: c.method, headers, body }) as Promise<T>;
+    return this.send(c.op, `${this.apiUrl}${c.path}${qs ? `?${qs}` : ''}`, { method: c.method, headers, body });
   }
 
-  private async send(op: string, url: string, init: RequestInit): Promise<unknown> {
+  private async send(op: string, url: string, init: RequestInit): Promise<Answer> {
     let response: Response;
     try {
       response = await this.fetchImpl(url, init);
@@ -549,7 +772,7 @@ export class ActasClient {
     if (json === undefined) {
       throw new ActasApiError(response.status, op, `${op}: the answer is not JSON (HTTP ${response.status})`);
     }
-    return json;
+    return { status: response.status, json };
   }
 }
 
@@ -559,4 +782,20 @@ function startQuery(options: StartOptions): Query {
 
 function timeParam(value: string | number | Date | undefined): string | undefined {
   return value instanceof Date ? value.toISOString() : value === undefined || value === '' ? undefined : String(value);
+}
+
+/** A 202 start's body as a `PendingStart`; a body that is not a request is an error. */
+function pendingStart(op: string, json: unknown): PendingStart {
+  const r = json as Partial<ImpersonationRequest> | null;
+  if (!r || typeof r !== 'object' || typeof r.id !== 'string' || typeof r.status !== 'string') {
+    throw new ActasApiError(202, op, `${op}: the start is pending, but the answer is not a request`);
+  }
+  return { pending: true, request: r as ImpersonationRequest };
+}
+
+/** A 200 start's `{"token"}`. */
+function startToken(op: string, json: unknown): string {
+  const token = (json as { token?: unknown } | null)?.token;
+  if (typeof token !== 'string' || !token) throw new ActasApiError(200, op, `${op}: the answer has no token`);
+  return token;
 }

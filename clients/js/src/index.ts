@@ -21,7 +21,7 @@ export type {
   SessionPayloadLike,
   TokenSet,
 } from './session.js';
-export { ActasClient, ActasApiError } from './client.js';
+export { ActasClient, ActasApiError, isPending } from './client.js';
 export {
   apiUrlFromSession,
   bannerState,
@@ -42,15 +42,24 @@ export type {
   AuditRecord,
   ImpersonateOptions,
   ImpersonationList,
+  ImpersonationRequest,
   ImpersonationView,
   ListQuery,
   Me,
   Person,
+  PendingStart,
   Profile,
   ProfilesPage,
+  Protection,
   RecordedPerson,
   RefreshOptions,
+  RequestList,
+  RequestQuery,
+  RequestStatus,
+  RoleSlug,
   SessionPayload,
+  Settings,
+  SettingsChanges,
   SignInResult,
   StartOptions,
   StopResult,

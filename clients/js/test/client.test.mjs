@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, before, beforeEach, describe, test } from 'node:test';
 
-import { ActasApiError, ActasClient } from '../dist/index.js';
+import { ActasApiError, ActasClient, isPending } from '../dist/index.js';
 import { deadUrl, listen, readBody } from './support.mjs';
 
 // A fake actas and Cognito: records each request and answers with `reply` (status, body, type).
@@ -203,6 +203,187 @@ describe('console routes and refresh', () => {
     reply = () => ({ status: 400, json: { __type: 'NotAuthorizedException', message: 'the impersonation has ended' } });
     await assert.rejects(client().refresh('rf-1'), { status: 400, operation: 'refresh', code: 'NotAuthorizedException' });
     await assert.rejects(new ActasClient({ apiUrl: fake.url }).refresh('rf'), TypeError);
+  });
+});
+
+// A 202 start: what the governance spec answers when a start needs approval or consent.
+const REQUEST = {
+  id: 'req-1',
+  status: 'pending',
+  approval: 'pending',
+  consent: 'not_required',
+  requester: { sub: 's-op', username: 'acme-operator' },
+  target: { sub: 's-t', username: 'acme-support-1' },
+  tenant: 'acme',
+  mode: 'read_only',
+  reason: 'help',
+  ticket: null,
+  created_at: '2026-01-02T10:00:00Z',
+  expires_at: '2026-01-02T10:15:00Z',
+  decided_by: null,
+  comment: null,
+};
+
+const SETTINGS = {
+  tenant: 'acme',
+  approval: { always: false, full_mode: false, protected_accounts: true, target_roles: [] },
+  consent: 'never',
+  notify_target: false,
+  protected_accounts: 'approval',
+  max_duration_seconds: 3600,
+  full_mode_roles: ['operator', 'admin', 'super-admin'],
+  updated_at: null,
+  updated_by: null,
+};
+
+describe('governance: starts that wait for approval or consent (202)', () => {
+  test('requestCoworkerToken: 202 is a pending request, not an error and not a token', async () => {
+    reply = () => ({ status: 202, json: REQUEST });
+    const result = await client().requestCoworkerToken('acme-support-1', { reason: 'help', mode: 'read_only' }, 'tok');
+    assert.ok(isPending(result));
+    assert.deepEqual(result, { pending: true, request: REQUEST });
+    // The same start, once approved, gets its token (200) as before.
+    reply = () => ({ json: { token: 'two.step.token' } });
+    const again = await client().requestCoworkerToken('acme-support-1', { reason: 'help', mode: 'read_only' }, 'tok');
+    assert.equal(again, 'two.step.token');
+    assert.equal(isPending(again), false);
+  });
+
+  test('impersonate: 202 is a pending request; 200 the session', async () => {
+    reply = () => ({ status: 202, json: { ...REQUEST, approval: 'not_required', consent: 'pending' } });
+    const result = await client().impersonate({ uuid: 's-t', reason: 'help' }, 'tok');
+    assert.ok(isPending(result));
+    assert.equal(result.request.consent, 'pending');
+    assert.equal(last().path, '/v1/auth/impersonate');
+    reply = () => ({ json: { username: 'acme-support-1', impersonation: { id: 'imp-1' } } });
+    const session = await client().impersonate({ uuid: 's-t', reason: 'help' }, 'tok');
+    assert.equal(isPending(session), false);
+    assert.equal(session.impersonation.id, 'imp-1');
+  });
+
+  test('sysImpersonate: 202 is a pending request too', async () => {
+    reply = () => ({ status: 202, json: REQUEST });
+    assert.ok(isPending(await client().sysImpersonate('acme-support-1', { reason: 'r' }, 'op')));
+  });
+
+  test('a 202 that is not a request, or a 200 without a token, is an error', async () => {
+    reply = () => ({ status: 202, json: { accepted: true } });
+    await assert.rejects(client().requestCoworkerToken('x', {}, 't'), { name: 'ActasApiError', status: 202, message: /not a request/ });
+    reply = () => ({ status: 200, json: { nope: 1 } });
+    await assert.rejects(client().requestCoworkerToken('x', {}, 't'), { name: 'ActasApiError', status: 200, message: /no token/ });
+  });
+
+  test('a refused start is still an error (403 protected account refused)', async () => {
+    reply = () => ({ status: 403, json: { status: 'error', message: 'acme-support-1 is a protected account' } });
+    await assert.rejects(client().requestCoworkerToken('x', {}, 't'), { status: 403, message: 'acme-support-1 is a protected account' });
+  });
+
+  test('exchangeToken refuses a pending request passed on unchecked, without a request', async () => {
+    await assert.rejects(client().exchangeToken({ pending: true, request: REQUEST }), TypeError);
+    assert.equal(requests.length, 0);
+  });
+
+  test('isPending', () => {
+    assert.equal(isPending({ pending: true, request: REQUEST }), true);
+    assert.equal(isPending('a.b.c'), false);
+    assert.equal(isPending(null), false);
+    assert.equal(isPending({ pending: true }), false);
+    assert.equal(isPending({ username: 'x' }), false);
+  });
+});
+
+describe('governance routes', () => {
+  test('settings: GET /auth/settings, ?tenant= only when given', async () => {
+    reply = () => ({ json: SETTINGS });
+    assert.deepEqual(await client().settings('tok'), SETTINGS);
+    assert.equal(last().method, 'GET');
+    assert.equal(last().path, '/v1/auth/settings');
+    assert.deepEqual(last().query, {});
+    assert.equal(last().headers.authorization, 'Bearer tok');
+    await client().settings('globex', 'tok2');
+    assert.deepEqual(last().query, { tenant: 'globex' });
+    assert.equal(last().headers.authorization, 'Bearer tok2');
+    await client().settings(undefined, 'tok3');
+    assert.deepEqual(last().query, {});
+    assert.equal(last().headers.authorization, 'Bearer tok3');
+  });
+
+  test('updateSettings: PUT the given keys only, ?tenant= when given', async () => {
+    reply = () => ({ json: { ...SETTINGS, approval: { ...SETTINGS.approval, always: true } } });
+    const changes = { approval: { ...SETTINGS.approval, always: true }, max_duration_seconds: 900 };
+    const updated = await client().updateSettings(changes, 'tok');
+    assert.equal(updated.approval.always, true);
+    assert.equal(last().method, 'PUT');
+    assert.equal(last().path, '/v1/auth/settings');
+    assert.deepEqual(last().query, {});
+    assert.equal(last().headers['content-type'], 'application/json');
+    assert.deepEqual(json(last()), changes);
+    await client().updateSettings({ consent: 'full' }, 'globex', 'tok');
+    assert.deepEqual(last().query, { tenant: 'globex' });
+    assert.deepEqual(json(last()), { consent: 'full' });
+  });
+
+  test('updateSettings: a 422 names the key', async () => {
+    reply = () => ({ status: 422, json: { status: 'error', message: 'max_duration_seconds must be between 300 and 3600' } });
+    await assert.rejects(client().updateSettings({ max_duration_seconds: 5 }, 'tok'), {
+      name: 'ActasApiError', status: 422, operation: 'updateSettings', message: 'max_duration_seconds must be between 300 and 3600',
+    });
+  });
+
+  test('requests: decidable by default, ?mine=true, ?target=me', async () => {
+    reply = () => ({ json: { requests: [REQUEST] } });
+    assert.deepEqual(await client().requests({}, 'tok'), { requests: [REQUEST] });
+    assert.equal(last().path, '/v1/auth/requests');
+    assert.deepEqual(last().query, {});
+    await client().requests({ mine: true }, 'tok');
+    assert.deepEqual(last().query, { mine: 'true' });
+    await client().requests({ target: 'me' }, 'tok');
+    assert.deepEqual(last().query, { target: 'me' });
+    await client().requests({ mine: false, target: '' }, 'tok');
+    assert.deepEqual(last().query, {});
+  });
+
+  test('approve and deny: POST with the comment; no comment sends {}', async () => {
+    reply = () => ({ json: { ...REQUEST, status: 'approved', approval: 'approved' } });
+    const approved = await client().approve('req/1', 'ok, SUP-1', 'tok');
+    assert.equal(approved.status, 'approved');
+    assert.equal(last().method, 'POST');
+    assert.equal(last().path, '/v1/auth/requests/req%2F1/approve');
+    assert.deepEqual(json(last()), { comment: 'ok, SUP-1' });
+    await client().deny('req-1', '', 'tok');
+    assert.equal(last().path, '/v1/auth/requests/req-1/deny');
+    assert.deepEqual(json(last()), {});
+    await client().deny('req-1', undefined, 'tok');
+    assert.deepEqual(json(last()), {});
+  });
+
+  test('approve: 403 (own request) and 409 (decided already) are errors with the message', async () => {
+    reply = () => ({ status: 409, json: { status: 'error', message: 'the request was decided already' } });
+    await assert.rejects(client().approve('req-1', 'x', 'tok'), { status: 409, operation: 'approve', message: 'the request was decided already' });
+    reply = () => ({ status: 403, json: { status: 'error', message: 'you cannot decide your own request' } });
+    await assert.rejects(client().deny('req-1', 'x', 'tok'), { status: 403, operation: 'deny' });
+  });
+
+  test('consent: POST {"accept"}', async () => {
+    reply = () => ({ json: { ...REQUEST, consent: 'given' } });
+    assert.equal((await client().consent('req-1', true, 'tok')).consent, 'given');
+    assert.equal(last().path, '/v1/auth/requests/req-1/consent');
+    assert.deepEqual(json(last()), { accept: true });
+    await client().consent('req-1', false, 'tok');
+    assert.deepEqual(json(last()), { accept: false });
+  });
+
+  test('protection and setProtection: /auth/users/{id}/protection', async () => {
+    reply = () => ({ json: { sub: 's', username: 'acme-support-1', protected: false } });
+    assert.equal((await client().protection('me', 'tok')).protected, false);
+    assert.equal(last().method, 'GET');
+    assert.equal(last().path, '/v1/auth/users/me/protection');
+    await client().setProtection('acme support/1', true, 'tok');
+    assert.equal(last().method, 'PUT');
+    assert.equal(last().path, '/v1/auth/users/acme%20support%2F1/protection');
+    assert.deepEqual(json(last()), { protected: true });
+    await client().setProtection('me', false, 'tok');
+    assert.deepEqual(json(last()), { protected: false });
   });
 });
 

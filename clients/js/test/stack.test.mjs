@@ -218,6 +218,36 @@ if (!STACK_FILE) {
     await client.stop(payload.impersonation.id, teamAdmin.idToken);
   });
 
+  test('contract: the governance routes answer as the client types them (reads only, nothing changed)', { timeout: TIMEOUT }, async () => {
+    const settings = await client.settings(admin.idToken);
+    const own = await client.requests({ mine: true }, admin.idToken);
+    const decidable = await client.requests({}, admin.idToken);
+    const support = await client.signIn('acme-support-2', stack.user('acme-support-2').password);
+    const protection = await client.protection('me', support.idToken);
+    const aboutMe = await client.requests({ target: 'me' }, support.idToken);
+    assert.deepEqual(
+      contractProblems([
+        [settings.tenant === 'acme', `settings.tenant is ${settings.tenant}`],
+        [typeof settings.approval?.always === 'boolean', 'settings.approval.always is not a boolean'],
+        [typeof settings.approval?.full_mode === 'boolean', 'settings.approval.full_mode is not a boolean'],
+        [typeof settings.approval?.protected_accounts === 'boolean', 'settings.approval.protected_accounts is not a boolean'],
+        [Array.isArray(settings.approval?.target_roles), 'settings.approval.target_roles is not an array'],
+        [['never', 'full', 'always'].includes(settings.consent), `settings.consent is ${settings.consent}`],
+        [typeof settings.notify_target === 'boolean', 'settings.notify_target is not a boolean'],
+        [['approval', 'refuse'].includes(settings.protected_accounts), `settings.protected_accounts is ${settings.protected_accounts}`],
+        [Number.isInteger(settings.max_duration_seconds) && settings.max_duration_seconds >= 300, `settings.max_duration_seconds is ${settings.max_duration_seconds}`],
+        [Array.isArray(settings.full_mode_roles), 'settings.full_mode_roles is not an array'],
+        ['updated_at' in settings && 'updated_by' in settings, 'settings lack updated_at / updated_by'],
+        [Array.isArray(own.requests), 'GET /auth/requests?mine=true has no requests array'],
+        [Array.isArray(decidable.requests), 'GET /auth/requests has no requests array'],
+        [decidable.requests.every((r) => r.requester?.username !== 'acme-admin'), 'GET /auth/requests lists the caller\'s own requests'],
+        [Array.isArray(aboutMe.requests), 'GET /auth/requests?target=me has no requests array'],
+        [protection.username === 'acme-support-2' && typeof protection.protected === 'boolean', `protection of me: ${JSON.stringify(protection)}`],
+      ]),
+      [],
+    );
+  });
+
   test('contract: the seed 002 payload says read_only', { timeout: TIMEOUT }, async () => {
     const teamAdmin = await client.signIn('acme-team-admin', stack.user('acme-team-admin').password);
     const token = await client.requestCoworkerToken('acme-support-2', { reason: 'JS client integration test (seed 002 mode)' }, teamAdmin.idToken);

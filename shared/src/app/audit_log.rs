@@ -60,6 +60,8 @@ pub struct AuditRecordView {
     pub reason: Option<String>,
     pub ticket: Option<String>,
     pub mode: Option<Mode>,
+    pub break_glass: bool,
+    pub request_id: Option<String>,
     pub impersonation_id: Option<String>,
 }
 
@@ -78,6 +80,8 @@ impl AuditRecordView {
             reason: record.reason,
             ticket: record.ticket,
             mode: record.mode,
+            break_glass: record.break_glass,
+            request_id: record.request_id,
             impersonation_id: record.impersonation_id,
         }
     }
@@ -113,7 +117,7 @@ pub async fn audit_log(state: &Api, caller: &Caller, filters: AuditFilters) -> R
         .map(|name| {
             AuditEvent::parse(name).ok_or_else(|| {
                 ActasError::BadRequest(
-                    "event must be one of started, token_issued, exchanged, reverted, stopped, expired, denied".into(),
+                    "event must be one of started, token_issued, exchanged, reverted, stopped, expired, denied, approval_requested, approval_approved, approval_denied, consent_given, consent_declined, notice_sent, settings_changed, protection_changed".into(),
                 )
             })
         })

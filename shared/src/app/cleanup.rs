@@ -147,6 +147,7 @@ mod tests {
             reason: Some("r".into()),
             ticket: None,
             mode: crate::domain::mode::Mode::Full,
+            break_glass: false,
             client_id: "client".into(),
             status,
             created_at_millis: (ends_at - 3600) * 1000,

@@ -185,13 +185,13 @@ mod tests {
     use crate::testkit::{now_secs, TestWorld, IMPERSONATION_CLIENT};
 
     async fn start(world: &TestWorld, actor: &str, target: &str) -> SessionPayload {
-        let terms = Terms {
-            justification: Justification {
+        let terms = Terms::new(
+            Justification {
                 reason: Some("support".into()),
                 ticket: None,
             },
-            mode: Mode::ReadOnly,
-        };
+            Mode::ReadOnly,
+        );
         mint_session_payload(
             &world.api(),
             &world.sessions(),

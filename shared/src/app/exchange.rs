@@ -2,6 +2,7 @@
 //! `sys-exchange`): once, at the route that issued it, with the policy checked again.
 
 use crate::app::authenticate::find_target;
+use crate::app::governance::Governance;
 use crate::app::issue_token::TokenRoute;
 use crate::app::mint::mint_session_payload;
 use std::sync::Arc;
@@ -28,6 +29,8 @@ pub struct ExchangeState {
     pub tokens: ExchangeTokens,
     /// Both users of every exchange are written to it, as just read.
     pub directory: Arc<dyn Directory>,
+    /// The tenant's maximum duration.
+    pub governance: Governance,
 }
 
 impl std::ops::Deref for ExchangeState {
@@ -86,10 +89,15 @@ pub async fn exchange_token(
             .config
             .mode_rules
             .resolve(Some(grant.mode), &actor_principal, &justification)?;
-    let terms = Terms {
-        justification,
-        mode,
-    };
+    let mut terms = Terms::new(justification, mode);
+    // The tenant's limit as it is now (approval, if it needed any, was given at the token).
+    terms.max_duration_secs = Some(
+        state
+            .governance
+            .settings_for(target.principal().tenant.as_deref())
+            .await?
+            .max_duration_seconds,
+    );
     mint_session_payload(
         state,
         &state.sessions,

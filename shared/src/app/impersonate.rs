@@ -3,6 +3,7 @@
 
 use crate::app::api_keys::{check_api_key, UsagePlan};
 use crate::app::authenticate::{check_may_start, find_target, Caller};
+use crate::app::governance::{admit, Admission, Governance, RequestView, StartAsk, Started};
 use crate::app::mint::mint_session_payload;
 use std::sync::Arc;
 
@@ -27,6 +28,8 @@ pub struct ImpersonateState {
     pub api_keys: Arc<dyn ApiKeyStore>,
     /// Both users of every start are written to it, as just read.
     pub directory: Arc<dyn Directory>,
+    /// Approval, consent and the tenant's limits (issue 12).
+    pub governance: Governance,
 }
 
 impl std::ops::Deref for ImpersonateState {
@@ -52,6 +55,8 @@ pub struct StartRequest<'a> {
     pub justification: Justification,
     /// `None`: the deployment's default mode.
     pub mode: Option<Mode>,
+    /// A super-admin's break-glass start (reason and ticket required).
+    pub break_glass: bool,
     pub origin: RequestOrigin,
 }
 
@@ -60,7 +65,7 @@ pub async fn start_impersonation(
     state: &ImpersonateState,
     caller: &Caller,
     request: StartRequest<'_>,
-) -> Result<SessionPayload> {
+) -> Result<Started<SessionPayload>> {
     let needs_key = request.api_key.is_some()
         || request.dialect == Dialect::Username
         || state.config.api_key_requirement == ApiKeyRequirement::Always;
@@ -88,10 +93,31 @@ pub async fn start_impersonation(
         .config
         .mode_rules
         .resolve(request.mode, &actor, &request.justification)?;
-    let terms = Terms {
-        justification: request.justification,
-        mode,
+    let admission = admit(
+        state,
+        &state.governance,
+        StartAsk {
+            actor: &caller.user,
+            target: &target,
+            mode,
+            justification: &request.justification,
+            break_glass: request.break_glass,
+            origin: &request.origin,
+        },
+    )
+    .await?;
+    let max_duration_secs = match admission {
+        Admission::Proceed { max_duration_secs } => max_duration_secs,
+        Admission::Pending(waiting) => {
+            return Ok(Started::Pending(Box::new(RequestView::of(
+                &waiting,
+                state.clock.now_secs(),
+            ))))
+        }
     };
+    let mut terms = Terms::new(request.justification, mode);
+    terms.max_duration_secs = Some(max_duration_secs);
+    terms.break_glass = request.break_glass;
     mint_session_payload(
         state,
         &state.sessions,
@@ -102,4 +128,5 @@ pub async fn start_impersonation(
         Some((AuditEvent::Started, &request.origin)),
     )
     .await
+    .map(Started::Now)
 }

@@ -2,6 +2,7 @@
 //! policy is checked, a single-use grant written, and a short-lived token signed for it.
 
 use crate::app::authenticate::{check_may_start, find_target, Caller};
+use crate::app::governance::{admit, Admission, Governance, RequestView, StartAsk, Started};
 use std::sync::Arc;
 
 use crate::app::exchange_tokens::ExchangeTokens;
@@ -24,6 +25,7 @@ pub struct IssueTokenState {
     pub api: Api,
     pub exchanges: Arc<dyn ExchangeStore>,
     pub tokens: ExchangeTokens,
+    pub governance: Governance,
 }
 
 impl std::ops::Deref for IssueTokenState {
@@ -67,7 +69,7 @@ pub async fn issue_exchange_token(
     justification: Justification,
     requested_mode: Option<Mode>,
     origin: &RequestOrigin,
-) -> Result<TokenResponse> {
+) -> Result<Started<TokenResponse>> {
     let actor = caller.user.principal();
     if caller.session_kind(state) == SessionKind::Impersonated {
         return Err(Denial::ChainedImpersonation.into());
@@ -88,6 +90,25 @@ pub async fn issue_exchange_token(
         .config
         .mode_rules
         .resolve(requested_mode, &actor, &justification)?;
+    let admission = admit(
+        state,
+        &state.governance,
+        StartAsk {
+            actor: &caller.user,
+            target: &target_user,
+            mode,
+            justification: &justification,
+            break_glass: false,
+            origin,
+        },
+    )
+    .await?;
+    if let Admission::Pending(waiting) = admission {
+        return Ok(Started::Pending(Box::new(RequestView::of(
+            &waiting,
+            state.clock.now_secs(),
+        ))));
+    }
 
     let now = state.clock.now_secs();
     let exp = now + state.config.exchange_token_secs;
@@ -130,5 +151,5 @@ pub async fn issue_exchange_token(
     );
     let token = state.tokens.sign(&claims).await?;
     info!(grant = %grant.id, actor = %grant.actor_username, target = %grant.target_username, "exchange token issued");
-    Ok(TokenResponse { token })
+    Ok(Started::Now(TokenResponse { token }))
 }

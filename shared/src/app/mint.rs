@@ -50,7 +50,12 @@ pub async fn mint_session_payload(
     };
     let mint_secret = new_secret()?;
     let revert_secret = new_secret()?;
-    let ends_at = now_secs + state.config.impersonation_max_secs;
+    let max_secs = terms
+        .max_duration_secs
+        .map_or(state.config.impersonation_max_secs, |tenant| {
+            tenant.min(state.config.impersonation_max_secs)
+        });
+    let ends_at = now_secs + max_secs;
     let client_id = match kind {
         GrantKind::Impersonation => state.config.impersonation_client_id.clone(),
         GrantKind::OwnSession => state.config.revert_client_id.clone(),
@@ -66,6 +71,7 @@ pub async fn mint_session_payload(
         reason: terms.justification.reason.clone(),
         ticket: terms.justification.ticket.clone(),
         mode: terms.mode,
+        break_glass: terms.break_glass,
         client_id: client_id.clone(),
         status: ImpersonationStatus::Pending,
         created_at_millis: now_millis,

@@ -148,6 +148,9 @@ pub struct ApiConfig {
     /// Which mode a start gets by default and who may start `full` sessions
     /// (`DEFAULT_IMPERSONATION_MODE`, `FULL_MODE_ROLES`, `FULL_MODE_REQUIRES_TICKET`).
     pub mode_rules: ModeRules,
+    /// How long an access request waits for approval and consent (`REQUEST_WINDOW_SECONDS`,
+    /// default 900).
+    pub request_window_secs: i64,
 }
 
 impl ApiConfig {
@@ -173,6 +176,7 @@ impl ApiConfig {
         let mode_rules = mode_rules(&mut env);
         let config = ApiConfig {
             mode_rules,
+            request_window_secs: env.parsed_or("REQUEST_WINDOW_SECONDS", 900),
             table_name: env.required("TABLE_NAME"),
             sign_in_client_id: env.required("SIGN_IN_CLIENT_ID"),
             impersonation_client_id: env.required("IMPERSONATION_CLIENT_ID"),
@@ -328,6 +332,32 @@ impl FromEnv for PublishConfig {
             .optional("EVENT_BUS_NAME")
             .unwrap_or_else(|| "default".into());
         env.finish(PublishConfig { event_bus_name })
+    }
+}
+
+/// Configuration of the notices function.
+#[derive(Debug, Clone)]
+pub struct NoticesConfig {
+    pub table_name: String,
+    pub audit_table_name: String,
+    pub user_pool_id: String,
+    /// `NOTICE_SENDER`: the deployment-wide From address.
+    pub sender: String,
+    /// `CONSOLE_URL`: linked from every notice ("Who acted as me").
+    pub console_url: Option<String>,
+}
+
+impl FromEnv for NoticesConfig {
+    fn from_env() -> Result<Self, ConfigError> {
+        let mut env = EnvReader::from_process();
+        let config = NoticesConfig {
+            table_name: env.required("TABLE_NAME"),
+            audit_table_name: env.required("AUDIT_TABLE_NAME"),
+            user_pool_id: env.required("USER_POOL_ID"),
+            sender: env.required("NOTICE_SENDER"),
+            console_url: env.optional("CONSOLE_URL"),
+        };
+        env.finish(config)
     }
 }
 

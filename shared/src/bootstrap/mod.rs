@@ -16,11 +16,14 @@ use crate::app::cleanup::CleanupState;
 use crate::app::directory::DirectoryState;
 use crate::app::exchange::ExchangeState;
 use crate::app::exchange_tokens::ExchangeTokens;
+use crate::app::governance::Governance;
 use crate::app::impersonate::ImpersonateState;
 use crate::app::issue_token::IssueTokenState;
+use crate::app::notices::NoticeState;
 use crate::app::profiles::ProfilesState;
-use crate::app::state::{Api, ReadState, SessionState, Sessions};
+use crate::app::state::{Api, GovernanceState, ReadState, SessionState, Sessions};
 use crate::app::token_verifier::JwtVerifier;
+use crate::bootstrap::config::NoticesConfig;
 use crate::bootstrap::config::{ApiConfig, CleanupConfig, FromEnv, PublishConfig, TriggerConfig};
 use crate::domain::error::{ActasError, Result};
 use crate::ports::clock::SystemClock;
@@ -92,11 +95,13 @@ pub fn impersonate(config: ApiConfig, sdk: &SdkConfig) -> Result<ImpersonateStat
     let dynamodb = aws_sdk_dynamodb::Client::new(sdk);
     let grants = Arc::new(DynamoStore::new(dynamodb.clone(), &config.table_name));
     let sessions = sessions(&config, sdk, grants.clone());
+    let governance = Governance::new(grants.clone(), &config);
     Ok(ImpersonateState {
         api: api(config, sdk, &dynamodb)?,
         sessions,
         api_keys: grants.clone(),
         directory: grants,
+        governance,
     })
 }
 
@@ -104,10 +109,12 @@ fn issue_token(config: ApiConfig, sdk: &SdkConfig) -> Result<IssueTokenState> {
     let dynamodb = aws_sdk_dynamodb::Client::new(sdk);
     let tokens = exchange_tokens(&config, sdk)?;
     let exchanges = Arc::new(DynamoStore::new(dynamodb.clone(), &config.table_name));
+    let governance = Governance::new(exchanges.clone(), &config);
     Ok(IssueTokenState {
         api: api(config, sdk, &dynamodb)?,
         exchanges,
         tokens,
+        governance,
     })
 }
 
@@ -126,12 +133,14 @@ fn exchange(config: ApiConfig, sdk: &SdkConfig) -> Result<ExchangeState> {
     let tokens = exchange_tokens(&config, sdk)?;
     let grants = Arc::new(DynamoStore::new(dynamodb.clone(), &config.table_name));
     let sessions = sessions(&config, sdk, grants.clone());
+    let governance = Governance::new(grants.clone(), &config);
     Ok(ExchangeState {
         api: api(config, sdk, &dynamodb)?,
         sessions,
         exchanges: grants.clone(),
         tokens,
         directory: grants,
+        governance,
     })
 }
 
@@ -189,7 +198,40 @@ fn read_routes(config: ApiConfig, sdk: &SdkConfig) -> Result<ReadState> {
     })
 }
 
-/// `MeFunction`: `GET /auth/me` (the caller, read fresh from the pool).
+/// `NoticesFunction`: the audit stream → emails to the people acted as.
+pub fn notices(config: NoticesConfig, sdk: &SdkConfig) -> Result<NoticeState> {
+    let dynamodb = aws_sdk_dynamodb::Client::new(sdk);
+    Ok(NoticeState {
+        settings: Arc::new(DynamoStore::new(dynamodb.clone(), &config.table_name)),
+        identity: Arc::new(CognitoIdentityProvider::new(
+            aws_sdk_cognitoidentityprovider::Client::new(sdk),
+            &config.user_pool_id,
+        )),
+        notifier: Arc::new(crate::adapters::aws::ses::SesNotifier::new(
+            aws_sdk_sesv2::Client::new(sdk),
+            &config.sender,
+        )),
+        audit: AuditTrail {
+            store: Arc::new(DynamoAuditStore::new(dynamodb, &config.audit_table_name)),
+        },
+        clock: Arc::new(SystemClock),
+        console_url: config.console_url,
+    })
+}
+
+/// `SettingsFunction`, `RequestsFunction`, `ProtectionFunction`: the governance routes.
+pub fn governance(config: ApiConfig, sdk: &SdkConfig) -> Result<GovernanceState> {
+    let dynamodb = aws_sdk_dynamodb::Client::new(sdk);
+    let store = Arc::new(DynamoStore::new(dynamodb.clone(), &config.table_name));
+    let governance = Governance::new(store, &config);
+    Ok(GovernanceState {
+        api: api(config, sdk, &dynamodb)?,
+        governance,
+    })
+}
+
+/// `MeFunction`: `GET /auth/me` (the caller, read fresh from the pool); also
+/// `ProtectionFunction` (`GET|PUT /auth/users/{id}/protection`, the pool's attribute).
 pub fn me(config: ApiConfig, sdk: &SdkConfig) -> Result<Api> {
     api(config, sdk, &aws_sdk_dynamodb::Client::new(sdk))
 }

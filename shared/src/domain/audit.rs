@@ -31,6 +31,14 @@ pub enum AuditEvent {
     Stopped,
     Expired,
     Denied,
+    ApprovalRequested,
+    ApprovalApproved,
+    ApprovalDenied,
+    ConsentGiven,
+    ConsentDeclined,
+    NoticeSent,
+    SettingsChanged,
+    ProtectionChanged,
 }
 
 impl AuditEvent {
@@ -43,6 +51,14 @@ impl AuditEvent {
             AuditEvent::Stopped => "stopped",
             AuditEvent::Expired => "expired",
             AuditEvent::Denied => "denied",
+            AuditEvent::ApprovalRequested => "approval_requested",
+            AuditEvent::ApprovalApproved => "approval_approved",
+            AuditEvent::ApprovalDenied => "approval_denied",
+            AuditEvent::ConsentGiven => "consent_given",
+            AuditEvent::ConsentDeclined => "consent_declined",
+            AuditEvent::NoticeSent => "notice_sent",
+            AuditEvent::SettingsChanged => "settings_changed",
+            AuditEvent::ProtectionChanged => "protection_changed",
         }
     }
 
@@ -55,6 +71,14 @@ impl AuditEvent {
             AuditEvent::Stopped,
             AuditEvent::Expired,
             AuditEvent::Denied,
+            AuditEvent::ApprovalRequested,
+            AuditEvent::ApprovalApproved,
+            AuditEvent::ApprovalDenied,
+            AuditEvent::ConsentGiven,
+            AuditEvent::ConsentDeclined,
+            AuditEvent::NoticeSent,
+            AuditEvent::SettingsChanged,
+            AuditEvent::ProtectionChanged,
         ]
         .into_iter()
         .find(|e| e.as_str() == value)
@@ -69,6 +93,14 @@ impl AuditEvent {
                 "Impersonation Ended"
             }
             AuditEvent::Denied => "Impersonation Denied",
+            AuditEvent::ApprovalRequested => "Impersonation Approval Requested",
+            AuditEvent::ApprovalApproved => "Impersonation Approval Approved",
+            AuditEvent::ApprovalDenied => "Impersonation Approval Denied",
+            AuditEvent::ConsentGiven => "Impersonation Consent Given",
+            AuditEvent::ConsentDeclined => "Impersonation Consent Declined",
+            AuditEvent::NoticeSent => "Impersonation Notice Sent",
+            AuditEvent::SettingsChanged => "Settings Changed",
+            AuditEvent::ProtectionChanged => "Account Protection Changed",
         }
     }
 }
@@ -105,6 +137,12 @@ pub struct AuditRecord {
     pub ticket: Option<String>,
     /// The impersonation's mode (`read_only`, `full`); on a refusal, the mode asked for.
     pub mode: Option<Mode>,
+    /// A super-admin's break-glass start (no approval, no consent, always notified).
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub break_glass: bool,
+    /// The access request a governance record is about (approval, consent).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub request_id: Option<String>,
     pub impersonation_id: Option<String>,
     pub source_ip: Option<String>,
     pub user_agent: Option<String>,
@@ -148,6 +186,8 @@ impl AuditRecord {
             reason: None,
             ticket: None,
             mode: None,
+            break_glass: false,
+            request_id: None,
             impersonation_id: None,
             source_ip: origin.source_ip.as_deref().map(|ip| bounded(ip, 64)),
             user_agent: origin
@@ -169,6 +209,7 @@ impl AuditRecord {
         if imp.kind == crate::domain::grant::GrantKind::Impersonation {
             self.mode = Some(imp.mode);
         }
+        self.break_glass = imp.break_glass;
         self.impersonation_id = Some(imp.id.clone());
         self
     }

@@ -79,6 +79,8 @@ pub struct Impersonation {
     pub ticket: Option<String>,
     /// What the session may do; fixed at the start, in every token it gets.
     pub mode: Mode,
+    /// Started by a super-admin's break-glass: its start and end are always notified.
+    pub break_glass: bool,
     /// The app client whose tokens this impersonation may receive.
     pub client_id: String,
     pub status: ImpersonationStatus,

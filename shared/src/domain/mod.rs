@@ -3,6 +3,7 @@
 pub mod audit;
 pub mod error;
 pub mod exchange;
+pub mod governance;
 pub mod grant;
 pub mod justification;
 pub mod jwt_crypto;

@@ -127,15 +127,27 @@ impl ModeRules {
 pub struct Terms {
     pub justification: Justification,
     pub mode: Mode,
+    /// The tenant's maximum duration, when shorter than the deployment's.
+    pub max_duration_secs: Option<i64>,
+    /// A super-admin's break-glass start.
+    pub break_glass: bool,
+}
+
+impl Terms {
+    pub fn new(justification: Justification, mode: Mode) -> Terms {
+        Terms {
+            justification,
+            mode,
+            max_duration_secs: None,
+            break_glass: false,
+        }
+    }
 }
 
 impl Terms {
     /// An impersonator's own session (a revert): no reason, and nothing to restrict.
     pub fn own_session() -> Terms {
-        Terms {
-            justification: Justification::default(),
-            mode: Mode::Full,
-        }
+        Terms::new(Justification::default(), Mode::Full)
     }
 }
 

@@ -5,7 +5,7 @@ use serde::Serialize;
 use std::fmt;
 
 /// Ranks are strict: nobody acts as someone of equal or higher rank.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, serde::Deserialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum Role {
     User,

@@ -11,6 +11,10 @@ pub const ATTR_TEAM: &str = "custom:team_id";
 
 pub const ATTR_TEAM_ROLE: &str = "custom:team_role";
 
+/// `"true"` on an account its user (or an admin for them) protected: starting on it needs
+/// approval or is refused, as the tenant decides. Only actas writes it (no app client may).
+pub const ATTR_PROTECTED: &str = "custom:protected";
+
 /// A user of the pool, as read fresh from it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct UserRecord {

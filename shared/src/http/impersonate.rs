@@ -1,6 +1,7 @@
 //! `POST /auth/impersonate` (seeds 000/001): body `{"username"}` or `?uuid=`, a reason, a ticket and a mode.
 
 use crate::app::authenticate::authenticate;
+use crate::app::governance::Started;
 use crate::app::impersonate::ImpersonateState;
 use crate::app::impersonate::{start_impersonation, Dialect, StartRequest};
 use crate::domain::audit::RequestOrigin;
@@ -11,7 +12,7 @@ use crate::domain::payload::SessionPayload;
 use crate::domain::user::UserRef;
 use crate::http::extract::{header, json_object_body, query_param, string_field};
 use crate::http::origin::origin_of;
-use crate::http::refusal::respond_audited;
+use crate::http::refusal::respond_started;
 use lambda_http::{Body, Request, Response};
 use tracing::instrument;
 
@@ -26,14 +27,14 @@ pub async fn handle(state: &ImpersonateState, req: Request) -> Response<Body> {
             .and_then(|b| b.get("username")?.as_str().map(str::to_string))
     });
     let result = impersonate_request(state, &req, &origin).await;
-    respond_audited(state, &req, &origin, target, result).await
+    respond_started(state, &req, &origin, target, result).await
 }
 
 pub(crate) async fn impersonate_request(
     state: &ImpersonateState,
     req: &Request,
     origin: &RequestOrigin,
-) -> Result<SessionPayload> {
+) -> Result<Started<SessionPayload>> {
     let caller = authenticate(state, header(req, "authorization")).await?;
     let body = json_object_body(req)?;
     let username = string_field(body.as_ref(), "username")?;
@@ -42,6 +43,15 @@ pub(crate) async fn impersonate_request(
     let reason = string_field(body.as_ref(), "reason")?.or_else(|| query_param(req, "reason"));
     let ticket = string_field(body.as_ref(), "ticket")?.or_else(|| query_param(req, "ticket"));
     let mode = string_field(body.as_ref(), "mode")?.or_else(|| query_param(req, "mode"));
+    let break_glass = match body.as_ref().and_then(|b| b.get("break_glass")) {
+        None | Some(serde_json::Value::Null) => false,
+        Some(serde_json::Value::Bool(flag)) => *flag,
+        Some(_) => {
+            return Err(ActasError::BadRequest(
+                "break_glass must be true or false".into(),
+            ))
+        }
+    };
     let (target, dialect) = match (username, uuid) {
         (Some(username), None) => (UserRef::parse(&username)?, Dialect::Username),
         (None, Some(uuid)) => (UserRef::parse(&uuid)?, Dialect::Uuid),
@@ -69,6 +79,7 @@ pub(crate) async fn impersonate_request(
             api_key,
             justification,
             mode,
+            break_glass,
             origin,
         },
     )

@@ -1,6 +1,7 @@
 //! The two token routes' common request: a coworker, a reason, a ticket and a mode.
 
 use crate::app::authenticate::authenticate;
+use crate::app::governance::Started;
 use crate::app::issue_token::IssueTokenState;
 use crate::app::issue_token::{issue_exchange_token, TokenRoute};
 use crate::domain::audit::RequestOrigin;
@@ -11,7 +12,7 @@ use crate::domain::payload::TokenResponse;
 use crate::domain::user::UserRef;
 use crate::http::extract::{header, path_param, query_param, required};
 use crate::http::origin::origin_of;
-use crate::http::refusal::respond_audited;
+use crate::http::refusal::respond_started;
 use lambda_http::{Body, Request, Response};
 
 pub(crate) async fn handle(
@@ -25,7 +26,7 @@ pub(crate) async fn handle(
         TokenRoute::Sys => query_param(&req, "coworkerId"),
     };
     let result = issue_token_request(state, &req, route, coworker.clone(), &origin).await;
-    respond_audited(state, &req, &origin, coworker, result).await
+    respond_started(state, &req, &origin, coworker, result).await
 }
 
 pub(crate) async fn issue_token_request(
@@ -34,7 +35,7 @@ pub(crate) async fn issue_token_request(
     route: TokenRoute,
     coworker: Option<String>,
     origin: &RequestOrigin,
-) -> Result<TokenResponse> {
+) -> Result<Started<TokenResponse>> {
     let caller = authenticate(state, header(req, "authorization")).await?;
     let target = UserRef::parse(&required(coworker, "coworkerId")?)?;
     let justification = Justification::parse(

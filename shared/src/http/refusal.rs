@@ -63,3 +63,20 @@ pub(crate) async fn respond_audited<T: Serialize>(
     }
     respond(result)
 }
+
+/// A start's answer: 200 with what it made, or 202 with the request it waits on (approval,
+/// consent); refusals audited as above.
+pub(crate) async fn respond_started<T: Serialize>(
+    state: &Api,
+    req: &Request,
+    origin: &RequestOrigin,
+    target: Option<String>,
+    result: Result<crate::app::governance::Started<T>>,
+) -> Response<Body> {
+    use crate::app::governance::Started;
+    match result {
+        Ok(Started::Now(made)) => respond_audited(state, req, origin, target, Ok(made)).await,
+        Ok(Started::Pending(request)) => crate::http::respond::json_response(202, &request),
+        Err(err) => respond_audited::<T>(state, req, origin, target, Err(err)).await,
+    }
+}

@@ -26,6 +26,12 @@ pub const ROUTES: &[(&str, &[&str])] = &[
     ("/demo/notes/{id}", &["DELETE"]),
     ("/auth/me", &["GET"]),
     ("/auth/audit", &["GET"]),
+    ("/auth/settings", &["GET", "PUT"]),
+    ("/auth/requests", &["GET"]),
+    ("/auth/requests/{id}/approve", &["POST"]),
+    ("/auth/requests/{id}/deny", &["POST"]),
+    ("/auth/requests/{id}/consent", &["POST"]),
+    ("/auth/users/{id}/protection", &["GET", "PUT"]),
     // The console's static files (functions/console).
     ("/console", &["GET"]),
     ("/console/{proxy+}", &["GET"]),

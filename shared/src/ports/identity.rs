@@ -54,4 +54,7 @@ pub trait IdentityProvider: Send + Sync {
     /// Revokes a refresh token (Cognito `RevokeToken`): it refreshes no more, and Cognito's own
     /// APIs refuse the access tokens it issued.
     async fn revoke_refresh_token(&self, client_id: &str, refresh_token: &str) -> Result<()>;
+
+    /// Marks an account protected or not (`custom:protected`).
+    async fn set_protected(&self, username: &str, protected: bool) -> Result<()>;
 }

@@ -4,6 +4,7 @@
 pub mod audit;
 pub mod clock;
 pub mod directory;
+pub mod governance;
 pub mod grants;
 pub mod identity;
 pub mod jwks;

@@ -5,6 +5,7 @@
 
 use crate::domain::audit::AuditRecord;
 use crate::domain::error::{ActasError, Result};
+use crate::domain::governance::{AccessRequest, Approval, Consent, RequestStatus, TenantSettings};
 use crate::domain::grant::{
     ApiKey, ApiKeyStatus, ExchangeGrant, GrantKind, Impersonation, ImpersonationStatus, Remint,
 };
@@ -12,6 +13,7 @@ use crate::domain::user::{UserRecord, UserRef};
 use crate::ports::audit::{AuditPage, AuditQuery, AuditScope, AuditStore};
 use crate::ports::clock::Clock;
 use crate::ports::directory::{Directory, DirectoryScope};
+use crate::ports::governance::{GovernanceStore, RequestScope};
 use crate::ports::grants::{
     ApiKeyStore, CleanupPage, CleanupStore, CleanupWork, ExchangeStore, ImpersonationPage,
     ImpersonationStore, ListQuery, ListScope, Redemption,
@@ -38,6 +40,108 @@ pub struct MemoryStore {
     request_counts: Mutex<HashMap<(String, i64), u32>>,
     /// The directory: username → user.
     directory: Mutex<std::collections::BTreeMap<String, UserRecord>>,
+    settings: Mutex<HashMap<String, TenantSettings>>,
+    requests: Mutex<HashMap<String, AccessRequest>>,
+}
+
+#[async_trait]
+impl GovernanceStore for MemoryStore {
+    async fn settings(&self, tenant: &str) -> Result<Option<TenantSettings>> {
+        Ok(self
+            .settings
+            .lock()
+            .map_err(|_| poisoned())?
+            .get(tenant)
+            .cloned())
+    }
+
+    async fn put_settings(&self, settings: &TenantSettings) -> Result<()> {
+        self.settings
+            .lock()
+            .map_err(|_| poisoned())?
+            .insert(settings.tenant.clone(), settings.clone());
+        Ok(())
+    }
+
+    async fn create_request(&self, request: &AccessRequest) -> Result<()> {
+        self.requests
+            .lock()
+            .map_err(|_| poisoned())?
+            .insert(request.id.clone(), request.clone());
+        Ok(())
+    }
+
+    async fn request(&self, id: &str) -> Result<Option<AccessRequest>> {
+        Ok(self
+            .requests
+            .lock()
+            .map_err(|_| poisoned())?
+            .get(id)
+            .cloned())
+    }
+
+    async fn requests(&self, scope: &RequestScope) -> Result<Vec<AccessRequest>> {
+        let requests = self.requests.lock().map_err(|_| poisoned())?;
+        let mut found: Vec<AccessRequest> = requests
+            .values()
+            .filter(|r| match scope {
+                RequestScope::All => true,
+                RequestScope::Tenant(tenant) => &r.tenant == tenant,
+                RequestScope::Requester(sub) => &r.requester_sub == sub,
+                RequestScope::Target(sub) => &r.target_sub == sub,
+            })
+            .cloned()
+            .collect();
+        found.sort_by(|a, b| (b.created_at_millis, &b.id).cmp(&(a.created_at_millis, &a.id)));
+        Ok(found)
+    }
+
+    async fn decide(
+        &self,
+        id: &str,
+        decision: Approval,
+        decided_by: &str,
+        comment: Option<&str>,
+        now_secs: i64,
+    ) -> Result<Option<AccessRequest>> {
+        let mut requests = self.requests.lock().map_err(|_| poisoned())?;
+        Ok(requests
+            .get_mut(id)
+            .filter(|r| r.approval == Approval::Pending && r.expires_at > now_secs)
+            .map(|r| {
+                r.approval = decision;
+                r.decided_by = Some(decided_by.to_string());
+                r.comment = comment.map(str::to_string);
+                r.clone()
+            }))
+    }
+
+    async fn answer_consent(
+        &self,
+        id: &str,
+        answer: Consent,
+        now_secs: i64,
+    ) -> Result<Option<AccessRequest>> {
+        let mut requests = self.requests.lock().map_err(|_| poisoned())?;
+        Ok(requests
+            .get_mut(id)
+            .filter(|r| r.consent == Consent::Pending && r.expires_at > now_secs)
+            .map(|r| {
+                r.consent = answer;
+                r.clone()
+            }))
+    }
+
+    async fn redeem(&self, id: &str, now_secs: i64) -> Result<bool> {
+        let mut requests = self.requests.lock().map_err(|_| poisoned())?;
+        match requests.get_mut(id) {
+            Some(r) if r.status(now_secs) == RequestStatus::Approved => {
+                r.used = true;
+                Ok(true)
+            }
+            _ => Ok(false),
+        }
+    }
 }
 
 #[async_trait]
@@ -524,6 +628,19 @@ impl IdentityProvider for MemoryIdentityProvider {
             .lock()
             .map_err(|_| poisoned())?
             .push(refresh_token.to_string());
+        Ok(())
+    }
+
+    async fn set_protected(&self, username: &str, protected: bool) -> Result<()> {
+        let mut users = self.users.lock().map_err(|_| poisoned())?;
+        let user = users
+            .iter_mut()
+            .find(|u| u.username == username)
+            .ok_or_else(|| crate::domain::error::ActasError::NotFound("no such user".into()))?;
+        user.attributes.insert(
+            crate::domain::user::ATTR_PROTECTED.to_string(),
+            protected.to_string(),
+        );
         Ok(())
     }
 

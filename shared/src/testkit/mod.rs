@@ -251,6 +251,7 @@ impl TestWorld {
         ));
         let config = ApiConfig {
             mode_rules: crate::domain::mode::ModeRules::default(),
+            request_window_secs: 900,
             public_api_url: Some(TEST_API_URL.into()),
             region: "us-east-1".into(),
             table_name: "actas-test".into(),
@@ -321,6 +322,18 @@ impl TestWorld {
             sessions: self.sessions(),
             api_keys: self.store.clone(),
             directory: self.store.clone(),
+            governance: self.governance(),
+        }
+    }
+
+    pub fn governance(&self) -> crate::app::governance::Governance {
+        crate::app::governance::Governance::new(self.store.clone(), &self.api().config)
+    }
+
+    pub fn governance_state(&self) -> crate::app::state::GovernanceState {
+        crate::app::state::GovernanceState {
+            api: self.api(),
+            governance: self.governance(),
         }
     }
 
@@ -329,6 +342,7 @@ impl TestWorld {
             api: self.api(),
             exchanges: self.store.clone(),
             tokens: self.exchange_tokens(),
+            governance: self.governance(),
         }
     }
 
@@ -339,6 +353,7 @@ impl TestWorld {
             exchanges: self.store.clone(),
             tokens: self.exchange_tokens(),
             directory: self.store.clone(),
+            governance: self.governance(),
         }
     }
 

@@ -56,6 +56,7 @@ async fn world_in(mode: Mode) -> World {
             reason: Some("testing".into()),
             ticket: None,
             mode,
+            break_glass: false,
             client_id: CLIENT.into(),
             status: ImpersonationStatus::Pending,
             created_at_millis: START * 1000,

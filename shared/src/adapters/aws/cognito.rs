@@ -226,6 +226,23 @@ impl IdentityProvider for CognitoIdentityProvider {
         Ok(())
     }
 
+    async fn set_protected(&self, username: &str, protected: bool) -> Result<()> {
+        let attribute = AttributeType::builder()
+            .name(crate::domain::user::ATTR_PROTECTED)
+            .value(if protected { "true" } else { "false" })
+            .build()
+            .map_err(|e| ActasError::Internal(e.to_string()))?;
+        self.client
+            .admin_update_user_attributes()
+            .user_pool_id(&self.user_pool_id)
+            .username(username)
+            .user_attributes(attribute)
+            .send()
+            .await
+            .map_err(|e| upstream("AdminUpdateUserAttributes", e))?;
+        Ok(())
+    }
+
     async fn mint_session(&self, request: MintRequest<'_>) -> Result<CognitoTokens> {
         let started = self
             .client

@@ -5,3 +5,4 @@ pub mod dynamodb;
 pub mod eventbridge;
 pub mod kms;
 pub mod secrets_manager;
+pub mod ses;

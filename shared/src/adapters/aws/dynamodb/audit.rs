@@ -71,6 +71,7 @@ pub fn audit_item(record: &AuditRecord) -> Item {
         ("reason", &record.reason),
         ("ticket", &record.ticket),
         ("impersonation_id", &record.impersonation_id),
+        ("request_id", &record.request_id),
         ("source_ip", &record.source_ip),
         ("user_agent", &record.user_agent),
     ];
@@ -78,6 +79,9 @@ pub fn audit_item(record: &AuditRecord) -> Item {
         insert_optional(&mut item, name, value.as_deref());
     }
     insert_optional(&mut item, "mode", record.mode.map(Mode::as_str));
+    if record.break_glass {
+        item.insert("break_glass".to_string(), AttributeValue::Bool(true));
+    }
     item
 }
 
@@ -104,6 +108,8 @@ pub fn audit_from(item: &Item) -> Result<AuditRecord> {
         reason: get_opt_s(item, "reason"),
         ticket: get_opt_s(item, "ticket"),
         mode: get_opt_s(item, "mode").as_deref().and_then(Mode::parse),
+        break_glass: matches!(item.get("break_glass"), Some(AttributeValue::Bool(true))),
+        request_id: get_opt_s(item, "request_id"),
         impersonation_id: get_opt_s(item, "impersonation_id"),
         source_ip: get_opt_s(item, "source_ip"),
         user_agent: get_opt_s(item, "user_agent"),
@@ -249,6 +255,8 @@ pub fn record_from_image(image: &serde_json::Value) -> Result<AuditRecord> {
         .filter_map(|(name, value)| {
             let value = if let Some(text) = value["S"].as_str() {
                 AttributeValue::S(text.to_string())
+            } else if let Some(flag) = value["BOOL"].as_bool() {
+                AttributeValue::Bool(flag)
             } else {
                 AttributeValue::N(value["N"].as_str()?.to_string())
             };

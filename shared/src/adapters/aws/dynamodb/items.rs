@@ -83,6 +83,10 @@ pub fn impersonation_item(imp: &Impersonation) -> Item {
         ("target_username".to_string(), s(&imp.target_username)),
         ("client_id".to_string(), s(&imp.client_id)),
         ("mode".to_string(), s(imp.mode.as_str())),
+        (
+            "break_glass".to_string(),
+            aws_sdk_dynamodb::types::AttributeValue::Bool(imp.break_glass),
+        ),
         ("status".to_string(), s(imp.status.as_str())),
         ("created_at".to_string(), n(imp.created_at_millis)),
         ("ends_at".to_string(), n(imp.ends_at)),
@@ -158,6 +162,10 @@ pub(crate) fn impersonation_from(item: &Item) -> Result<Impersonation> {
         reason: get_opt_s(item, "reason"),
         ticket: get_opt_s(item, "ticket"),
         mode: Mode::stored(get_opt_s(item, "mode").as_deref()),
+        break_glass: matches!(
+            item.get("break_glass"),
+            Some(aws_sdk_dynamodb::types::AttributeValue::Bool(true))
+        ),
         client_id: get_s(item, "client_id")?,
         status: ImpersonationStatus::parse(&status)
             .ok_or_else(|| ActasError::Internal(format!("unknown status {status}")))?,
@@ -318,6 +326,7 @@ mod tests {
             reason: Some("ticket 42: billing looks wrong".into()),
             ticket: None,
             mode: crate::domain::mode::Mode::Full,
+            break_glass: false,
             client_id: "client".into(),
             status: ImpersonationStatus::Pending,
             created_at_millis: 1_700_000_000_123,

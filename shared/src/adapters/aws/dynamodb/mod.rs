@@ -7,6 +7,7 @@ pub mod audit;
 mod cleanup;
 mod directory;
 mod exchanges;
+mod governance;
 mod impersonations;
 pub mod items;
 

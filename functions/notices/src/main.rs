@@ -1,0 +1,17 @@
+//! The audit table's stream → notices: the person acted as gets an email at the start and the
+//! end when their tenant wants it (always for break-glass). The use case is
+//! `actas::app::notices`, what this function builds `actas::bootstrap::notices`.
+
+use actas::adapters::aws::dynamodb::audit::record_from_image;
+use actas::{app, bootstrap};
+
+#[tokio::main]
+async fn main() -> Result<(), lambda_runtime::Error> {
+    let state = bootstrap::start(bootstrap::notices).await?;
+    let state = &state;
+    bootstrap::run_event(|batch| async move {
+        let sent = app::notices::notice_stream_batch(state, &batch, record_from_image).await?;
+        Ok(serde_json::json!({ "sent": sent }))
+    })
+    .await
+}

@@ -1,0 +1,615 @@
+//! Governance (issue 12): a tenant's settings, the approval and consent a start may need, and
+//! protected accounts. `admit` is what every start asks before it mints or issues anything.
+
+use crate::app::authenticate::Caller;
+use crate::app::state::Api;
+use crate::bootstrap::config::ApiConfig;
+use crate::domain::audit::{bounded, AuditEvent, AuditRecord, RequestOrigin, MAX_TEXT_CHARS};
+use crate::domain::error::{ActasError, Result};
+use crate::domain::governance::{
+    AccessRequest, Approval, Consent, DeploymentLimits, RequestStatus, StartFacts, TenantSettings,
+};
+use crate::domain::justification::Justification;
+use crate::domain::mode::Mode;
+use crate::domain::policy::{self, Denial, Role, SessionKind};
+use crate::domain::user::{UserRecord, UserRef, ATTR_PROTECTED};
+use crate::ports::clock::rfc3339_millis;
+use crate::ports::governance::{GovernanceStore, RequestScope};
+use serde::Serialize;
+use serde_json::{Map, Value};
+use std::sync::Arc;
+
+/// The governance a route needs: the store, and the deployment's limits and request window.
+#[derive(Clone)]
+pub struct Governance {
+    pub store: Arc<dyn GovernanceStore>,
+    pub limits: DeploymentLimits,
+    /// How long a request waits for its approval and consent (`REQUEST_WINDOW_SECONDS`).
+    pub request_window_secs: i64,
+}
+
+impl Governance {
+    pub fn new(store: Arc<dyn GovernanceStore>, config: &ApiConfig) -> Governance {
+        Governance {
+            store,
+            limits: DeploymentLimits {
+                max_duration_seconds: config.impersonation_max_secs,
+                full_mode_roles: config.mode_rules.full_roles.clone(),
+            },
+            request_window_secs: config.request_window_secs,
+        }
+    }
+
+    /// The tenant's settings, or the defaults when it never set any.
+    pub async fn settings_for(&self, tenant: Option<&str>) -> Result<TenantSettings> {
+        let tenant = tenant.unwrap_or("-");
+        Ok(match self.store.settings(tenant).await? {
+            Some(settings) => settings,
+            None => TenantSettings::defaults(tenant, &self.limits),
+        })
+    }
+}
+
+/// A start's outcome: done now, or waiting for approval or consent (202).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Started<T> {
+    Now(T),
+    Pending(Box<RequestView>),
+}
+
+/// What a start may do now.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Admission {
+    /// Go ahead: with the tenant's maximum duration.
+    Proceed { max_duration_secs: i64 },
+    /// Wait: the request (202).
+    Pending(Box<AccessRequest>),
+}
+
+/// A start's request to the governance: who, whom, how, why, and whether it is break-glass.
+pub struct StartAsk<'a> {
+    pub actor: &'a UserRecord,
+    pub target: &'a UserRecord,
+    pub mode: Mode,
+    pub justification: &'a Justification,
+    pub break_glass: bool,
+    pub origin: &'a RequestOrigin,
+}
+
+/// Decides whether a start may go ahead. A start that needs approval or consent finds its
+/// matching request: an approved one is redeemed (once, by a conditional write: a second start
+/// gets 409), a pending one is answered again (202), and otherwise a new request is made (202,
+/// audited).
+pub async fn admit(state: &Api, governance: &Governance, ask: StartAsk<'_>) -> Result<Admission> {
+    let actor = ask.actor.principal();
+    let target = ask.target.principal();
+    if ask.break_glass {
+        if actor.role != Role::SuperAdmin {
+            return Err(ActasError::Forbidden(
+                "only a super-admin may start a break-glass impersonation".into(),
+            ));
+        }
+        if ask.justification.reason.is_none() || ask.justification.ticket.is_none() {
+            return Err(ActasError::Unprocessable(
+                "a break-glass start needs both a reason and a ticket".into(),
+            ));
+        }
+    }
+    let settings = governance.settings_for(target.tenant.as_deref()).await?;
+    let needs = settings.needs(&StartFacts {
+        actor_role: actor.role,
+        target_role: target.role,
+        mode: ask.mode,
+        protected: ask.target.attribute(ATTR_PROTECTED) == Some("true"),
+        break_glass: ask.break_glass,
+    })?;
+    let proceed = Admission::Proceed {
+        max_duration_secs: settings.max_duration_seconds,
+    };
+    if !needs.approval && !needs.consent {
+        return Ok(proceed);
+    }
+    let now = state.clock.now_secs();
+    let reason = ask.justification.reason.as_deref();
+    let mine = governance
+        .store
+        .requests(&RequestScope::Requester(actor.sub.clone()))
+        .await?;
+    let matching: Vec<&AccessRequest> = mine
+        .iter()
+        .filter(|r| r.is_for(&actor.sub, &target.sub, ask.mode, reason))
+        .collect();
+    if let Some(approved) = matching
+        .iter()
+        .find(|r| r.status(now) == RequestStatus::Approved)
+    {
+        return if governance.store.redeem(&approved.id, now).await? {
+            Ok(proceed)
+        } else {
+            Err(ActasError::Conflict(
+                "this approval was already used: ask again".into(),
+            ))
+        };
+    }
+    // The newest matching request decides: pending is answered again, a refusal stands until
+    // the request would have expired.
+    if let Some(latest) = matching.first() {
+        match latest.status(now) {
+            RequestStatus::Pending => return Ok(Admission::Pending(Box::new((*latest).clone()))),
+            RequestStatus::Denied if now < latest.expires_at => {
+                let by = if latest.consent == Consent::Declined {
+                    format!("{} declined", latest.target_username)
+                } else {
+                    format!(
+                        "denied by {}{}",
+                        latest.decided_by.as_deref().unwrap_or("an approver"),
+                        latest
+                            .comment
+                            .as_deref()
+                            .map(|c| format!(": {c}"))
+                            .unwrap_or_default()
+                    )
+                };
+                return Err(ActasError::Forbidden(format!("the request was {by}")));
+            }
+            _ => {}
+        }
+    }
+    let request = AccessRequest {
+        id: uuid::Uuid::new_v4().to_string(),
+        requester_sub: actor.sub.clone(),
+        requester_username: actor.username.clone(),
+        target_sub: target.sub.clone(),
+        target_username: target.username.clone(),
+        tenant: target.tenant.clone(),
+        mode: ask.mode,
+        reason: ask.justification.reason.clone(),
+        ticket: ask.justification.ticket.clone(),
+        approval: if needs.approval {
+            Approval::Pending
+        } else {
+            Approval::NotRequired
+        },
+        consent: if needs.consent {
+            Consent::Pending
+        } else {
+            Consent::NotRequired
+        },
+        created_at_millis: state.clock.now_millis(),
+        expires_at: now + governance.request_window_secs,
+        decided_by: None,
+        comment: None,
+        used: false,
+    };
+    governance.store.create_request(&request).await?;
+    record(
+        state,
+        AuditEvent::ApprovalRequested,
+        &request,
+        ask.origin,
+        None,
+    )
+    .await?;
+    Ok(Admission::Pending(Box::new(request)))
+}
+
+async fn record(
+    state: &Api,
+    event: AuditEvent,
+    request: &AccessRequest,
+    origin: &RequestOrigin,
+    cause: Option<String>,
+) -> Result<()> {
+    let mut record = AuditRecord::new(event, state.clock.now_millis(), origin);
+    record.actor_sub = Some(request.requester_sub.clone());
+    record.actor_username = Some(request.requester_username.clone());
+    record.target_sub = Some(request.target_sub.clone());
+    record.target_username = Some(request.target_username.clone());
+    record.tenant = request.tenant.clone();
+    record.reason = request.reason.clone();
+    record.ticket = request.ticket.clone();
+    record.mode = Some(request.mode);
+    record.request_id = Some(request.id.clone());
+    record.cause = cause.map(|c| bounded(&c, MAX_TEXT_CHARS));
+    state.audit.record(&record).await
+}
+
+#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
+pub struct PersonView {
+    pub sub: String,
+    pub username: String,
+}
+
+/// A request as its readers see it (the body of a 202).
+#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
+pub struct RequestView {
+    pub id: String,
+    pub status: RequestStatus,
+    pub approval: Approval,
+    pub consent: Consent,
+    pub requester: PersonView,
+    pub target: PersonView,
+    pub tenant: Option<String>,
+    pub mode: Mode,
+    pub reason: Option<String>,
+    pub ticket: Option<String>,
+    pub created_at: String,
+    pub expires_at: String,
+    pub decided_by: Option<String>,
+    pub comment: Option<String>,
+}
+
+impl RequestView {
+    pub fn of(r: &AccessRequest, now_secs: i64) -> RequestView {
+        RequestView {
+            id: r.id.clone(),
+            status: r.status(now_secs),
+            approval: r.approval,
+            consent: r.consent,
+            requester: PersonView {
+                sub: r.requester_sub.clone(),
+                username: r.requester_username.clone(),
+            },
+            target: PersonView {
+                sub: r.target_sub.clone(),
+                username: r.target_username.clone(),
+            },
+            tenant: r.tenant.clone(),
+            mode: r.mode,
+            reason: r.reason.clone(),
+            ticket: r.ticket.clone(),
+            created_at: rfc3339_millis(r.created_at_millis),
+            expires_at: rfc3339_millis(r.expires_at * 1000),
+            decided_by: r.decided_by.clone(),
+            comment: r.comment.clone(),
+        }
+    }
+}
+
+#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
+pub struct RequestList {
+    pub requests: Vec<RequestView>,
+}
+
+fn own_session(state: &Api, caller: &Caller) -> Result<()> {
+    if caller.session_kind(state) == SessionKind::Impersonated {
+        return Err(Denial::ChainedImpersonation.into());
+    }
+    Ok(())
+}
+
+/// Whether `me` may decide on a start as `target`: someone who may act as the target themself.
+async fn may_decide(state: &Api, me: &policy::Principal, target_sub: &str) -> Result<bool> {
+    let Some(target) = state
+        .identity
+        .find_user(&UserRef::parse(target_sub)?)
+        .await?
+    else {
+        return Ok(false);
+    };
+    Ok(policy::check(me, SessionKind::Own, &target.principal()).is_ok())
+}
+
+/// Which requests: `mine` (the caller's own), `about_me` (for the caller's consent), or by
+/// default those the caller may decide (pending approvals in scope, never their own).
+pub async fn list_requests(
+    state: &Api,
+    governance: &Governance,
+    caller: &Caller,
+    mine: bool,
+    about_me: bool,
+) -> Result<RequestList> {
+    own_session(state, caller)?;
+    let me = caller.user.principal();
+    let now = state.clock.now_secs();
+    let view = |list: Vec<AccessRequest>| RequestList {
+        requests: list.iter().map(|r| RequestView::of(r, now)).collect(),
+    };
+    if mine {
+        return Ok(view(
+            governance
+                .store
+                .requests(&RequestScope::Requester(me.sub.clone()))
+                .await?,
+        ));
+    }
+    if about_me {
+        return Ok(view(
+            governance
+                .store
+                .requests(&RequestScope::Target(me.sub.clone()))
+                .await?,
+        ));
+    }
+    let scope = match me.role {
+        Role::SuperAdmin => RequestScope::All,
+        Role::User => return Ok(view(vec![])),
+        _ => RequestScope::Tenant(me.tenant.clone()),
+    };
+    let mut decidable = Vec::new();
+    for request in governance.store.requests(&scope).await? {
+        if request.approval == Approval::Pending
+            && request.status(now) == RequestStatus::Pending
+            && request.requester_sub != me.sub
+            && may_decide(state, &me, &request.target_sub).await?
+        {
+            decidable.push(request);
+        }
+    }
+    Ok(view(decidable))
+}
+
+/// Approves or denies a pending request: not its requester, and only someone who may act as
+/// the target themself; once (a conditional write), before it expires.
+pub async fn decide(
+    state: &Api,
+    governance: &Governance,
+    caller: &Caller,
+    id: &str,
+    approve: bool,
+    comment: Option<String>,
+    origin: &RequestOrigin,
+) -> Result<RequestView> {
+    own_session(state, caller)?;
+    let me = caller.user.principal();
+    let request = governance
+        .store
+        .request(id)
+        .await?
+        .ok_or_else(|| ActasError::NotFound("no such request".into()))?;
+    if request.tenant != me.tenant && me.role != Role::SuperAdmin {
+        return Err(ActasError::NotFound("no such request".into()));
+    }
+    if request.requester_sub == me.sub {
+        return Err(ActasError::Forbidden(
+            "you cannot decide on your own request".into(),
+        ));
+    }
+    if !may_decide(state, &me, &request.target_sub).await? {
+        return Err(ActasError::Forbidden(
+            "only someone who may act as the user themself may decide".into(),
+        ));
+    }
+    let comment = comment
+        .map(|c| c.trim().to_string())
+        .filter(|c| !c.is_empty());
+    if comment.as_ref().is_some_and(|c| c.chars().count() > 500) {
+        return Err(ActasError::Unprocessable(
+            "the comment is longer than 500 characters".into(),
+        ));
+    }
+    let decision = if approve {
+        Approval::Approved
+    } else {
+        Approval::Denied
+    };
+    let now = state.clock.now_secs();
+    let decided = governance
+        .store
+        .decide(id, decision, &me.username, comment.as_deref(), now)
+        .await?
+        .ok_or_else(|| {
+            ActasError::Conflict("the request was already decided, or it expired".into())
+        })?;
+    let event = if approve {
+        AuditEvent::ApprovalApproved
+    } else {
+        AuditEvent::ApprovalDenied
+    };
+    let cause = Some(match &comment {
+        Some(comment) => format!("by {}: {comment}", me.username),
+        None => format!("by {}", me.username),
+    });
+    record(state, event, &decided, origin, cause).await?;
+    Ok(RequestView::of(&decided, now))
+}
+
+/// The target accepts or declines a request that needs their consent.
+pub async fn consent(
+    state: &Api,
+    governance: &Governance,
+    caller: &Caller,
+    id: &str,
+    accept: bool,
+    origin: &RequestOrigin,
+) -> Result<RequestView> {
+    own_session(state, caller)?;
+    let request = governance
+        .store
+        .request(id)
+        .await?
+        .filter(|r| r.target_sub == caller.user.sub)
+        .ok_or_else(|| ActasError::NotFound("no such request".into()))?;
+    let answer = if accept {
+        Consent::Given
+    } else {
+        Consent::Declined
+    };
+    let now = state.clock.now_secs();
+    let answered = governance
+        .store
+        .answer_consent(&request.id, answer, now)
+        .await?
+        .ok_or_else(|| {
+            ActasError::Conflict("the request was already answered, or it expired".into())
+        })?;
+    let event = if accept {
+        AuditEvent::ConsentGiven
+    } else {
+        AuditEvent::ConsentDeclined
+    };
+    record(state, event, &answered, origin, None).await?;
+    Ok(RequestView::of(&answered, now))
+}
+
+/// Whose settings a caller reads or changes: their own tenant's (admins and operators read,
+/// admins change), any tenant's for super-admins.
+fn settings_tenant(caller: &Caller, asked: Option<&str>, change: bool) -> Result<String> {
+    let me = caller.user.principal();
+    let own = me.tenant.clone();
+    match me.role {
+        Role::SuperAdmin => asked
+            .map(str::to_string)
+            .or(own)
+            .ok_or_else(|| ActasError::BadRequest("tenant is required".into())),
+        Role::Admin | Role::Operator if !change || me.role == Role::Admin => {
+            let own = own.ok_or_else(|| ActasError::Forbidden("you have no tenant".into()))?;
+            match asked {
+                Some(other) if other != own => Err(ActasError::Forbidden(
+                    "you may only read or change your own tenant's settings".into(),
+                )),
+                _ => Ok(own),
+            }
+        }
+        _ => Err(ActasError::Forbidden(
+            "only the tenant's admins may change its settings, and its operators read them".into(),
+        )),
+    }
+}
+
+pub async fn read_settings(
+    state: &Api,
+    governance: &Governance,
+    caller: &Caller,
+    tenant: Option<&str>,
+) -> Result<TenantSettings> {
+    own_session(state, caller)?;
+    let tenant = settings_tenant(caller, tenant, false)?;
+    governance.settings_for(Some(&tenant)).await
+}
+
+/// Applies a change (the keys it names) to a tenant's settings; 422 for an unknown key or a
+/// value out of range, and nothing changes. Audited with what changed.
+pub async fn change_settings(
+    state: &Api,
+    governance: &Governance,
+    caller: &Caller,
+    tenant: Option<&str>,
+    changes: &Map<String, Value>,
+    origin: &RequestOrigin,
+) -> Result<TenantSettings> {
+    own_session(state, caller)?;
+    let tenant = settings_tenant(caller, tenant, true)?;
+    let by = ChangedBy {
+        sub: Some(caller.user.sub.clone()),
+        username: caller.user.username.clone(),
+    };
+    let now = state.clock.now_millis();
+    apply_settings_change(governance, &state.audit, &tenant, changes, &by, now, origin).await
+}
+
+/// Who changes settings: a signed-in admin, or an operator at the CLI (no `sub`).
+pub struct ChangedBy {
+    pub sub: Option<String>,
+    pub username: String,
+}
+
+/// Applies, stores and audits a settings change (the API route and `actas settings set`).
+pub async fn apply_settings_change(
+    governance: &Governance,
+    audit: &crate::app::audit_trail::AuditTrail,
+    tenant: &str,
+    changes: &Map<String, Value>,
+    by: &ChangedBy,
+    now_millis: i64,
+    origin: &RequestOrigin,
+) -> Result<TenantSettings> {
+    let mut settings = governance.settings_for(Some(tenant)).await?;
+    settings.apply(changes, &governance.limits)?;
+    settings.updated_at = Some(rfc3339_millis(now_millis));
+    settings.updated_by = Some(by.username.clone());
+    governance.store.put_settings(&settings).await?;
+    let mut record = AuditRecord::new(AuditEvent::SettingsChanged, now_millis, origin);
+    record.actor_sub = by.sub.clone();
+    record.actor_username = Some(by.username.clone());
+    record.tenant = Some(tenant.to_string());
+    record.cause = Some(bounded(
+        &Value::Object(changes.clone()).to_string(),
+        MAX_TEXT_CHARS,
+    ));
+    audit.record(&record).await?;
+    Ok(settings)
+}
+
+#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
+pub struct Protection {
+    pub sub: String,
+    pub username: String,
+    pub protected: bool,
+}
+
+/// The account a protection call is about: `me`, or someone the caller may act as (an admin
+/// for them).
+async fn protection_subject(state: &Api, caller: &Caller, id: &str) -> Result<UserRecord> {
+    if id == "me" {
+        return Ok(caller.user.clone());
+    }
+    let user = state
+        .identity
+        .find_user(&UserRef::parse(id)?)
+        .await?
+        .ok_or_else(|| ActasError::NotFound("no such user".into()))?;
+    if user.sub == caller.user.sub {
+        return Ok(user);
+    }
+    match policy::check(
+        &caller.user.principal(),
+        SessionKind::Own,
+        &user.principal(),
+    ) {
+        Ok(()) => Ok(user),
+        Err(Denial::OutsideTenant) => Err(ActasError::NotFound("no such user".into())),
+        Err(_) => Err(ActasError::Forbidden(
+            "only the user, or someone who may act as them, may change their protection".into(),
+        )),
+    }
+}
+
+pub async fn read_protection(state: &Api, caller: &Caller, id: &str) -> Result<Protection> {
+    own_session(state, caller)?;
+    let user = protection_subject(state, caller, id).await?;
+    Ok(Protection {
+        protected: user.attribute(ATTR_PROTECTED) == Some("true"),
+        sub: user.sub,
+        username: user.username,
+    })
+}
+
+pub async fn set_protection(
+    state: &Api,
+    caller: &Caller,
+    id: &str,
+    protected: bool,
+    origin: &RequestOrigin,
+) -> Result<Protection> {
+    own_session(state, caller)?;
+    let user = protection_subject(state, caller, id).await?;
+    state
+        .identity
+        .set_protected(&user.username, protected)
+        .await?;
+    let mut record = AuditRecord::new(
+        AuditEvent::ProtectionChanged,
+        state.clock.now_millis(),
+        origin,
+    );
+    record.actor_sub = Some(caller.user.sub.clone());
+    record.actor_username = Some(caller.user.username.clone());
+    record.target_sub = Some(user.sub.clone());
+    record.target_username = Some(user.username.clone());
+    record.tenant = user.principal().tenant;
+    record.cause = Some(
+        if protected {
+            "protected"
+        } else {
+            "unprotected"
+        }
+        .into(),
+    );
+    state.audit.record(&record).await?;
+    Ok(Protection {
+        sub: user.sub,
+        username: user.username,
+        protected,
+    })
+}

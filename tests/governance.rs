@@ -443,6 +443,16 @@ async fn protected_accounts_need_approval_or_are_refused_and_break_glass_goes_th
         )
         .await;
     assert_error(&refused, 403, "someone else's protection");
+    let admin_token = h.id_token_of(&t.admin).await;
+    let lifted = h
+        .send(
+            "PUT",
+            &format!("/auth/users/{}/protection", t.member.username),
+            Some(&admin_token),
+            Some(&json!({"protected": false})),
+        )
+        .await;
+    assert_error(&lifted, 403, "an admin may not lift it");
 
     // Default: a protected account needs approval.
     assert_eq!(

@@ -584,6 +584,14 @@ pub async fn set_protection(
 ) -> Result<Protection> {
     own_session(state, caller)?;
     let user = protection_subject(state, caller, id).await?;
+    // Someone who may act as the user can protect them, but lifting it is the user's own call
+    // (or a super-admin's): otherwise the people it guards against could switch it off.
+    let lifting_for_someone_else = !protected && user.sub != caller.user.sub;
+    if lifting_for_someone_else && caller.user.principal().role != Role::SuperAdmin {
+        return Err(ActasError::Forbidden(
+            "only the user (or a super-admin) may lift their account's protection".into(),
+        ));
+    }
     state
         .identity
         .set_protected(&user.username, protected)

@@ -47,7 +47,7 @@ pub fn notice_text(
     let subject = format!("Someone acted as you in {tenant}");
     let mode = match record.mode.map(|m| m.as_str()) {
         Some("full") => "full (changes allowed)",
-        _ => "read-only",
+        _ => "read-only (read_only: looking, no changes)",
     };
     let mut text = format!(
         "{actor} {edge} acting as you ({}) in {tenant}.\n\n\
@@ -142,4 +142,62 @@ pub async fn notice_stream_batch(
         sent += 1;
     }
     Ok(sent)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::domain::mode::Mode;
+
+    fn started() -> AuditRecord {
+        let mut record = AuditRecord::new(
+            AuditEvent::Started,
+            1_764_000_000_000,
+            &RequestOrigin::default(),
+        );
+        record.actor_username = Some("acme-admin".into());
+        record.target_username = Some("acme-support-1".into());
+        record.tenant = Some("acme".into());
+        record.reason = Some("billing question".into());
+        record.ticket = Some("SUP-1".into());
+        record.mode = Some(Mode::ReadOnly);
+        record.impersonation_id = Some("imp-1".into());
+        record
+    }
+
+    #[test]
+    fn a_notice_names_who_why_how_when_and_where_to_look() {
+        let (subject, text) = notice_text(&started(), "started", Some("https://x/v1/console/"));
+        assert_eq!(subject, "Someone acted as you in acme");
+        for needle in [
+            "acme-admin started acting as you",
+            "Reason: billing question",
+            "Ticket: SUP-1",
+            "read_only",
+            "2025-11-24T16:00:00.000Z",
+            "https://x/v1/console/#/who-acted-as-me",
+        ] {
+            assert!(text.contains(needle), "{needle} in {text}");
+        }
+        assert!(!text.contains("break-glass"));
+        let mut glass = started();
+        glass.break_glass = true;
+        glass.mode = Some(Mode::Full);
+        let (_, text) = notice_text(&glass, "ended", None);
+        assert!(text.contains("break-glass") && text.contains("full") && text.contains("ended"));
+    }
+
+    #[test]
+    fn only_successful_starts_and_ends_make_notices() {
+        assert_eq!(edge(&started()), Some("started"));
+        let mut stopped = started();
+        stopped.event = AuditEvent::Stopped;
+        assert_eq!(edge(&stopped), Some("ended"));
+        let mut failed = started();
+        failed.outcome = crate::domain::audit::OUTCOME_FAILED;
+        assert_eq!(edge(&failed), None);
+        let mut issued = started();
+        issued.event = AuditEvent::TokenIssued;
+        assert_eq!(edge(&issued), None);
+    }
 }

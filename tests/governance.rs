@@ -628,3 +628,59 @@ fn chrono_like_secs(rfc3339: &str) -> i64 {
         .expect("RFC 3339")
         .secs()
 }
+
+/// `actas settings set|show` (the CLI's library): the same rules, storage and audit record.
+#[tokio::test]
+async fn the_cli_changes_settings_with_the_same_rules_and_on_record() {
+    let h = Harness::new().await;
+    let t = tenant(&h).await;
+    let governance = actas_cli::settings::governance(&h.sdk, &h.stack.table_name);
+    let set = |change: Value| {
+        let governance = governance.clone();
+        let sdk = h.sdk.clone();
+        let audit_table = h.stack.audit_table_name.clone();
+        let tenant = t.name.clone();
+        async move { actas_cli::settings::set(&governance, &sdk, &audit_table, &tenant, &change).await }
+    };
+    let changed = set(json!({"consent": "always"}))
+        .await
+        .expect("a valid change");
+    assert_eq!(
+        changed.consent,
+        actas::domain::governance::ConsentRule::Always
+    );
+    assert!(changed
+        .updated_by
+        .as_deref()
+        .unwrap_or_default()
+        .starts_with("cli"));
+    let refused = set(json!({"consent": "sometimes"})).await;
+    assert!(
+        refused.is_err(),
+        "422-worthy changes are refused at the CLI too"
+    );
+
+    // The API reads what the CLI wrote, and the trail has it.
+    let admin = h.id_token_of(&t.admin).await;
+    let read = h.get("/auth/settings", Some(&admin)).await;
+    assert_eq!(read.body["consent"], "always", "{}", read.body);
+    let shown = actas_cli::settings::show(&governance, &t.name)
+        .await
+        .expect("show");
+    assert_eq!(shown, changed);
+    let trail = h
+        .get("/auth/audit?event=settings_changed", Some(&admin))
+        .await;
+    assert!(
+        trail.body["records"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|r| r["actor"]["username"]
+                .as_str()
+                .unwrap_or_default()
+                .starts_with("cli")),
+        "{}",
+        trail.body
+    );
+}

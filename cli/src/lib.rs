@@ -2,6 +2,7 @@
 //! Used by the `actas` CLI and by the integration tests.
 
 pub mod seed;
+pub mod settings;
 
 use std::path::Path;
 

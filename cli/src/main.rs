@@ -37,34 +37,6 @@ const USAGE: &str = "usage:
   actas demo seed --outputs FILE --endpoint URL --out FILE
   actas demo walkthrough --stack FILE";
 
-/// The governance store as the CLI reaches it, with the deployment's limits from the
-/// environment (`IMPERSONATION_MAX_SECONDS`, `FULL_MODE_ROLES`; the template's defaults).
-fn cli_governance(
-    args: &Args,
-    sdk: &aws_config::SdkConfig,
-) -> CliResult<actas::app::governance::Governance> {
-    use actas::domain::mode::ModeRules;
-    let max_duration_seconds = std::env::var("IMPERSONATION_MAX_SECONDS")
-        .ok()
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(3600);
-    let full_mode_roles = std::env::var("FULL_MODE_ROLES")
-        .ok()
-        .and_then(|v| ModeRules::parse_roles(&v))
-        .unwrap_or_else(|| ModeRules::default().full_roles);
-    Ok(actas::app::governance::Governance {
-        store: std::sync::Arc::new(DynamoStore::new(
-            aws_sdk_dynamodb::Client::new(sdk),
-            args.table()?,
-        )),
-        limits: actas::domain::governance::DeploymentLimits {
-            max_duration_seconds,
-            full_mode_roles,
-        },
-        request_window_secs: 900,
-    })
-}
-
 struct Args(Vec<String>);
 
 impl Args {
@@ -241,41 +213,22 @@ async fn run(args: &Args) -> CliResult<()> {
         }
         ["settings", "show"] => {
             let sdk = args.sdk().await;
-            let governance = cli_governance(&args, &sdk)?;
-            let settings = governance
-                .settings_for(Some(&args.required("--tenant")?))
-                .await?;
+            let governance = actas_cli::settings::governance(&sdk, &args.table()?);
+            let settings =
+                actas_cli::settings::show(&governance, &args.required("--tenant")?).await?;
             println!("{}", serde_json::to_string_pretty(&settings)?);
         }
         ["settings", "set"] => {
             let sdk = args.sdk().await;
-            let governance = cli_governance(&args, &sdk)?;
+            let governance = actas_cli::settings::governance(&sdk, &args.table()?);
             let changes: serde_json::Value = serde_json::from_str(&args.required("--json")?)
                 .map_err(|e| format!("--json is not JSON: {e}"))?;
-            let changes = changes.as_object().ok_or("--json must be a JSON object")?;
-            let audit = actas::app::audit_trail::AuditTrail {
-                store: std::sync::Arc::new(
-                    actas::adapters::aws::dynamodb::audit::DynamoAuditStore::new(
-                        aws_sdk_dynamodb::Client::new(&sdk),
-                        args.audit_table()?,
-                    ),
-                ),
-            };
-            let by = actas::app::governance::ChangedBy {
-                sub: None,
-                username: std::env::var("USER")
-                    .map(|user| format!("cli:{user}"))
-                    .unwrap_or_else(|_| "cli".into()),
-            };
-            let now = actas::ports::clock::Clock::now_millis(&SystemClock);
-            let settings = actas::app::governance::apply_settings_change(
+            let settings = actas_cli::settings::set(
                 &governance,
-                &audit,
+                &sdk,
+                &args.audit_table()?,
                 &args.required("--tenant")?,
-                changes,
-                &by,
-                now,
-                &Default::default(),
+                &changes,
             )
             .await?;
             println!("{}", serde_json::to_string_pretty(&settings)?);

@@ -3,6 +3,7 @@
 //! record), TTL after 400 days, an index by tenant and time, and a stream (new images) that
 //! the publish-events function turns into EventBridge events, at least once.
 
+use crate::adapters::aws::dynamodb::filtered_page;
 use crate::adapters::aws::dynamodb::items::{
     decode_page_token, encode_page_token, insert_optional, tenant_partition,
 };
@@ -206,38 +207,21 @@ impl AuditStore for DynamoAuditStore {
         filter("actor_sub", q.actor_sub.clone());
         filter("target_sub", q.target_sub.clone());
         filter("event", q.event.map(|e| e.as_str().to_string()));
-        let mut start = decode_page_token(
+        let start = decode_page_token(
             q.page_token.as_deref(),
             Some((partition_attribute, partition.as_str(), sort_attribute)),
         )?;
-        let limit = q.limit.max(1);
-        let mut records = Vec::new();
-        let mut read = 0;
-        loop {
-            let page = self
-                .client
-                .query()
-                .table_name(&self.table)
-                .index_name(index)
-                .key_condition_expression(&key_condition)
-                .set_filter_expression((!filters.is_empty()).then(|| filters.join(" AND ")))
-                .set_expression_attribute_names(Some(names.clone()))
-                .set_expression_attribute_values(Some(values.clone()))
-                .set_exclusive_start_key(start)
-                .scan_index_forward(false)
-                .limit((limit - records.len() as i32).min(2 * limit - read).max(1))
-                .send()
-                .await
-                .map_err(|e| upstream("Query", e))?;
-            read += page.scanned_count();
-            for item in page.items() {
-                records.push(audit_from(item)?);
-            }
-            start = page.last_evaluated_key().filter(|k| !k.is_empty()).cloned();
-            if start.is_none() || records.len() as i32 >= limit || read >= 2 * limit {
-                break;
-            }
-        }
+        let query = self
+            .client
+            .query()
+            .table_name(&self.table)
+            .index_name(index)
+            .key_condition_expression(key_condition)
+            .set_filter_expression((!filters.is_empty()).then(|| filters.join(" AND ")))
+            .set_expression_attribute_names(Some(names))
+            .set_expression_attribute_values(Some(values))
+            .scan_index_forward(false);
+        let (records, start, _read) = filtered_page(query, start, q.limit, audit_from).await?;
         Ok(AuditPage {
             records,
             next_token: start.map(|k| encode_page_token(&k)),

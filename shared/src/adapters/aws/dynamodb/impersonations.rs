@@ -1,5 +1,6 @@
 //! The DynamoDB adapter of the impersonation store.
 
+use crate::adapters::aws::dynamodb::filtered_page;
 use crate::adapters::aws::dynamodb::items::{
     decode_page_token, due_at, encode_page_token, impersonation_from, impersonation_item,
     impersonation_pk, live_partition, refresh_token_pk, remint_sk, tenant_partition,
@@ -61,7 +62,7 @@ impl ImpersonationStore for DynamoStore {
     /// size (the page is then short, with a `next_token`). Never a Scan.
     async fn list(&self, q: &ListQuery) -> Result<ImpersonationPage> {
         let listing = Listing::of(q);
-        let mut start = decode_page_token(
+        let start = decode_page_token(
             q.page_token.as_deref(),
             Some((
                 listing.partition_attribute,
@@ -69,35 +70,17 @@ impl ImpersonationStore for DynamoStore {
                 listing.sort_attribute,
             )),
         )?;
-        let limit = q.limit.max(1);
-        let mut items = Vec::new();
-        let mut read = 0;
-        loop {
-            let page = self
-                .client
-                .query()
-                .table_name(&self.table)
-                .index_name(listing.index)
-                .key_condition_expression(&listing.key_condition)
-                .filter_expression(listing.filters.join(" AND "))
-                .set_expression_attribute_names(Some(listing.names.clone()))
-                .set_expression_attribute_values(Some(listing.values.clone()))
-                .set_exclusive_start_key(start)
-                .scan_index_forward(false)
-                // What is missing, and never past twice the page size in all.
-                .limit((limit - items.len() as i32).min(2 * limit - read).max(1))
-                .send()
-                .await
-                .map_err(|e| upstream("Query", e))?;
-            read += page.scanned_count();
-            for item in page.items() {
-                items.push(impersonation_from(item)?);
-            }
-            start = page.last_evaluated_key().filter(|k| !k.is_empty()).cloned();
-            if start.is_none() || items.len() as i32 >= limit || read >= 2 * limit {
-                break;
-            }
-        }
+        let query = self
+            .client
+            .query()
+            .table_name(&self.table)
+            .index_name(listing.index)
+            .key_condition_expression(&listing.key_condition)
+            .filter_expression(listing.filters.join(" AND "))
+            .set_expression_attribute_names(Some(listing.names.clone()))
+            .set_expression_attribute_values(Some(listing.values.clone()))
+            .scan_index_forward(false);
+        let (items, start, read) = filtered_page(query, start, q.limit, impersonation_from).await?;
         tracing::debug!(
             index = listing.index,
             read,

@@ -93,6 +93,38 @@ where
     }
 }
 
+/// One page of a filtered listing: the query is run on from `start`, asking only for what is
+/// missing, until `limit` items matched or twice `limit` were read (the page is then short,
+/// with a key to go on from). Returns the items, that key and how many items were read.
+pub(crate) async fn filtered_page<T>(
+    query: aws_sdk_dynamodb::operation::query::builders::QueryFluentBuilder,
+    mut start: Option<Item>,
+    limit: i32,
+    read_item: impl Fn(&Item) -> Result<T>,
+) -> Result<(Vec<T>, Option<Item>, i32)> {
+    let limit = limit.max(1);
+    let mut items = Vec::new();
+    let mut read = 0;
+    loop {
+        let page = query
+            .clone()
+            .set_exclusive_start_key(start)
+            // What is missing, and never past twice the page size in all.
+            .limit((limit - items.len() as i32).min(2 * limit - read).max(1))
+            .send()
+            .await
+            .map_err(|e| upstream("Query", e))?;
+        read += page.scanned_count();
+        for item in page.items() {
+            items.push(read_item(item)?);
+        }
+        start = page.last_evaluated_key().filter(|k| !k.is_empty()).cloned();
+        if start.is_none() || items.len() as i32 >= limit || read >= 2 * limit {
+            return Ok((items, start, read));
+        }
+    }
+}
+
 /// Every page of a query, each item read by `read`.
 pub(crate) async fn query_all<T>(
     query: aws_sdk_dynamodb::operation::query::builders::QueryFluentBuilder,

@@ -12,17 +12,13 @@ import { after, before, test } from 'node:test';
 import {
   CONSOLE_DIR, READ_ONLY, SCREENSHOTS, api, apiImpersonation, appear, assertAccessible, cell, cognitoSignIn,
   deepText, eventually, get, launch, loadStack, navLink, newPage, openFromNav, readTable, screenshot, settled, signIn,
-  stepper,
+  runTag, stepper, suiteOptions,
 } from './lib.mjs';
 
 const stack = loadStack();
-const skip = stack ? false
-  : 'ACTAS_STACK_FILE is not set: point it at the deployed stack\'s JSON (.local/stack.json after scripts/up)';
-const TEST_TIMEOUT = Number(process.env.ACTAS_BROWSER_TEST_TIMEOUT_MS || 240_000);
-const options = { skip, timeout: TEST_TIMEOUT };
+const options = suiteOptions(stack);
 
-// One run, one tag: the reasons carry it, so this run's records are told apart from others'.
-const RUN = `${Date.now().toString(36)}${Math.random().toString(36).slice(2, 6)}`;
+const RUN = runTag();
 const REASON = `Browser test ${RUN}: customer cannot see their invoices`;
 const TICKET = `SUP-${RUN}`;
 

@@ -14,16 +14,13 @@ import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
 import {
   READ_ONLY, SCREENSHOTS, api, appear, axeViolations, cognitoSignIn, deepText, eventually, formatViolations, launch,
-  loadStack, navLink, newPage, openFromNav, screenshot, settled, signIn, stepper,
+  loadStack, navLink, newPage, openFromNav, screenshot, settled, signIn, runTag, stepper, suiteOptions,
 } from './lib.mjs';
 
 const stack = loadStack();
-const skip = stack ? false
-  : 'ACTAS_STACK_FILE is not set: point it at the deployed stack\'s JSON (.local/stack.json after scripts/up)';
-const TEST_TIMEOUT = Number(process.env.ACTAS_BROWSER_TEST_TIMEOUT_MS || 240_000);
-const options = { skip, timeout: TEST_TIMEOUT };
+const options = suiteOptions(stack);
 
-const RUN = `${Date.now().toString(36)}${Math.random().toString(36).slice(2, 6)}`;
+const RUN = runTag();
 const REASON = `Governance test ${RUN}: customer cannot see their invoices`;
 const TICKET = `GOV-${RUN}`;
 const COMMENT = `Approved for ${TICKET}`;

@@ -22,6 +22,18 @@ export const TIMEOUT = Number(process.env.ACTAS_BROWSER_TIMEOUT_MS || 30_000);
 // ---------------------------------------------------------------- the stack
 
 /** The deployed stack (ACTAS_STACK_FILE), or null when the variable is unset. */
+/** A suite's test options: skipped (with why) without a stack file, and the per-test timeout. */
+export function suiteOptions(stack) {
+  const skip = stack ? false
+    : 'ACTAS_STACK_FILE is not set: point it at the deployed stack\'s JSON (.local/stack.json after scripts/up)';
+  return { skip, timeout: Number(process.env.ACTAS_BROWSER_TEST_TIMEOUT_MS || 240_000) };
+}
+
+/** One run, one tag: reasons and tickets carry it, so this run's records are told apart. */
+export function runTag() {
+  return `${Date.now().toString(36)}${Math.random().toString(36).slice(2, 6)}`;
+}
+
 export function loadStack() {
   const file = process.env.ACTAS_STACK_FILE;
   if (!file) return null;

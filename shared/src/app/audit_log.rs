@@ -4,13 +4,12 @@
 //! as them).
 
 use crate::app::authenticate::Caller;
-use crate::app::list_impersonations::parse_since;
+use crate::app::list_impersonations::{parse_since, sub_of};
 use crate::app::state::Api;
 use crate::domain::audit::{AuditEvent, AuditRecord};
 use crate::domain::error::{ActasError, Result};
 use crate::domain::mode::Mode;
 use crate::domain::policy::{Denial, Role, SessionKind};
-use crate::domain::user::UserRef;
 use crate::ports::audit::{AuditQuery, AuditScope};
 use serde::Serialize;
 
@@ -96,15 +95,6 @@ pub struct AuditLog {
 }
 
 pub const AUDIT_PAGE_SIZE: i32 = 50;
-
-/// A user named by username or `sub`, as its `sub`; `None` if there is no such user.
-async fn sub_of(state: &Api, user: &str) -> Result<Option<String>> {
-    Ok(state
-        .identity
-        .find_user(&UserRef::parse(user)?)
-        .await?
-        .map(|u| u.sub))
-}
 
 pub async fn audit_log(state: &Api, caller: &Caller, filters: AuditFilters) -> Result<AuditLog> {
     if caller.session_kind(state) == SessionKind::Impersonated {

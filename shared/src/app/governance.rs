@@ -327,12 +327,24 @@ pub async fn list_requests(
         _ => RequestScope::Tenant(me.tenant.clone()),
     };
     let mut decidable = Vec::new();
+    // One read of each target, however many requests name them.
+    let mut decides_for: std::collections::HashMap<String, bool> = Default::default();
     for request in governance.store.requests(&scope).await? {
-        if request.approval == Approval::Pending
-            && request.status(now) == RequestStatus::Pending
-            && request.requester_sub != me.sub
-            && may_decide(state, &me, &request.target_sub).await?
+        if request.approval != Approval::Pending
+            || request.status(now) != RequestStatus::Pending
+            || request.requester_sub == me.sub
         {
+            continue;
+        }
+        let may = match decides_for.get(&request.target_sub) {
+            Some(may) => *may,
+            None => {
+                let may = may_decide(state, &me, &request.target_sub).await?;
+                decides_for.insert(request.target_sub.clone(), may);
+                may
+            }
+        };
+        if may {
             decidable.push(request);
         }
     }

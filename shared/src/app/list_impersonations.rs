@@ -45,7 +45,7 @@ pub(crate) fn parse_since(value: &str) -> Result<i64> {
 }
 
 /// A user named by username or `sub`, as its `sub`; `None` if there is no such user.
-pub(crate) async fn sub_of(state: &ReadState, user: &str) -> Result<Option<String>> {
+pub(crate) async fn sub_of(state: &crate::app::state::Api, user: &str) -> Result<Option<String>> {
     Ok(state
         .identity
         .find_user(&UserRef::parse(user)?)

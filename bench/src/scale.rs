@@ -48,7 +48,9 @@ fn scale_user(i: usize) -> UserRecord {
     } else {
         "member"
     };
-    UserRecord {
+    UserRecord::read(
+        &actas::domain::identity_mapping::IdentityMapping::default(),
+        actas::domain::user::PoolUser {
         sub: format!("scale-sub-{i:06}"),
         attributes: [
             ("sub", format!("scale-sub-{i:06}")),
@@ -65,7 +67,7 @@ fn scale_user(i: usize) -> UserRecord {
         groups: vec![],
         created_at_millis: None,
         updated_at_millis: None,
-    }
+    })
 }
 
 /// Impersonation `i`: actor and target among the scale users of one tenant; every 200th live,

@@ -248,6 +248,7 @@ async fn run(args: &Args) -> CliResult<()> {
             let identity = actas::adapters::aws::cognito::CognitoIdentityProvider::new(
                 aws_sdk_cognitoidentityprovider::Client::new(&sdk),
                 &args.user_pool()?,
+                actas::domain::identity_mapping::IdentityMapping::default(),
             );
             let report = actas::app::directory::sync_all(&identity, &directory).await?;
             println!("{}", serde_json::to_string(&report)?);

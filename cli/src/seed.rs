@@ -366,6 +366,7 @@ pub async fn seed_demo(
     let identity = actas::adapters::aws::cognito::CognitoIdentityProvider::new(
         aws_sdk_cognitoidentityprovider::Client::new(sdk),
         &pool,
+        actas::domain::identity_mapping::IdentityMapping::default(),
     );
     actas::app::directory::sync_all(&identity, &store).await?;
 

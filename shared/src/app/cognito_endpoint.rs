@@ -102,6 +102,7 @@ pub async fn refresh_session(
             username: &imp.target_username,
             impersonation_id: &imp.id,
             remint_id: Some(&remint.remint_id),
+            is_revert: false,
             secret: &secret,
         })
         .await?;

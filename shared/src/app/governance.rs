@@ -12,7 +12,7 @@ use crate::domain::governance::{
 use crate::domain::justification::Justification;
 use crate::domain::mode::Mode;
 use crate::domain::policy::{self, Denial, Role, SessionKind};
-use crate::domain::user::{UserRecord, UserRef, ATTR_PROTECTED};
+use crate::domain::user::{UserRecord, UserRef};
 use crate::ports::clock::rfc3339_millis;
 use crate::ports::governance::{GovernanceStore, RequestScope};
 use serde::Serialize;
@@ -100,7 +100,7 @@ pub async fn admit(state: &Api, governance: &Governance, ask: StartAsk<'_>) -> R
         actor_role: actor.role,
         target_role: target.role,
         mode: ask.mode,
-        protected: ask.target.attribute(ATTR_PROTECTED) == Some("true"),
+        protected: ask.target.is_protected(),
         break_glass: ask.break_glass,
     })?;
     let proceed = Admission::Proceed {
@@ -581,7 +581,7 @@ pub async fn read_protection(state: &Api, caller: &Caller, id: &str) -> Result<P
     own_session(state, caller)?;
     let user = protection_subject(state, caller, id).await?;
     Ok(Protection {
-        protected: user.attribute(ATTR_PROTECTED) == Some("true"),
+        protected: user.is_protected(),
         sub: user.sub,
         username: user.username,
     })

@@ -94,6 +94,7 @@ pub async fn mint_session_payload(
             username: &target.username,
             impersonation_id: &grant.id,
             remint_id: None,
+            is_revert: !impersonated,
             secret: &mint_secret,
         })
         .await;

@@ -2,6 +2,7 @@
 //! and refuses to start with a message naming every missing or malformed variable.
 
 use crate::domain::error::Result;
+use crate::domain::identity_mapping::{IdentityMapping, MappingSettings};
 use crate::domain::mode::ModeRules;
 use std::collections::HashMap;
 use std::fmt;
@@ -69,6 +70,40 @@ impl EnvReader {
                     default
                 }
             },
+        }
+    }
+
+    /// A variable that may be set to empty on purpose (a template parameter left empty):
+    /// `None` when unset, `Some("")` when set to nothing.
+    pub fn possibly_empty(&self, name: &str) -> Option<String> {
+        self.vars.get(name).map(|v| v.trim().to_string())
+    }
+
+    /// Where the pool keeps role, tenant, team and protection (`ROLE_GROUPS`,
+    /// `TENANT_ATTRIBUTE`, ...; unset: actas's own pool). A bad mapping is a start-up error that
+    /// names what is wrong.
+    pub fn identity_mapping(&mut self) -> IdentityMapping {
+        let settings = MappingSettings {
+            role_groups: self.possibly_empty("ROLE_GROUPS"),
+            role_attribute: self.possibly_empty("ROLE_ATTRIBUTE"),
+            role_attribute_values: self.possibly_empty("ROLE_ATTRIBUTE_VALUES"),
+            tenant_attribute: self.possibly_empty("TENANT_ATTRIBUTE"),
+            single_tenant: self.possibly_empty("SINGLE_TENANT_ID"),
+            team_attribute: self.possibly_empty("TEAM_ATTRIBUTE"),
+            team_role_attribute: self.possibly_empty("TEAM_ROLE_ATTRIBUTE"),
+            team_admin_value: self.possibly_empty("TEAM_ADMIN_VALUE"),
+            protected_attribute: self.possibly_empty("PROTECTED_ATTRIBUTE"),
+        };
+        match IdentityMapping::parse(&settings) {
+            Ok(mapping) => mapping,
+            Err(problems) => {
+                self.problems.extend(
+                    problems
+                        .into_iter()
+                        .map(|p| format!("identity mapping: {p}")),
+                );
+                IdentityMapping::default()
+            }
         }
     }
 
@@ -151,6 +186,8 @@ pub struct ApiConfig {
     /// How long an access request waits for approval and consent (`REQUEST_WINDOW_SECONDS`,
     /// default 900).
     pub request_window_secs: i64,
+    /// Where the pool keeps role, tenant, team and protection (`ROLE_GROUPS`, ...).
+    pub identity_mapping: IdentityMapping,
 }
 
 impl ApiConfig {
@@ -174,8 +211,10 @@ impl ApiConfig {
             .optional("COGNITO_PUBLIC_ENDPOINT")
             .unwrap_or_else(|| format!("https://cognito-idp.{region}.amazonaws.com/"));
         let mode_rules = mode_rules(&mut env);
+        let identity_mapping = env.identity_mapping();
         let config = ApiConfig {
             mode_rules,
+            identity_mapping,
             request_window_secs: env.parsed_or("REQUEST_WINDOW_SECONDS", 900),
             table_name: env.required("TABLE_NAME"),
             sign_in_client_id: env.required("SIGN_IN_CLIENT_ID"),
@@ -256,6 +295,8 @@ pub struct TriggerConfig {
     /// `actas/read`, `actas/write`): every access token gets the read scope, and the write
     /// scope unless it is a read-only impersonation's.
     pub scopes: SessionScopes,
+    /// Where the pool keeps role, tenant and team (the directory the pre-token trigger writes).
+    pub identity_mapping: IdentityMapping,
 }
 
 /// The resource server's scopes the pre-token trigger hands out.
@@ -290,6 +331,7 @@ impl TriggerConfig {
                     .optional("WRITE_SCOPE")
                     .unwrap_or_else(|| SessionScopes::default().write),
             },
+            identity_mapping: env.identity_mapping(),
         };
         if [&config.scopes.read, &config.scopes.write]
             .iter()
@@ -345,6 +387,7 @@ pub struct NoticesConfig {
     pub sender: String,
     /// `CONSOLE_URL`: linked from every notice ("Who acted as me").
     pub console_url: Option<String>,
+    pub identity_mapping: IdentityMapping,
 }
 
 impl FromEnv for NoticesConfig {
@@ -356,6 +399,7 @@ impl FromEnv for NoticesConfig {
             user_pool_id: env.required("USER_POOL_ID"),
             sender: env.required("NOTICE_SENDER"),
             console_url: env.optional("CONSOLE_URL"),
+            identity_mapping: env.identity_mapping(),
         };
         env.finish(config)
     }
@@ -517,6 +561,7 @@ pub struct CleanupConfig {
     pub audit_table_name: String,
     /// How long one run may work before it stops and leaves the rest to the next.
     pub budget: Duration,
+    pub identity_mapping: IdentityMapping,
 }
 
 impl FromEnv for CleanupConfig {
@@ -529,6 +574,7 @@ impl FromEnv for CleanupConfig {
             refresh_token_key_id: env.required("REFRESH_TOKEN_KEY_ID"),
             audit_table_name: env.required("AUDIT_TABLE_NAME"),
             budget: Duration::from_secs(env.parsed_or("CLEANUP_BUDGET_SECONDS", 20)),
+            identity_mapping: env.identity_mapping(),
         };
         env.finish(config)
     }

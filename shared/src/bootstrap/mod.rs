@@ -42,6 +42,7 @@ fn api(config: ApiConfig, sdk: &SdkConfig, dynamodb: &aws_sdk_dynamodb::Client) 
     let identity = Arc::new(CognitoIdentityProvider::new(
         aws_sdk_cognitoidentityprovider::Client::new(sdk),
         &config.user_pool_id,
+        config.identity_mapping.clone(),
     ));
     let verifier = JwtVerifier::new(
         Arc::new(HttpJwksSource::new(&config.jwks_url)?),
@@ -206,6 +207,7 @@ pub fn notices(config: NoticesConfig, sdk: &SdkConfig) -> Result<NoticeState> {
         identity: Arc::new(CognitoIdentityProvider::new(
             aws_sdk_cognitoidentityprovider::Client::new(sdk),
             &config.user_pool_id,
+            config.identity_mapping.clone(),
         )),
         notifier: Arc::new(crate::adapters::aws::ses::SesNotifier::new(
             aws_sdk_sesv2::Client::new(sdk),
@@ -265,6 +267,7 @@ fn grant_triggers(config: TriggerConfig, sdk: &SdkConfig) -> Result<TriggerState
         revert_client_id: config.revert_client_id,
         scopes: config.scopes,
         clock: Arc::new(SystemClock),
+        identity_mapping: config.identity_mapping,
     })
 }
 
@@ -298,6 +301,7 @@ pub fn cleanup(config: CleanupConfig, sdk: &SdkConfig) -> Result<CleanupState> {
         identity: Arc::new(CognitoIdentityProvider::new(
             aws_sdk_cognitoidentityprovider::Client::new(sdk),
             &config.user_pool_id,
+            config.identity_mapping.clone(),
         )),
         vault: Arc::new(KmsVault::new(
             aws_sdk_kms::Client::new(sdk),
@@ -318,6 +322,7 @@ pub fn directory_events(config: TriggerConfig, sdk: &SdkConfig) -> Result<Direct
         identity: Arc::new(CognitoIdentityProvider::new(
             aws_sdk_cognitoidentityprovider::Client::new(sdk),
             &config.user_pool_id,
+            config.identity_mapping.clone(),
         )),
         directory: Arc::new(DynamoStore::new(
             aws_sdk_dynamodb::Client::new(sdk),

@@ -32,23 +32,6 @@ impl Role {
         }
     }
 
-    /// The highest role the Cognito groups grant; without one, `custom:team_role=admin` makes a
-    /// team admin, and anybody else is a user.
-    pub fn from_groups<S: AsRef<str>>(groups: &[S], team_role: Option<&str>) -> Role {
-        let in_group = |name: &str| groups.iter().any(|g| g.as_ref() == name);
-        if in_group(GROUP_SUPER_ADMIN) {
-            Role::SuperAdmin
-        } else if in_group(GROUP_ADMIN) {
-            Role::Admin
-        } else if in_group(GROUP_OPERATOR) {
-            Role::Operator
-        } else if team_role == Some("admin") {
-            Role::TeamAdmin
-        } else {
-            Role::User
-        }
-    }
-
     /// The `role` value of seed 000's payload (`User`, `Admin`, `Super Admin`, ...).
     pub fn display_name(self) -> &'static str {
         match self {
@@ -376,19 +359,6 @@ mod tests {
             check(&actor, SessionKind::Impersonated, &target),
             Err(Denial::ChainedImpersonation)
         );
-    }
-
-    #[test]
-    fn roles_come_from_groups_then_team_role() {
-        assert_eq!(
-            Role::from_groups(&["admin", "super-admin"], None),
-            SuperAdmin
-        );
-        assert_eq!(Role::from_groups(&["operator", "admin"], None), Admin);
-        assert_eq!(Role::from_groups(&["operator"], Some("admin")), Operator);
-        assert_eq!(Role::from_groups::<&str>(&[], Some("admin")), TeamAdmin);
-        assert_eq!(Role::from_groups::<&str>(&[], Some("member")), User);
-        assert_eq!(Role::from_groups(&["unrelated"], None), User);
     }
 
     #[test]

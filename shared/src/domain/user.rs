@@ -2,6 +2,7 @@
 //! (username or `sub`).
 
 use crate::domain::error::{ActasError, Result};
+use crate::domain::identity_mapping::{Identity, IdentityMapping};
 use crate::domain::policy::{Principal, Role};
 use std::collections::HashMap;
 
@@ -15,9 +16,34 @@ pub const ATTR_TEAM_ROLE: &str = "custom:team_role";
 /// approval or is refused, as the tenant decides. Only actas writes it (no app client may).
 pub const ATTR_PROTECTED: &str = "custom:protected";
 
+/// A tenant id as actas keeps it (settings, API keys, listings): 1 to 64 letters, digits, `.`,
+/// `_` or `-`. Ids from requests are checked against it before they reach storage.
+pub fn is_valid_tenant_id(id: &str) -> bool {
+    !id.is_empty()
+        && id.len() <= 64
+        && id
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '-'))
+}
+
 /// A user of the pool, as read fresh from it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct UserRecord {
+    pub username: String,
+    pub sub: String,
+    pub enabled: bool,
+    /// The pool's own group names.
+    pub groups: Vec<String>,
+    /// The pool's own attribute names and values.
+    pub attributes: HashMap<String, String>,
+    /// Role, tenant, team and protection, read through the deployment's identity mapping.
+    pub identity: Identity,
+    pub created_at_millis: Option<i64>,
+    pub updated_at_millis: Option<i64>,
+}
+
+/// What the pool says of a user before the mapping reads it.
+pub struct PoolUser {
     pub username: String,
     pub sub: String,
     pub enabled: bool,
@@ -28,6 +54,21 @@ pub struct UserRecord {
 }
 
 impl UserRecord {
+    /// A pool's user as actas sees them: role, tenant, team and protection read through the
+    /// mapping.
+    pub fn read(mapping: &IdentityMapping, user: PoolUser) -> UserRecord {
+        UserRecord {
+            identity: mapping.identity_of(&user.groups, &user.attributes),
+            username: user.username,
+            sub: user.sub,
+            enabled: user.enabled,
+            groups: user.groups,
+            attributes: user.attributes,
+            created_at_millis: user.created_at_millis,
+            updated_at_millis: user.updated_at_millis,
+        }
+    }
+
     pub fn attribute(&self, name: &str) -> Option<&str> {
         self.attributes
             .get(name)
@@ -36,16 +77,20 @@ impl UserRecord {
     }
 
     pub fn role(&self) -> Role {
-        Role::from_groups(&self.groups, self.attribute(ATTR_TEAM_ROLE))
+        self.identity.role
+    }
+
+    pub fn is_protected(&self) -> bool {
+        self.identity.protected
     }
 
     pub fn principal(&self) -> Principal {
         Principal {
             sub: self.sub.clone(),
             username: self.username.clone(),
-            role: self.role(),
-            tenant: self.attribute(ATTR_TENANT).map(str::to_string),
-            team: self.attribute(ATTR_TEAM).map(str::to_string),
+            role: self.identity.role,
+            tenant: self.identity.tenant.clone(),
+            team: self.identity.team.clone(),
             enabled: self.enabled,
         }
     }
@@ -109,19 +154,22 @@ mod tests {
 
     #[test]
     fn principal_reads_groups_and_custom_attributes() {
-        let user = UserRecord {
-            username: "alice".into(),
-            sub: "s-1".into(),
-            enabled: true,
-            groups: vec![],
-            attributes: HashMap::from([
-                (ATTR_TENANT.to_string(), "acme".to_string()),
-                (ATTR_TEAM.to_string(), "support".to_string()),
-                (ATTR_TEAM_ROLE.to_string(), "admin".to_string()),
-            ]),
-            created_at_millis: None,
-            updated_at_millis: None,
-        };
+        let user = UserRecord::read(
+            &IdentityMapping::default(),
+            PoolUser {
+                username: "alice".into(),
+                sub: "s-1".into(),
+                enabled: true,
+                groups: vec![],
+                attributes: HashMap::from([
+                    (ATTR_TENANT.to_string(), "acme".to_string()),
+                    (ATTR_TEAM.to_string(), "support".to_string()),
+                    (ATTR_TEAM_ROLE.to_string(), "admin".to_string()),
+                ]),
+                created_at_millis: None,
+                updated_at_millis: None,
+            },
+        );
         let principal = user.principal();
         assert_eq!(principal.role, Role::TeamAdmin);
         assert_eq!(principal.tenant.as_deref(), Some("acme"));

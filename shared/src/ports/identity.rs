@@ -23,11 +23,18 @@ pub struct MintRequest<'a> {
     /// Set when fresh tokens are minted for a live impersonation (a refresh through actas): the
     /// secret then redeems this remint, not the impersonation's first grant.
     pub remint_id: Option<&'a str>,
+    /// An impersonator's own session handed back by a revert (the revert client).
+    pub is_revert: bool,
     pub secret: &'a str,
 }
 
 /// The `ClientMetadata` key carrying the impersonation id to the triggers.
 pub const METADATA_IMPERSONATION_ID: &str = "impersonation_id";
+
+/// The `ClientMetadata` key that tells a pool's own triggers (post authentication, pre token
+/// generation, ...) a session is actas's: `impersonation`, `revert` or `refresh`. A post
+/// authentication hook that counts sign-ins should skip these.
+pub const METADATA_ACTAS_SESSION: &str = "actas_session";
 
 /// The `ClientMetadata` key carrying a remint's id to the verify trigger.
 pub const METADATA_REMINT_ID: &str = "remint_id";

@@ -8,5 +8,6 @@ pub mod governance;
 pub mod grants;
 pub mod identity;
 pub mod jwks;
+pub mod pool;
 pub mod signing_keys;
 pub mod vault;

@@ -595,6 +595,9 @@ impl MemoryIdentityProvider {
         if let Ok(mut users) = self.users.lock() {
             if let Some(user) = users.iter_mut().find(|u| u.username == username) {
                 change(user);
+                // The pool changed: read the identity again, as the Cognito adapter would.
+                user.identity = crate::domain::identity_mapping::IdentityMapping::default()
+                    .identity_of(&user.groups, &user.attributes);
             }
         }
     }
@@ -641,6 +644,7 @@ impl IdentityProvider for MemoryIdentityProvider {
             crate::domain::user::ATTR_PROTECTED.to_string(),
             protected.to_string(),
         );
+        user.identity.protected = protected;
         Ok(())
     }
 

@@ -187,15 +187,18 @@ pub fn user(
     bytes.copy_from_slice(&digest[..16]);
     let sub = uuid::Uuid::from_bytes(bytes).to_string();
     attributes.insert("sub".to_string(), sub.clone());
-    UserRecord {
-        username: username.to_string(),
-        sub,
-        enabled: true,
-        groups: groups.iter().map(|g| g.to_string()).collect(),
-        attributes,
-        created_at_millis: Some(1_700_000_000_000),
-        updated_at_millis: Some(1_700_000_000_000),
-    }
+    UserRecord::read(
+        &crate::domain::identity_mapping::IdentityMapping::default(),
+        crate::domain::user::PoolUser {
+            username: username.to_string(),
+            sub,
+            enabled: true,
+            groups: groups.iter().map(|g| g.to_string()).collect(),
+            attributes,
+            created_at_millis: Some(1_700_000_000_000),
+            updated_at_millis: Some(1_700_000_000_000),
+        },
+    )
 }
 
 /// The demo tenants of the local stack, in memory.
@@ -250,6 +253,7 @@ impl TestWorld {
             clock.clone(),
         ));
         let config = ApiConfig {
+            identity_mapping: Default::default(),
             mode_rules: crate::domain::mode::ModeRules::default(),
             request_window_secs: 900,
             public_api_url: Some(TEST_API_URL.into()),

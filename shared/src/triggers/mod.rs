@@ -58,6 +58,8 @@ pub struct TriggerState {
     /// The resource server's scopes: read for every access token, write unless read-only.
     pub scopes: crate::bootstrap::config::SessionScopes,
     pub clock: Arc<dyn Clock>,
+    /// How the directory reads a signed-in user's role, tenant and team.
+    pub identity_mapping: crate::domain::identity_mapping::IdentityMapping,
 }
 
 /// The clients custom auth is for: impersonated sessions, and impersonators' own sessions

@@ -3,8 +3,9 @@
 
 use crate::app::directory::note_seen;
 use crate::domain::error::{ActasError, Result};
+use crate::domain::identity_mapping::IdentityMapping;
 use crate::domain::mode::Mode;
-use crate::domain::user::UserRecord;
+use crate::domain::user::{PoolUser, UserRecord};
 use crate::triggers::{
     set_response, TriggerEvent, TriggerState, CLAIM_ACT, CLAIM_IMPERSONATION_EXPIRES_AT,
     CLAIM_IMPERSONATION_ID, CLAIM_IMPERSONATION_MODE, SELF_SERVICE_SCOPE,
@@ -27,7 +28,7 @@ pub async fn pre_token_generation(state: &TriggerState, mut event: Value) -> Res
     if !parsed.is_from_client(&state.impersonation_client_id) {
         // The sign-in client's own sessions pass through unchanged; the user they are for, as
         // Cognito sends them, refreshes the directory.
-        if let Some(user) = signed_in_user(&event) {
+        if let Some(user) = signed_in_user(&state.identity_mapping, &event) {
             note_seen(state.directory.as_ref(), &[&user]).await;
         }
         set_response(
@@ -107,7 +108,7 @@ pub async fn pre_token_generation(state: &TriggerState, mut event: Value) -> Res
 
 /// The signed-in user as the event describes them: name, attributes, groups (a disabled user
 /// cannot sign in).
-fn signed_in_user(event: &Value) -> Option<UserRecord> {
+fn signed_in_user(mapping: &IdentityMapping, event: &Value) -> Option<UserRecord> {
     let username = event["userName"].as_str()?.to_string();
     let attributes: HashMap<String, String> = event["request"]["userAttributes"]
         .as_object()?
@@ -123,13 +124,16 @@ fn signed_in_user(event: &Value) -> Option<UserRecord> {
                 .collect()
         })
         .unwrap_or_default();
-    Some(UserRecord {
-        sub: attributes.get("sub")?.clone(),
-        username,
-        enabled: true,
-        groups,
-        attributes,
-        created_at_millis: None,
-        updated_at_millis: None,
-    })
+    Some(UserRecord::read(
+        mapping,
+        PoolUser {
+            sub: attributes.get("sub")?.clone(),
+            username,
+            enabled: true,
+            groups,
+            attributes,
+            created_at_millis: None,
+            updated_at_millis: None,
+        },
+    ))
 }

@@ -79,6 +79,7 @@ async fn world_in(mode: Mode) -> World {
             directory: store.clone(),
             scopes: crate::bootstrap::config::SessionScopes::default(),
             clock: clock.clone(),
+            identity_mapping: Default::default(),
         },
         clock,
     }

@@ -1,10 +1,11 @@
 //! The Cognito adapter of the identity provider port.
 
 use crate::domain::error::{ActasError, Result};
-use crate::domain::user::{UserRecord, UserRef};
+use crate::domain::identity_mapping::IdentityMapping;
+use crate::domain::user::{PoolUser, UserRecord, UserRef};
 use crate::ports::identity::{
-    CognitoTokens, IdentityProvider, MintRequest, UserPage, METADATA_IMPERSONATION_ID,
-    METADATA_REMINT_ID,
+    CognitoTokens, IdentityProvider, MintRequest, UserPage, METADATA_ACTAS_SESSION,
+    METADATA_IMPERSONATION_ID, METADATA_REMINT_ID,
 };
 use async_trait::async_trait;
 use aws_sdk_cognitoidentityprovider::error::{DisplayErrorContext, ProvideErrorMetadata};
@@ -16,21 +17,23 @@ use tracing::warn;
 pub struct CognitoIdentityProvider {
     client: Client,
     user_pool_id: String,
+    /// Where this pool keeps role, tenant, team and protection.
+    mapping: IdentityMapping,
 }
 
 impl CognitoIdentityProvider {
-    pub fn new(client: Client, user_pool_id: impl Into<String>) -> Self {
+    pub fn new(client: Client, user_pool_id: impl Into<String>, mapping: IdentityMapping) -> Self {
         CognitoIdentityProvider {
             client,
             user_pool_id: user_pool_id.into(),
+            mapping,
         }
     }
 
     /// Members of the role groups, so a page of users gets its roles without a call per user.
     async fn role_group_members(&self) -> Result<HashMap<String, Vec<String>>> {
-        use crate::domain::policy::{GROUP_ADMIN, GROUP_OPERATOR, GROUP_SUPER_ADMIN};
         let mut members: HashMap<String, Vec<String>> = HashMap::new();
-        for group in [GROUP_SUPER_ADMIN, GROUP_ADMIN, GROUP_OPERATOR] {
+        for group in self.mapping.group_names() {
             let mut next: Option<String> = None;
             loop {
                 let page = self
@@ -108,17 +111,20 @@ impl CognitoIdentityProvider {
             return Err(ActasError::Internal(format!("user {username} has no sub")));
         };
         let username = output.username().to_string();
-        Ok(Some(UserRecord {
-            groups: self.groups_of(&username).await?,
-            username,
-            sub,
-            enabled: output.enabled(),
-            attributes,
-            created_at_millis: output.user_create_date().and_then(|d| d.to_millis().ok()),
-            updated_at_millis: output
-                .user_last_modified_date()
-                .and_then(|d| d.to_millis().ok()),
-        }))
+        Ok(Some(UserRecord::read(
+            &self.mapping,
+            PoolUser {
+                groups: self.groups_of(&username).await?,
+                username,
+                sub,
+                enabled: output.enabled(),
+                attributes,
+                created_at_millis: output.user_create_date().and_then(|d| d.to_millis().ok()),
+                updated_at_millis: output
+                    .user_last_modified_date()
+                    .and_then(|d| d.to_millis().ok()),
+            },
+        )))
     }
 
     async fn username_for_sub(&self, sub: &str) -> Result<Option<String>> {
@@ -137,6 +143,18 @@ impl CognitoIdentityProvider {
             .first()
             .and_then(|u| u.username())
             .map(str::to_string))
+    }
+}
+
+/// `impersonation`, `revert` (an impersonator's own session handed back) or `refresh` (fresh
+/// tokens for a live impersonation).
+fn session_kind(request: &MintRequest<'_>) -> &'static str {
+    if request.remint_id.is_some() {
+        "refresh"
+    } else if request.is_revert {
+        "revert"
+    } else {
+        "impersonation"
     }
 }
 
@@ -182,15 +200,20 @@ impl IdentityProvider for CognitoIdentityProvider {
             .filter_map(|u| {
                 let attributes = attribute_map(u.attributes());
                 let username = u.username()?.to_string();
-                Some(UserRecord {
-                    sub: attributes.get("sub")?.clone(),
-                    groups: groups.get(&username).cloned().unwrap_or_default(),
-                    enabled: u.enabled(),
-                    created_at_millis: u.user_create_date().and_then(|d| d.to_millis().ok()),
-                    updated_at_millis: u.user_last_modified_date().and_then(|d| d.to_millis().ok()),
-                    attributes,
-                    username,
-                })
+                Some(UserRecord::read(
+                    &self.mapping,
+                    PoolUser {
+                        sub: attributes.get("sub")?.clone(),
+                        groups: groups.get(&username).cloned().unwrap_or_default(),
+                        enabled: u.enabled(),
+                        created_at_millis: u.user_create_date().and_then(|d| d.to_millis().ok()),
+                        updated_at_millis: u
+                            .user_last_modified_date()
+                            .and_then(|d| d.to_millis().ok()),
+                        attributes,
+                        username,
+                    },
+                ))
             })
             .collect();
         Ok(UserPage {
@@ -227,8 +250,13 @@ impl IdentityProvider for CognitoIdentityProvider {
     }
 
     async fn set_protected(&self, username: &str, protected: bool) -> Result<()> {
+        let Some(name) = self.mapping.protected_attribute.as_deref() else {
+            return Err(ActasError::Conflict(
+                "this deployment has no protection attribute (ProtectedAttribute is empty)".into(),
+            ));
+        };
         let attribute = AttributeType::builder()
-            .name(crate::domain::user::ATTR_PROTECTED)
+            .name(name)
             .value(if protected { "true" } else { "false" })
             .build()
             .map_err(|e| ActasError::Internal(e.to_string()))?;
@@ -273,7 +301,10 @@ impl IdentityProvider for CognitoIdentityProvider {
             .session(session)
             .challenge_responses("USERNAME", request.username)
             .challenge_responses("ANSWER", request.secret)
-            .client_metadata(METADATA_IMPERSONATION_ID, request.impersonation_id);
+            .client_metadata(METADATA_IMPERSONATION_ID, request.impersonation_id)
+            // How the pool's other triggers (post authentication, ...) tell actas's sessions
+            // from the user's own sign-ins.
+            .client_metadata(METADATA_ACTAS_SESSION, session_kind(&request));
         if let Some(remint_id) = request.remint_id {
             respond = respond.client_metadata(METADATA_REMINT_ID, remint_id);
         }

@@ -12,22 +12,17 @@ use crate::adapters::aws::dynamodb::items::{
 };
 use crate::adapters::aws::dynamodb::{get_n, get_s, key, n, s, upstream, DynamoStore, Item};
 use crate::domain::error::{ActasError, Result};
-use crate::domain::user::{UserRecord, ATTR_TEAM, ATTR_TEAM_ROLE, ATTR_TENANT};
+use crate::domain::identity_mapping::{Identity, IdentityMapping};
+use crate::domain::policy::Role;
+use crate::domain::user::{PoolUser, UserRecord};
 use crate::ports::directory::{Directory, DirectoryScope};
 use crate::ports::identity::UserPage;
 
 const DIRECTORY_SK: &str = "DIRECTORY";
 const ALL_USERS: &str = "DIRECTORY";
-/// What profiles show and the policy's inputs; nothing else of a user is copied.
-const KEPT_ATTRIBUTES: [&str; 7] = [
-    "email",
-    "name",
-    "given_name",
-    "family_name",
-    ATTR_TENANT,
-    ATTR_TEAM,
-    ATTR_TEAM_ROLE,
-];
+/// What profiles show; with the identity the mapping read (role, tenant, team, protection),
+/// nothing else of a user is copied.
+const KEPT_ATTRIBUTES: [&str; 4] = ["email", "name", "given_name", "family_name"];
 
 fn user_pk(username: &str) -> String {
     format!("DIRUSER#{username}")
@@ -44,7 +39,8 @@ fn directory_item(user: &UserRecord) -> Item {
         .filter_map(|name| Some((*name, user.attribute(name)?)))
         .collect();
     let order = format!("USER#{}", user.username);
-    let tenant = user.attribute(ATTR_TENANT);
+    let identity = &user.identity;
+    let tenant = identity.tenant.as_deref();
     item.extend([
         ("kind".to_string(), s("directory")),
         ("username".to_string(), s(&user.username)),
@@ -62,9 +58,17 @@ fn directory_item(user: &UserRecord) -> Item {
         ("gsi2sk".to_string(), s(order.clone())),
         ("gsi1sk".to_string(), s(order)),
         ("gsi6pk".to_string(), s(ALL_USERS)),
+        ("role".to_string(), s(identity.role.slug())),
+        ("protected".to_string(), n(i64::from(identity.protected))),
     ]);
-    if let (Some(tenant), Some(team)) = (tenant, user.attribute(ATTR_TEAM)) {
-        item.insert("gsi3pk".to_string(), s(team_partition(tenant, team)));
+    if let Some(tenant) = tenant {
+        item.insert("tenant".to_string(), s(tenant));
+    }
+    if let Some(team) = identity.team.as_deref() {
+        item.insert("team".to_string(), s(team));
+        if let Some(tenant) = tenant {
+            item.insert("gsi3pk".to_string(), s(team_partition(tenant, team)));
+        }
     }
     item
 }
@@ -78,12 +82,37 @@ fn directory_user(item: &Item) -> Result<UserRecord> {
     let sub = get_s(item, "sub")?;
     let mut attributes = attributes;
     attributes.insert("sub".into(), sub.clone());
-    Ok(UserRecord {
+    let user = PoolUser {
         username: get_s(item, "username")?,
         sub,
         enabled: get_n(item, "enabled")? != 0,
         groups,
         attributes,
+        created_at_millis: None,
+        updated_at_millis: None,
+    };
+    // Items written before the identity was kept carry actas's own attribute names.
+    let Some(role) = item
+        .get("role")
+        .and_then(|v| v.as_s().ok())
+        .and_then(|slug| Role::from_slug(slug))
+    else {
+        return Ok(UserRecord::read(&IdentityMapping::default(), user));
+    };
+    let text = |name: &str| item.get(name).and_then(|v| v.as_s().ok()).cloned();
+    let identity = Identity {
+        role,
+        tenant: text("tenant"),
+        team: text("team"),
+        protected: get_n(item, "protected").unwrap_or(0) != 0,
+    };
+    Ok(UserRecord {
+        identity,
+        username: user.username,
+        sub: user.sub,
+        enabled: user.enabled,
+        groups: user.groups,
+        attributes: user.attributes,
         created_at_millis: None,
         updated_at_millis: None,
     })
@@ -196,29 +225,73 @@ impl Directory for DynamoStore {
 mod tests {
     use super::*;
 
-    #[test]
-    fn a_user_round_trips_with_only_the_kept_attributes() {
-        let user = UserRecord {
+    use crate::domain::identity_mapping::MappingSettings;
+
+    fn pool_user(attributes: &[(&str, &str)], groups: &[&str]) -> PoolUser {
+        PoolUser {
             username: "acme-support-1".into(),
             sub: "sub-1".into(),
             enabled: true,
-            groups: vec!["operator".into()],
-            attributes: HashMap::from([
-                ("sub".into(), "sub-1".into()),
-                ("email".into(), "a@acme.example".into()),
-                (ATTR_TENANT.into(), "acme".into()),
-                (ATTR_TEAM.into(), "support".into()),
-                ("phone_number".into(), "+15550100".into()),
-            ]),
+            groups: groups.iter().map(|g| g.to_string()).collect(),
+            attributes: attributes
+                .iter()
+                .map(|(k, v)| (k.to_string(), v.to_string()))
+                .collect(),
             created_at_millis: None,
             updated_at_millis: None,
-        };
+        }
+    }
+
+    #[test]
+    fn a_user_round_trips_with_only_the_kept_attributes() {
+        let user = UserRecord::read(
+            &IdentityMapping::default(),
+            pool_user(
+                &[
+                    ("sub", "sub-1"),
+                    ("email", "a@acme.example"),
+                    ("custom:tenant_id", "acme"),
+                    ("custom:team_id", "support"),
+                    ("custom:protected", "true"),
+                    ("phone_number", "+15550100"),
+                ],
+                &["operator"],
+            ),
+        );
         let item = directory_item(&user);
         assert_eq!(item["gsi3pk"].as_s().unwrap(), "TEAM#acme#support");
         assert_eq!(item["gsi2pk"].as_s().unwrap(), "TENANT#acme");
         let back = directory_user(&item).unwrap();
         assert_eq!(back.principal(), user.principal());
+        assert!(back.is_protected());
         assert_eq!(back.attribute("email"), Some("a@acme.example"));
         assert_eq!(back.attribute("phone_number"), None, "not copied");
+    }
+
+    #[test]
+    fn a_product_pool_user_keeps_what_its_mapping_read() {
+        let mapping = IdentityMapping::parse(&MappingSettings {
+            role_groups: Some("admin=Admins,team-admin=TeamLeads".into()),
+            tenant_attribute: Some("custom:org".into()),
+            team_attribute: Some("custom:dept".into()),
+            ..MappingSettings::default()
+        })
+        .unwrap();
+        let user = UserRecord::read(
+            &mapping,
+            pool_user(
+                &[
+                    ("sub", "sub-1"),
+                    ("custom:org", "initech"),
+                    ("custom:dept", "tps"),
+                ],
+                &["TeamLeads"],
+            ),
+        );
+        let item = directory_item(&user);
+        assert_eq!(item["gsi3pk"].as_s().unwrap(), "TEAM#initech#tps");
+        let back = directory_user(&item).unwrap();
+        assert_eq!(back.principal(), user.principal());
+        assert_eq!(back.role(), Role::TeamAdmin);
     }
 }

@@ -10,6 +10,7 @@ mod exchanges;
 mod governance;
 mod impersonations;
 pub mod items;
+mod pool_attachment;
 
 use crate::domain::error::{ActasError, Result};
 use aws_sdk_dynamodb::error::{DisplayErrorContext, ProvideErrorMetadata, SdkError};

@@ -343,6 +343,7 @@ async fn main() {
         store: w.world.store.clone(),
         directory: w.world.store.clone(),
         clock: Arc::new(SystemClock),
+        identity_mapping: Default::default(),
     };
     let target = w.world.user("acme-support-1");
     let now = std::time::SystemTime::now()

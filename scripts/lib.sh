@@ -13,7 +13,16 @@ TOOLS_REQUIREMENTS=("aws-sam-cli==1.170.0" "cargo-lambda==1.9.2" "cfn-lint==1.58
 
 export ACTAS_PORT="${ACTAS_PORT:-4566}"
 export ACTAS_ENDPOINT="http://127.0.0.1:$ACTAS_PORT"
-export STACK_NAME="${STACK_NAME:-actas}"
+# ACTAS_STACK_NAME names a second stack beside the default one (e.g. on a pool actas did not
+# create, ACTAS_USER_POOL_ID); its description is .local/stack-<name>.json.
+export STACK_NAME="${ACTAS_STACK_NAME:-${STACK_NAME:-actas}}"
+if [[ "$STACK_NAME" == actas ]]; then
+  STACK_FILE="$LOCAL/stack.json"
+  OUTPUTS_FILE="$LOCAL/stack-outputs.json"
+else
+  STACK_FILE="$LOCAL/stack-$STACK_NAME.json"
+  OUTPUTS_FILE="$LOCAL/stack-outputs-$STACK_NAME.json"
+fi
 export AWS_REGION="${AWS_REGION:-us-east-1}"
 export AWS_DEFAULT_REGION="$AWS_REGION"
 # The emulator's root credentials; nothing here ever talks to real AWS.
@@ -95,21 +104,45 @@ stop_ministack() {
   fi
 }
 
+# The identity mapping and pool parameters, from environment variables named like them
+# (ACTAS_USER_POOL_ID -> UserPoolId, ACTAS_ROLE_GROUPS -> RoleGroups, ...). A variable set to
+# empty passes an empty value (e.g. no team attribute); an unset one keeps the default.
+MAPPED_PARAMETERS=(UserPoolId CreateGroups PoolTriggerFunctionNames RoleGroups RoleAttribute
+  RoleAttributeValues TenantAttribute SingleTenantId TeamAttribute TeamRoleAttribute
+  TeamAdminValue ProtectedAttribute)
+
+env_name_of() { # RoleGroups -> ACTAS_ROLE_GROUPS
+  echo "ACTAS_$(sed -E 's/([a-z0-9])([A-Z])/\1_\2/g' <<<"$1" | tr '[:lower:]' '[:upper:]')"
+}
+
 # Stack parameters for the local deployment; callers may add more through ACTAS_PARAMETERS.
 local_parameters() {
-  echo "CognitoEndpointOverride=$ACTAS_ENDPOINT ${ACTAS_PARAMETERS:-}"
+  local parameters=("CognitoEndpointOverride=$ACTAS_ENDPOINT") name variable
+  for name in "${MAPPED_PARAMETERS[@]}"; do
+    variable="$(env_name_of "$name")"
+    if [[ -n "${!variable+set}" ]]; then
+      parameters+=("ParameterKey=$name,ParameterValue=${!variable}")
+    fi
+  done
+  echo "${parameters[*]} ${ACTAS_PARAMETERS:-}"
 }
 
 # Every binary of the workspace (functions and CLI) in one cargo invocation, then a template
 # whose functions point at them: what `sam build` would produce, without building each function
 # on its own.
 build_local() {
-  log "cargo build --profile $ACTAS_PROFILE (functions and CLI; the first run compiles the AWS SDK)"
-  # The benchmark is left out: it turns on the in-memory test adapters, which no function carries.
-  (cd "$ROOT" && cargo build --profile "$ACTAS_PROFILE" --workspace --exclude actas-bench --exclude hello-lambda --bins --quiet) || exit 1
-  rm -rf "$LOCAL/dist"
-  mkdir -p "$LOCAL/dist"
-  "$TOOLS_VENV/bin/python" - "$ROOT/template.yaml" "$LOCAL/dist" "$CARGO_TARGET_DIR/$ACTAS_PROFILE" <<'PY'
+  if [[ "${ACTAS_SKIP_BUILD:-0}" == 1 ]]; then
+    # Called from inside `cargo test` (which holds cargo's lock): the binaries are built.
+    log "reusing the built binaries (ACTAS_SKIP_BUILD=1)"
+  else
+    log "cargo build --profile $ACTAS_PROFILE (functions and CLI; the first run compiles the AWS SDK)"
+    # The benchmark is left out: it turns on the in-memory test adapters, which no function carries.
+    (cd "$ROOT" && cargo build --profile "$ACTAS_PROFILE" --workspace --exclude actas-bench --exclude hello-lambda --bins --quiet) || exit 1
+  fi
+  DIST="$LOCAL/dist-$STACK_NAME"
+  rm -rf "$DIST"
+  mkdir -p "$DIST"
+  "$TOOLS_VENV/bin/python" - "$ROOT/template.yaml" "$DIST" "$CARGO_TARGET_DIR/$ACTAS_PROFILE" <<'PY'
 import os, re, shutil, sys
 template, dist, binaries = sys.argv[1:4]
 text = open(template).read()
@@ -130,7 +163,7 @@ PY
 
 build_and_deploy() {
   local template
-  build_console
+  [[ "${ACTAS_SKIP_BUILD:-0}" == 1 ]] || build_console
   if [[ "${ACTAS_RELEASE_BUILD:-0}" == 1 ]]; then
     log "sam build (release profile, fat LTO, one function after another)"
     (cd "$ROOT" && sam build --build-in-source --template-file template.yaml --build-dir "$LOCAL/sam-build" >"$LOCAL/sam-build.log" 2>&1) || {
@@ -138,7 +171,7 @@ build_and_deploy() {
     template="$LOCAL/sam-build/template.yaml"
   else
     build_local
-    template="$LOCAL/dist/template.yaml"
+    template="$DIST/template.yaml"
   fi
   log "sam deploy to the local emulator (stack $STACK_NAME)"
   local bucket="actas-artifacts"
@@ -158,7 +191,7 @@ PY
       --no-confirm-changeset --no-fail-on-empty-changeset --no-progressbar \
       --parameter-overrides $(local_parameters) \
       >"$LOCAL/sam-deploy.log" 2>&1) || { tail -40 "$LOCAL/sam-deploy.log" >&2; exit 1; }
-  sam list stack-outputs --stack-name "$STACK_NAME" --region "$AWS_REGION" --output json > "$LOCAL/stack-outputs.json"
+  sam list stack-outputs --stack-name "$STACK_NAME" --region "$AWS_REGION" --output json > "$OUTPUTS_FILE"
   apply_gateway_responses
 }
 
@@ -166,7 +199,7 @@ PY
 # puts the Api's GatewayResponses (on AWS they deploy with the API). Put the template's own
 # responses on the deployed API and redeploy its stage, as AWS would have it.
 apply_gateway_responses() {
-  "$TOOLS_VENV/bin/python" - "$ROOT/template.yaml" "$LOCAL/stack-outputs.json" <<'PY'
+  "$TOOLS_VENV/bin/python" - "$ROOT/template.yaml" "$OUTPUTS_FILE" <<'PY'
 import json, sys, boto3, yaml
 class TemplateLoader(yaml.SafeLoader):
     pass

@@ -36,6 +36,10 @@ pub struct StackFile {
     pub users: Vec<StackUser>,
     /// Deployed function names by template logical id (e.g. `ImpersonateFunction`).
     pub functions: std::collections::BTreeMap<String, String>,
+    /// actas's four Cognito triggers' ARNs (`DefineAuthChallenge`, `CreateAuthChallenge`,
+    /// `VerifyAuthChallenge`, `PreTokenGeneration`), for `actas pool attach|status`.
+    #[serde(default)]
+    pub trigger_function_arns: std::collections::BTreeMap<String, String>,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -48,6 +52,27 @@ pub struct StackUser {
     pub tenant: String,
     pub team: Option<String>,
     pub enabled: bool,
+}
+
+/// The identity mapping from the environment, named like the template parameters
+/// (`ACTAS_ROLE_GROUPS`, `ACTAS_TENANT_ATTRIBUTE`, ...): unset is the default, set to empty is
+/// "none". A bad mapping is an error naming every problem.
+pub fn mapping_from_env() -> CliResult<actas::domain::identity_mapping::IdentityMapping> {
+    use actas::domain::identity_mapping::{IdentityMapping, MappingSettings};
+    let var = |name: &str| std::env::var(name).ok().map(|v| v.trim().to_string());
+    let settings = MappingSettings {
+        role_groups: var("ACTAS_ROLE_GROUPS"),
+        role_attribute: var("ACTAS_ROLE_ATTRIBUTE"),
+        role_attribute_values: var("ACTAS_ROLE_ATTRIBUTE_VALUES"),
+        tenant_attribute: var("ACTAS_TENANT_ATTRIBUTE"),
+        single_tenant: var("ACTAS_SINGLE_TENANT_ID"),
+        team_attribute: var("ACTAS_TEAM_ATTRIBUTE"),
+        team_role_attribute: var("ACTAS_TEAM_ROLE_ATTRIBUTE"),
+        team_admin_value: var("ACTAS_TEAM_ADMIN_VALUE"),
+        protected_attribute: var("ACTAS_PROTECTED_ATTRIBUTE"),
+    };
+    IdentityMapping::parse(&settings)
+        .map_err(|problems| format!("identity mapping: {}", problems.join("; ")).into())
 }
 
 impl StackFile {

@@ -11,6 +11,7 @@
 //!   actas settings set --tenant T --json JSON         [--table NAME --audit-table NAME | --stack FILE]
 //!   actas token decode JWT
 //!   actas demo seed --outputs FILE --endpoint URL --out FILE
+//!   actas demo describe --outputs FILE --endpoint URL --out FILE
 //!   actas demo walkthrough --stack FILE
 //!
 //! AWS credentials, region and endpoint come from the environment, as for any AWS tool.
@@ -35,6 +36,7 @@ const USAGE: &str = "usage:
   actas settings set --tenant T --json JSON [--table NAME --audit-table NAME | --stack FILE]
   actas token decode JWT
   actas demo seed --outputs FILE --endpoint URL --out FILE
+  actas demo describe --outputs FILE --endpoint URL --out FILE
   actas demo walkthrough --stack FILE";
 
 struct Args(Vec<String>);
@@ -248,7 +250,8 @@ async fn run(args: &Args) -> CliResult<()> {
             let identity = actas::adapters::aws::cognito::CognitoIdentityProvider::new(
                 aws_sdk_cognitoidentityprovider::Client::new(&sdk),
                 &args.user_pool()?,
-                actas::domain::identity_mapping::IdentityMapping::default(),
+                // The deployment's mapping, from ACTAS_ROLE_GROUPS, ACTAS_TENANT_ATTRIBUTE, ...
+                actas_cli::mapping_from_env()?,
             );
             let report = actas::app::directory::sync_all(&identity, &directory).await?;
             println!("{}", serde_json::to_string(&report)?);
@@ -270,6 +273,22 @@ async fn run(args: &Args) -> CliResult<()> {
                 stack.users.len(),
                 out.display()
             );
+        }
+        ["demo", "describe"] => {
+            // A stack on a pool actas did not create: no demo users, no API keys.
+            let sdk = args.sdk().await;
+            let stack_name = std::env::var("STACK_NAME").unwrap_or_else(|_| "actas".into());
+            let out = PathBuf::from(args.required("--out")?);
+            let stack = seed::describe_stack(
+                &sdk,
+                &PathBuf::from(args.required("--outputs")?),
+                &args.required("--endpoint")?,
+                &stack_name,
+            )
+            .await?;
+            seed::sync_directory(&sdk, &stack).await?;
+            std::fs::write(&out, serde_json::to_string_pretty(&stack)?)?;
+            eprintln!("wrote {}", out.display());
         }
         ["demo", "walkthrough"] => {
             walkthrough(&StackFile::load(&PathBuf::from(args.required("--stack")?))?).await?

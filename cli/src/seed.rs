@@ -301,12 +301,22 @@ async fn ensure_ttl(dynamodb: &aws_sdk_dynamodb::Client, table: &str) -> CliResu
     Ok(())
 }
 
-pub async fn seed_demo(
+/// actas's Cognito triggers, as the stack outputs `<name>FunctionArn`.
+const TRIGGERS: [&str; 4] = [
+    "DefineAuthChallenge",
+    "CreateAuthChallenge",
+    "VerifyAuthChallenge",
+    "PreTokenGeneration",
+];
+
+/// The deployed stack as clients see it (no demo users, no API keys): what a stack on a pool
+/// actas did not create gets. Also turns TTL on, replaces the deploy-time signing key and
+/// fills the directory from the pool (read through the mapping in the environment).
+pub async fn describe_stack(
     sdk: &aws_config::SdkConfig,
     outputs_path: &Path,
     endpoint: &str,
     stack_name: &str,
-    out: &Path,
 ) -> CliResult<StackFile> {
     let outputs = outputs(outputs_path)?;
     let output = |key: &str| -> CliResult<String> {
@@ -318,7 +328,6 @@ pub async fn seed_demo(
     let pool = output("UserPoolId")?;
     let table = output("TableName")?;
     let audit_table = output("AuditTableName")?;
-    let cognito = Cognito::new(sdk);
     let dynamodb = aws_sdk_dynamodb::Client::new(sdk);
     ensure_ttl(&dynamodb, &table).await?;
     ensure_ttl(&dynamodb, &audit_table).await?;
@@ -327,14 +336,67 @@ pub async fn seed_demo(
         &output("SigningKeySecretName")?,
     )
     .await?;
+    Ok(StackFile {
+        api_url: format!("{endpoint}/_aws/execute-api/{}/v1", output("ApiId")?),
+        region: sdk
+            .region()
+            .map(|r| r.to_string())
+            .unwrap_or_else(|| "us-east-1".into()),
+        endpoint: endpoint.to_string(),
+        jwks_url: output("JwksUrl")?,
+        token_issuer: output("TokenIssuer")?,
+        sign_in_client_id: output("SignInClientId")?,
+        impersonation_client_id: output("ImpersonationClientId")?,
+        revert_client_id: output("RevertClientId")?,
+        user_pool_id: pool,
+        table_name: table,
+        audit_table_name: audit_table,
+        signing_key_secret_id: output("SigningKeySecretName")?,
+        stack_name: stack_name.to_string(),
+        api_keys: BTreeMap::new(),
+        users: Vec::new(),
+        functions: outputs
+            .iter()
+            .filter_map(|(key, value)| Some((key.strip_suffix("Name")?.to_string(), value.clone())))
+            .filter(|(key, _)| key.ends_with("Function"))
+            .collect(),
+        trigger_function_arns: TRIGGERS
+            .iter()
+            .filter_map(|name| {
+                Some((name.to_string(), outputs.get(&format!("{name}FunctionArn"))?.clone()))
+            })
+            .collect(),
+    })
+}
 
+/// Syncs the directory profiles read: every user of the pool, as the pool has them now.
+pub async fn sync_directory(sdk: &aws_config::SdkConfig, stack: &StackFile) -> CliResult<()> {
+    let identity = actas::adapters::aws::cognito::CognitoIdentityProvider::new(
+        aws_sdk_cognitoidentityprovider::Client::new(sdk),
+        &stack.user_pool_id,
+        crate::mapping_from_env()?,
+    );
+    let store = DynamoStore::new(aws_sdk_dynamodb::Client::new(sdk), &stack.table_name);
+    actas::app::directory::sync_all(&identity, &store).await?;
+    Ok(())
+}
+
+pub async fn seed_demo(
+    sdk: &aws_config::SdkConfig,
+    outputs_path: &Path,
+    endpoint: &str,
+    stack_name: &str,
+    out: &Path,
+) -> CliResult<StackFile> {
+    let mut stack = describe_stack(sdk, outputs_path, endpoint, stack_name).await?;
+    let cognito = Cognito::new(sdk);
     let mut users = Vec::new();
     for demo in DEMO_USERS {
-        users.push(ensure_user(&cognito, &pool, demo).await?);
+        users.push(ensure_user(&cognito, &stack.user_pool_id, demo).await?);
     }
 
     // Keep the keys of a previous run while they are still valid, so the stack stays the same.
-    let store = DynamoStore::new(dynamodb, &table);
+    let store = DynamoStore::new(aws_sdk_dynamodb::Client::new(sdk), &stack.table_name);
     let previous = StackFile::load(out)
         .ok()
         .map(|s| s.api_keys)
@@ -361,40 +423,9 @@ pub async fn seed_demo(
         };
         api_keys.insert(tenant.to_string(), key);
     }
-
-    // The directory profiles read: every user of the pool, as the pool has them now.
-    let identity = actas::adapters::aws::cognito::CognitoIdentityProvider::new(
-        aws_sdk_cognitoidentityprovider::Client::new(sdk),
-        &pool,
-        actas::domain::identity_mapping::IdentityMapping::default(),
-    );
-    actas::app::directory::sync_all(&identity, &store).await?;
-
-    let stack = StackFile {
-        api_url: format!("{endpoint}/_aws/execute-api/{}/v1", output("ApiId")?),
-        region: sdk
-            .region()
-            .map(|r| r.to_string())
-            .unwrap_or_else(|| "us-east-1".into()),
-        endpoint: endpoint.to_string(),
-        jwks_url: output("JwksUrl")?,
-        token_issuer: output("TokenIssuer")?,
-        sign_in_client_id: output("SignInClientId")?,
-        impersonation_client_id: output("ImpersonationClientId")?,
-        revert_client_id: output("RevertClientId")?,
-        user_pool_id: pool,
-        table_name: table,
-        audit_table_name: audit_table,
-        signing_key_secret_id: output("SigningKeySecretName")?,
-        stack_name: stack_name.to_string(),
-        api_keys,
-        users,
-        functions: outputs
-            .iter()
-            .filter_map(|(key, value)| Some((key.strip_suffix("Name")?.to_string(), value.clone())))
-            .filter(|(key, _)| key.ends_with("Function"))
-            .collect(),
-    };
+    sync_directory(sdk, &stack).await?;
+    stack.users = users;
+    stack.api_keys = api_keys;
     std::fs::write(out, serde_json::to_string_pretty(&stack)?)?;
     Ok(stack)
 }

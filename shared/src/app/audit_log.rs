@@ -4,7 +4,7 @@
 //! as them).
 
 use crate::app::authenticate::Caller;
-use crate::app::list_impersonations::{parse_since, sub_of};
+use crate::app::list_impersonations::{parse_window, sub_of};
 use crate::app::state::Api;
 use crate::domain::audit::{AuditEvent, AuditRecord};
 use crate::domain::error::{ActasError, Result};
@@ -112,8 +112,8 @@ pub async fn audit_log(state: &Api, caller: &Caller, filters: AuditFilters) -> R
             })
         })
         .transpose()?;
-    let since_millis = filters.since.as_deref().map(parse_since).transpose()?;
-    let until_millis = filters.until.as_deref().map(parse_since).transpose()?;
+    let (since_millis, until_millis) =
+        parse_window(filters.since.as_deref(), filters.until.as_deref())?;
     let empty = || AuditLog {
         records: vec![],
         next_token: None,

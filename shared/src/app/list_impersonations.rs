@@ -32,16 +32,46 @@ pub struct ImpersonationList {
 pub const LIST_PAGE_SIZE: i32 = 50;
 
 pub(crate) fn parse_since(value: &str) -> Result<i64> {
+    parse_instant("since", value)
+}
+
+/// The latest instant a filter may name: 13 digits of epoch milliseconds (the sort keys'
+/// width), in the year 2286.
+const LATEST_MILLIS: i64 = 9_999_999_999_999;
+
+/// RFC 3339 or epoch milliseconds, between 1970 and [`LATEST_MILLIS`]; `name` is the
+/// parameter, for the message.
+pub(crate) fn parse_instant(name: &str, value: &str) -> Result<i64> {
     use aws_smithy_types::date_time::{DateTime, Format};
-    if let Ok(millis) = value.parse::<i64>() {
-        return Ok(millis);
+    let millis = value.parse::<i64>().ok().or_else(|| {
+        DateTime::from_str(value, Format::DateTime)
+            .ok()
+            .and_then(|d| d.to_millis().ok())
+    });
+    match millis {
+        Some(millis) if (0..=LATEST_MILLIS).contains(&millis) => Ok(millis),
+        Some(_) => Err(ActasError::BadRequest(format!(
+            "{name} must be between 1970 and the year 2286"
+        ))),
+        None => Err(ActasError::BadRequest(format!(
+            "{name} must be RFC 3339 or epoch milliseconds"
+        ))),
     }
-    DateTime::from_str(value, Format::DateTime)
-        .ok()
-        .and_then(|d| d.to_millis().ok())
-        .ok_or_else(|| {
-            ActasError::BadRequest("since must be RFC 3339 or epoch milliseconds".into())
-        })
+}
+
+/// A `since`/`until` window: each valid, and `since` not after `until`.
+pub(crate) fn parse_window(
+    since: Option<&str>,
+    until: Option<&str>,
+) -> Result<(Option<i64>, Option<i64>)> {
+    let since = since.map(|v| parse_instant("since", v)).transpose()?;
+    let until = until.map(|v| parse_instant("until", v)).transpose()?;
+    if let (Some(from), Some(to)) = (since, until) {
+        if from > to {
+            return Err(ActasError::BadRequest("since must not be after until".into()));
+        }
+    }
+    Ok((since, until))
 }
 
 /// A user named by username or `sub`, as its `sub`; `None` if there is no such user.
@@ -140,4 +170,30 @@ pub async fn list_impersonations(
         next_token: page.next_token,
         page_size: LIST_PAGE_SIZE,
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn time_windows_outside_the_sort_keys_or_backwards_are_bad_requests() {
+        for (since, until) in [
+            (Some("2000000000000"), Some("1000000000000")),
+            (Some("1"), Some("0")),
+            (Some("99999999999999"), None),
+            (None, Some("-5")),
+            (Some("2026-02-01T00:00:00Z"), Some("2026-01-01T00:00:00Z")),
+            (Some("yesterday"), None),
+        ] {
+            let err = parse_window(since, until).unwrap_err();
+            assert_eq!(err.status(), 400, "{since:?}..{until:?}");
+        }
+        assert_eq!(
+            parse_window(Some("1000"), Some("2026-01-01T00:00:00Z")).unwrap(),
+            (Some(1000), Some(1_767_225_600_000))
+        );
+        assert_eq!(parse_window(Some("5"), Some("5")).unwrap(), (Some(5), Some(5)));
+        assert_eq!(parse_window(None, None).unwrap(), (None, None));
+    }
 }

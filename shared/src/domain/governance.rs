@@ -145,9 +145,14 @@ impl TenantSettings {
     }
 
     /// What a start needs under these settings. `protected`: the target's account is
-    /// protected; `break_glass`: a super-admin's emergency start (it needs nothing, is never
-    /// refused, and is always notified).
+    /// protected; `break_glass`: a super-admin's emergency start. Break-glass skips approval,
+    /// consent and a protected account's refusal, and is always notified; every other rule
+    /// (who may start `full`, tickets, the maximum duration, rank) still applies.
     pub fn needs(&self, start: &StartFacts) -> Result<Needs> {
+        let full = start.mode == Mode::Full;
+        if full && !self.full_mode_roles.contains(&start.actor_role) {
+            return Err(crate::domain::policy::Denial::FullModeNotPermitted.into());
+        }
         if start.break_glass {
             return Ok(Needs {
                 approval: false,
@@ -159,10 +164,6 @@ impl TenantSettings {
             return Err(ActasError::Forbidden(
                 "the account is protected: impersonating it is refused in this tenant".into(),
             ));
-        }
-        let full = start.mode == Mode::Full;
-        if full && !self.full_mode_roles.contains(&start.actor_role) {
-            return Err(crate::domain::policy::Denial::FullModeNotPermitted.into());
         }
         let approval = self.approval.always
             || (full && self.approval.full_mode)
@@ -481,6 +482,21 @@ mod tests {
                 .status(),
             403
         );
+        // Break-glass skips approval, consent and protection, never who may start `full`.
+        let admins_only = changed(json!({"full_mode_roles": ["admin"]})).unwrap();
+        let super_glass = |mode| StartFacts {
+            actor_role: Role::SuperAdmin,
+            break_glass: true,
+            ..start(mode, true, Role::User)
+        };
+        assert_eq!(
+            admins_only
+                .needs(&super_glass(Mode::Full))
+                .unwrap_err()
+                .to_string(),
+            crate::domain::policy::Denial::FullModeNotPermitted.to_string()
+        );
+        assert!(admins_only.needs(&super_glass(Mode::ReadOnly)).unwrap().notify);
     }
 
     #[test]

@@ -20,6 +20,13 @@ pub async fn handle(state: &GovernanceState, req: Request) -> Response<Body> {
 async fn settings_request(state: &GovernanceState, req: &Request) -> Result<TenantSettings> {
     let caller = authenticate(state, header(req, "authorization")).await?;
     let tenant = query_param(req, "tenant").filter(|t| !t.trim().is_empty());
+    if let Some(tenant) = tenant.as_deref() {
+        if !crate::domain::user::is_valid_tenant_id(tenant) {
+            return Err(ActasError::BadRequest(
+                "tenant must be 1 to 64 letters, digits, '.', '_' or '-'".into(),
+            ));
+        }
+    }
     if req.method() == Method::GET {
         return read_settings(state, &state.governance, &caller, tenant.as_deref()).await;
     }

@@ -28,6 +28,7 @@ import type { Ctx } from './common.js';
 import { consentAndProtection, mayConfigure, mayDecide, requestsPage, settingsPage, startImpersonation } from './governance.js';
 import { bannerState, endImpersonation, formatTimeLeft, readStoredSession } from './vendor/actas/index.js';
 import type {
+  AuditEventFilter,
   AuditEventName,
   AuditQuery,
   AuditRecord,
@@ -487,10 +488,11 @@ function activePage(ctx: Ctx): void {
 // ---------------------------------------------------------------------------------------------
 // Audit
 
-const EVENTS: Array<[AuditEventName, string]> = [
-  ['started', 'Started'],
-  ['token_issued', 'Token issued'],
-  ['exchanged', 'Exchanged'],
+const EVENTS: Array<[AuditEventFilter, string]> = [
+  ['starts', 'Every start (any dialect)'],
+  ['started', 'Started (one step)'],
+  ['token_issued', 'Token issued (two-step, not yet a session)'],
+  ['exchanged', 'Started (two-step token exchanged)'],
   ['reverted', 'Reverted'],
   ['stopped', 'Stopped'],
   ['expired', 'Expired'],
@@ -586,7 +588,7 @@ function auditPage(ctx: Ctx): void {
     query = {
       actor: actor.value.trim() || undefined,
       target: target.value.trim() || undefined,
-      event: (event.value || undefined) as AuditEventName | undefined,
+      event: (event.value || undefined) as AuditEventFilter | undefined,
       since: from || undefined,
       until: to || undefined,
     };

@@ -162,6 +162,10 @@ export type AuditEventName =
   | 'consent_declined'
   | 'protection_changed';
 
+/** An audit filter: one event, or `starts` for every start whatever dialect made it
+ * (`started` and `exchanged`). */
+export type AuditEventFilter = AuditEventName | 'starts';
+
 /** Someone an audit record names; a refusal may know only one of the two. */
 export interface RecordedPerson {
   sub: string | null;
@@ -199,7 +203,7 @@ export interface AuditQuery {
   actor?: string;
   /** `me`, a username or a sub. */
   target?: string;
-  event?: AuditEventName;
+  event?: AuditEventFilter;
   /** RFC 3339, epoch milliseconds, or a Date; inclusive. */
   since?: string | number | Date;
   /** RFC 3339, epoch milliseconds, or a Date; exclusive. */

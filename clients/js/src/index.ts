@@ -37,6 +37,7 @@ export type { ActasBannerElement, BannerState, EndOptions, StorageLike } from '.
 export type {
   ActasClientOptions,
   AuditEventName,
+  AuditEventFilter,
   AuditPage,
   AuditQuery,
   AuditRecord,

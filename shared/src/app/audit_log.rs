@@ -101,17 +101,17 @@ pub async fn audit_log(state: &Api, caller: &Caller, filters: AuditFilters) -> R
         return Err(Denial::ChainedImpersonation.into());
     }
     let me = caller.user.principal();
-    let event = filters
-        .event
-        .as_deref()
-        .map(|name| {
-            AuditEvent::parse(name).ok_or_else(|| {
-                ActasError::BadRequest(
-                    "event must be one of started, token_issued, exchanged, reverted, stopped, expired, denied, approval_requested, approval_approved, approval_denied, consent_given, consent_declined, notice_sent, settings_changed, protection_changed".into(),
-                )
-            })
-        })
-        .transpose()?;
+    let events = match filters.event.as_deref() {
+        None => Vec::new(),
+        // Every start, whatever dialect made it: a one-step start, or a two-step token
+        // exchanged for its session.
+        Some("starts") => vec![AuditEvent::Started, AuditEvent::Exchanged],
+        Some(name) => vec![AuditEvent::parse(name).ok_or_else(|| {
+            ActasError::BadRequest(
+                "event must be starts (every start, any dialect) or one of started, token_issued, exchanged, reverted, stopped, expired, denied, approval_requested, approval_approved, approval_denied, consent_given, consent_declined, notice_sent, settings_changed, protection_changed".into(),
+            )
+        })?],
+    };
     let (since_millis, until_millis) =
         parse_window(filters.since.as_deref(), filters.until.as_deref())?;
     let empty = || AuditLog {
@@ -155,7 +155,7 @@ pub async fn audit_log(state: &Api, caller: &Caller, filters: AuditFilters) -> R
             scope,
             actor_sub,
             target_sub,
-            event,
+            events,
             since_millis,
             until_millis,
             page_token: filters.next_token,

@@ -124,8 +124,11 @@ pub async fn sign_out(
     origin: &RequestOrigin,
 ) -> Result<()> {
     let imp = impersonation_of(state, client_id, refresh_token).await?;
-    let signed_out_by = format!("{} (sign-out)", imp.target_username);
-    crate::app::end::end_and_revoke(state, &state.sessions, imp, &signed_out_by, origin).await?;
+    let cause = format!(
+        "signed out by {} through the impersonated session",
+        imp.actor_username
+    );
+    crate::app::end::end_and_revoke(state, &state.sessions, imp, &cause, origin).await?;
     Ok(())
 }
 
@@ -244,7 +247,7 @@ mod tests {
             &world.api(),
             &world.sessions(),
             admin_imp,
-            "test",
+            "stopped by test",
             &RequestOrigin::default(),
         )
         .await

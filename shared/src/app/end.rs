@@ -21,17 +21,17 @@ pub async fn end_and_revoke(
     state: &Api,
     sessions: &Sessions,
     imp: Impersonation,
-    stopped_by: &str,
+    cause: &str,
     origin: &RequestOrigin,
 ) -> Result<StopResult> {
     let now = state.clock.now_secs();
     let ended_now = sessions.impersonations.end(&imp.id, None, now).await?;
-    info!(impersonation_id = %imp.id, stopped_by, ended_now, "impersonation stopped");
+    info!(impersonation_id = %imp.id, cause, ended_now, "impersonation stopped");
     // The end is on record whether or not the revoke below succeeds.
     let recorded = if ended_now {
         let mut record =
             AuditRecord::new(AuditEvent::Stopped, state.clock.now_millis(), origin).about(&imp);
-        record.cause = Some(format!("stopped by {stopped_by}"));
+        record.cause = Some(cause.to_string());
         state.audit.record(&record).await
     } else {
         Ok(())

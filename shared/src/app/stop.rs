@@ -63,7 +63,8 @@ pub async fn stop_by_id(
             "you may not stop this impersonation".into(),
         ));
     }
-    end_and_revoke(state, &state.sessions, imp, &caller.user.username, origin).await
+    let cause = format!("stopped by {}", caller.user.username);
+    end_and_revoke(state, &state.sessions, imp, &cause, origin).await
 }
 
 /// `DELETE /auth/impersonate` (seed 000's sign-out): the impersonated session ends itself.
@@ -83,5 +84,11 @@ pub async fn stop_own(
             "this session is not that impersonation".into(),
         ));
     }
-    end_and_revoke(state, &state.sessions, imp, &token.username, origin).await
+    // Whoever holds the impersonated session is its actor (the banner's Stop): the record
+    // names them, and says the stop came through the impersonated session.
+    let cause = format!(
+        "stopped by {} through the impersonated session",
+        imp.actor_username
+    );
+    end_and_revoke(state, &state.sessions, imp, &cause, origin).await
 }

@@ -1513,6 +1513,14 @@ async fn the_audit_trail_is_scoped_filtered_and_newest_first() {
         .iter()
         .all(|(_, a, _)| a == "acme-operator"));
 
+    // Every start, whatever dialect made it: the one-step starts and the team admin's
+    // exchanged two-step token, never the token's issue.
+    let (_, starts) = f.audit("acme-admin", &[("event", "starts")]).await;
+    let kinds: Vec<String> = events_of(&starts).into_iter().map(|(e, _, _)| e).collect();
+    assert!(kinds.contains(&"started".to_string()), "{starts}");
+    assert!(kinds.contains(&"exchanged".to_string()), "{starts}");
+    assert!(kinds.iter().all(|e| e == "started" || e == "exchanged"), "{starts}");
+
     // A team admin reads what they did, whatever they ask for.
     let (_, own) = f.audit("acme-team-admin", &[]).await;
     assert!(!events_of(&own).is_empty());
@@ -1534,13 +1542,16 @@ async fn the_audit_trail_is_scoped_filtered_and_newest_first() {
         (vec![("event", "launched")], 400),
         (vec![("since", "yesterday")], 400),
         (vec![("until", "soon")], 400),
+        (vec![("since", "2000000000000"), ("until", "1000000000000")], 400),
+        (vec![("since", "99999999999999")], 400),
+        (vec![("since", "2999-01-01T00:00:00Z")], 400),
     ] {
         let (status, body) = f.audit("acme-admin", &params).await;
         assert_eq!(status, expected, "{params:?}: {body}");
         assert_eq!(body["status"], "error");
     }
     let (_, later) = f
-        .audit("acme-admin", &[("since", "2999-01-01T00:00:00Z")])
+        .audit("acme-admin", &[("since", "2200-01-01T00:00:00Z")])
         .await;
     assert!(events_of(&later).is_empty());
 }

@@ -36,7 +36,8 @@ pub struct AuditQuery {
     pub scope: AuditScope,
     pub actor_sub: Option<String>,
     pub target_sub: Option<String>,
-    pub event: Option<AuditEvent>,
+    /// Any of these events; empty: every event.
+    pub events: Vec<AuditEvent>,
     /// At or after (epoch milliseconds).
     pub since_millis: Option<i64>,
     /// Before (epoch milliseconds).

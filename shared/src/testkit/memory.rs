@@ -188,7 +188,7 @@ impl AuditStore for MemoryStore {
             })
             .filter(|r| q.actor_sub.is_none() || r.actor_sub == q.actor_sub)
             .filter(|r| q.target_sub.is_none() || r.target_sub == q.target_sub)
-            .filter(|r| q.event.is_none_or(|e| r.event == e))
+            .filter(|r| q.events.is_empty() || q.events.contains(&r.event))
             .filter(|r| q.since_millis.is_none_or(|t| r.at_millis >= t))
             .filter(|r| q.until_millis.is_none_or(|t| r.at_millis < t))
             .cloned()

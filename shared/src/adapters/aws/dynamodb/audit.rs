@@ -206,7 +206,16 @@ impl AuditStore for DynamoAuditStore {
         };
         filter("actor_sub", q.actor_sub.clone());
         filter("target_sub", q.target_sub.clone());
-        filter("event", q.event.map(|e| e.as_str().to_string()));
+        if !q.events.is_empty() {
+            let n = filters.len();
+            names.insert(format!("#f{n}"), "event".to_string());
+            let mut options = Vec::new();
+            for (i, event) in q.events.iter().enumerate() {
+                values.insert(format!(":f{n}e{i}"), s(event.as_str()));
+                options.push(format!(":f{n}e{i}"));
+            }
+            filters.push(format!("#f{n} IN ({})", options.join(", ")));
+        }
         let start = decode_page_token(
             q.page_token.as_deref(),
             Some((partition_attribute, partition.as_str(), sort_attribute)),

@@ -115,14 +115,20 @@ pub async fn admit(state: &Api, governance: &Governance, ask: StartAsk<'_>) -> R
         .store
         .requests(&RequestScope::Requester(actor.sub.clone()))
         .await?;
+    let ticket = ask.justification.ticket.as_deref();
     let matching: Vec<&AccessRequest> = mine
         .iter()
-        .filter(|r| r.is_for(&actor.sub, &target.sub, ask.mode, reason))
+        .filter(|r| r.is_for(&actor.sub, &target.sub, ask.mode, reason, ticket))
         .collect();
     if let Some(approved) = matching
         .iter()
         .find(|r| r.status(now) == RequestStatus::Approved)
     {
+        // Redeemed only under the rules in force now: a request consented to before the tenant
+        // also required approval (or approved before it required consent) waits for the rest.
+        if approved.lacks(&needs) {
+            return require_now(state, governance, approved, &needs, ask.origin).await;
+        }
         return if governance.store.redeem(&approved.id, now).await? {
             Ok(proceed)
         } else {
@@ -135,6 +141,9 @@ pub async fn admit(state: &Api, governance: &Governance, ask: StartAsk<'_>) -> R
     // the request would have expired.
     if let Some(latest) = matching.first() {
         match latest.status(now) {
+            RequestStatus::Pending if latest.lacks(&needs) => {
+                return require_now(state, governance, latest, &needs, ask.origin).await
+            }
             RequestStatus::Pending => return Ok(Admission::Pending(Box::new((*latest).clone()))),
             RequestStatus::Denied if now < latest.expires_at => {
                 let by = if latest.consent == Consent::Declined {
@@ -191,6 +200,41 @@ pub async fn admit(state: &Api, governance: &Governance, ask: StartAsk<'_>) -> R
     )
     .await?;
     Ok(Admission::Pending(Box::new(request)))
+}
+
+/// The request now also needs what the rules in force require (202 with what is missing),
+/// on record.
+async fn require_now(
+    state: &Api,
+    governance: &Governance,
+    request: &AccessRequest,
+    needs: &crate::domain::governance::Needs,
+    origin: &RequestOrigin,
+) -> Result<Admission> {
+    let updated = governance
+        .store
+        .require(&request.id, needs.approval, needs.consent)
+        .await?
+        .ok_or_else(|| ActasError::Conflict("the request is gone: ask again".into()))?;
+    let mut missing = Vec::new();
+    if updated.approval == Approval::Pending {
+        missing.push("approval");
+    }
+    if updated.consent == Consent::Pending {
+        missing.push("consent");
+    }
+    record(
+        state,
+        AuditEvent::ApprovalRequested,
+        &updated,
+        origin,
+        Some(format!(
+            "the tenant's rules changed: it now also needs {}",
+            missing.join(" and ")
+        )),
+    )
+    .await?;
+    Ok(Admission::Pending(Box::new(updated)))
 }
 
 async fn record(
@@ -381,6 +425,19 @@ pub async fn decide(
         return Err(ActasError::Forbidden(
             "only someone who may act as the user themself may decide".into(),
         ));
+    }
+    // An approver must be allowed to start the same session themself: a team admin, who may
+    // only look, cannot approve a full one.
+    if approve && request.mode == crate::domain::mode::Mode::Full {
+        let settings = governance.settings_for(request.tenant.as_deref()).await?;
+        if !state.config.mode_rules.full_roles.contains(&me.role)
+            || !settings.full_mode_roles.contains(&me.role)
+        {
+            return Err(ActasError::Forbidden(
+                "you may not start a full impersonation yourself, so you cannot approve one"
+                    .into(),
+            ));
+        }
     }
     let comment = comment
         .map(|c| c.trim().to_string())

@@ -368,12 +368,28 @@ impl AccessRequest {
         }
     }
 
-    /// The same start: requester, target, mode and reason.
-    pub fn is_for(&self, requester: &str, target: &str, mode: Mode, reason: Option<&str>) -> bool {
+    /// The same start: requester, target, mode, reason and ticket (an approval is given for
+    /// one ticket, not for whatever ticket comes next).
+    pub fn is_for(
+        &self,
+        requester: &str,
+        target: &str,
+        mode: Mode,
+        reason: Option<&str>,
+        ticket: Option<&str>,
+    ) -> bool {
         self.requester_sub == requester
             && self.target_sub == target
             && self.mode == mode
             && self.reason.as_deref() == reason
+            && self.ticket.as_deref() == ticket
+    }
+
+    /// Whether the request lacks something the rules in force now need: made when approval
+    /// (or consent) was not required, and it is now.
+    pub fn lacks(&self, needs: &Needs) -> bool {
+        (needs.approval && self.approval == Approval::NotRequired)
+            || (needs.consent && self.consent == Consent::NotRequired)
     }
 }
 
@@ -534,8 +550,21 @@ mod tests {
         r.used = false;
         r.consent = Consent::Declined;
         assert_eq!(r.status(10), RequestStatus::Denied);
-        assert!(r.is_for("a", "t", Mode::ReadOnly, Some("why")));
-        assert!(!r.is_for("a", "t", Mode::Full, Some("why")));
-        assert!(!r.is_for("a", "t", Mode::ReadOnly, Some("other")));
+        assert!(r.is_for("a", "t", Mode::ReadOnly, Some("why"), None));
+        assert!(!r.is_for("a", "t", Mode::Full, Some("why"), None));
+        assert!(!r.is_for("a", "t", Mode::ReadOnly, Some("other"), None));
+        // Bound to its requester, its target and its ticket.
+        assert!(!r.is_for("b", "t", Mode::ReadOnly, Some("why"), None));
+        assert!(!r.is_for("a", "u", Mode::ReadOnly, Some("why"), None));
+        assert!(!r.is_for("a", "t", Mode::ReadOnly, Some("why"), Some("T-2")));
+        // The rules now need consent the request was made without: it lacks it.
+        let both = Needs { approval: true, consent: true, notify: false };
+        let approval_only = Needs { approval: true, consent: false, notify: false };
+        r.approval = Approval::Approved;
+        r.consent = Consent::NotRequired;
+        assert!(r.lacks(&both));
+        assert!(!r.lacks(&approval_only));
+        r.consent = Consent::Given;
+        assert!(!r.lacks(&both));
     }
 }

@@ -44,6 +44,15 @@ pub trait GovernanceStore: Send + Sync {
     /// Marks an approved, unexpired, unused request used; `false` if another start used it
     /// first (or it is no longer approved): single use by a conditional write.
     async fn redeem(&self, id: &str, now_secs: i64) -> Result<bool>;
+    /// The rules changed since the request was made: it now also needs approval and/or
+    /// consent. Each that was `not_required` becomes pending (conditional writes); the request
+    /// as it is then.
+    async fn require(
+        &self,
+        id: &str,
+        approval: bool,
+        consent: bool,
+    ) -> Result<Option<AccessRequest>>;
 }
 
 /// An email to a person acted as. Never holds a token.

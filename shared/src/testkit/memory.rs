@@ -132,6 +132,24 @@ impl GovernanceStore for MemoryStore {
             }))
     }
 
+    async fn require(
+        &self,
+        id: &str,
+        approval: bool,
+        consent: bool,
+    ) -> Result<Option<AccessRequest>> {
+        let mut requests = self.requests.lock().map_err(|_| poisoned())?;
+        Ok(requests.get_mut(id).map(|r| {
+            if approval && r.approval == Approval::NotRequired {
+                r.approval = Approval::Pending;
+            }
+            if consent && r.consent == Consent::NotRequired {
+                r.consent = Consent::Pending;
+            }
+            r.clone()
+        }))
+    }
+
     async fn redeem(&self, id: &str, now_secs: i64) -> Result<bool> {
         let mut requests = self.requests.lock().map_err(|_| poisoned())?;
         match requests.get_mut(id) {

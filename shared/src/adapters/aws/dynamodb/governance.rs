@@ -273,6 +273,30 @@ impl GovernanceStore for DynamoStore {
         .await
     }
 
+    async fn require(
+        &self,
+        id: &str,
+        approval: bool,
+        consent: bool,
+    ) -> Result<Option<AccessRequest>> {
+        for (needed, field) in [(approval, "approval_state"), (consent, "consent_state")] {
+            if needed {
+                // `None`: it was already required (or decided); nothing to change.
+                self.updated_request(
+                    id,
+                    &format!("SET {field} = :pending"),
+                    &format!("{field} = :not_required"),
+                    vec![
+                        (":pending", s(Approval::Pending.as_str())),
+                        (":not_required", s(Approval::NotRequired.as_str())),
+                    ],
+                )
+                .await?;
+            }
+        }
+        self.request(id).await
+    }
+
     async fn redeem(&self, id: &str, now_secs: i64) -> Result<bool> {
         let redeemed = self
             .updated_request(

@@ -1,11 +1,11 @@
 //! What an impersonated session asks of its `endpointUrl` (`POST /auth/cognito`): refresh (only
 //! while its own impersonation is live and the policy still holds), sign out, read the user.
 
+use crate::app::session_policy::{denial_now, PolicyEnd};
 use crate::app::state::SessionState;
 use crate::domain::audit::RequestOrigin;
 use crate::domain::error::{ActasError, Result};
 use crate::domain::grant::{GrantKind, Impersonation, Remint};
-use crate::domain::policy::{self, SessionKind};
 use crate::domain::secrets::{hash_secret, new_secret};
 use crate::domain::token::TokenUse;
 use crate::domain::user::UserRef;
@@ -71,21 +71,21 @@ pub async fn refresh_session(
             "the impersonation ends before refreshed tokens would".into(),
         ));
     }
-    // The actor must still be enabled and outrank the target, both read fresh from the pool.
-    let gone = |who: &str| ActasError::Unauthorized(format!("the {who} no longer exists"));
-    let actor = state
-        .identity
-        .find_user(&UserRef::parse(&imp.actor_username)?)
-        .await?
-        .filter(|u| u.sub == imp.actor_sub)
-        .ok_or_else(|| gone("impersonator"))?;
-    let target = state
-        .identity
-        .find_user(&UserRef::parse(&imp.target_username)?)
-        .await?
-        .filter(|u| u.sub == imp.target_sub)
-        .ok_or_else(|| gone("impersonated user"))?;
-    policy::check(&actor.principal(), SessionKind::Own, &target.principal())?;
+    // The policy a new start would apply, both people read fresh from the pool: an
+    // impersonation it no longer allows ends here, and its refresh token is revoked.
+    if let Some(denial) = denial_now(state.identity.as_ref(), &imp).await? {
+        let ending = PolicyEnd {
+            impersonations: state.sessions.impersonations.as_ref(),
+            audit: &state.audit,
+            clock: state.clock.as_ref(),
+        };
+        if ending.end(&imp, denial).await? {
+            crate::app::end::revoke_session(state, &state.sessions, &imp).await;
+        }
+        return Err(ActasError::Unauthorized(format!(
+            "Refresh Token has been revoked: {denial}"
+        )));
+    }
 
     let secret = new_secret()?;
     let remint = Remint {
@@ -285,24 +285,33 @@ mod tests {
     }
 
     #[tokio::test]
-    async fn a_refresh_applies_the_policy_to_the_actor_read_fresh() {
+    async fn a_refresh_applies_the_policy_to_the_actor_read_fresh_and_ends_what_it_refuses() {
         let world = TestWorld::new();
         let session = start(&world, "acme-operator", "acme-support-1").await;
+        let other = start(&world, "acme-admin", "acme-support-2").await;
         world
             .identity
             .update_user("acme-operator", |u| u.groups.clear());
         assert!(matches!(
             refresh(&world, &session).await,
-            Err(ActasError::Denied(_))
+            Err(ActasError::Unauthorized(_))
         ));
+        let imp = world.store.get(&id_of(&session)).await.unwrap().unwrap();
+        assert!(!imp.is_live(now_secs()), "ended by the demotion");
+        assert!(imp.revoked_at.is_some(), "and its refresh token revoked");
+        let records = world.store.audit_records();
+        assert!(records.iter().any(|r| r.impersonation_id.as_deref() == Some(imp.id.as_str())
+            && r.cause.as_deref().is_some_and(|c| c.starts_with("ended by a policy change"))));
+        // Promoting them back does not bring the session back.
         world
             .identity
             .update_user("acme-operator", |u| u.groups = vec!["operator".into()]);
-        assert!(refresh(&world, &session).await.is_ok(), "restored");
+        assert!(refresh(&world, &session).await.is_err());
+        assert!(refresh(&world, &other).await.is_ok(), "the other goes on");
         world
             .identity
-            .update_user("acme-operator", |u| u.enabled = false);
-        assert!(refresh(&world, &session).await.is_err(), "disabled actor");
+            .update_user("acme-admin", |u| u.enabled = false);
+        assert!(refresh(&world, &other).await.is_err(), "disabled actor");
     }
 
     #[tokio::test]

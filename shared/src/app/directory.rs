@@ -14,9 +14,13 @@ use serde::Serialize;
 use serde_json::Value;
 use tracing::{info, warn};
 
+use crate::app::audit_trail::AuditTrail;
+use crate::app::session_policy::{enforce, PolicyEnd};
 use crate::domain::error::{ActasError, Result};
 use crate::domain::user::{UserRecord, UserRef};
+use crate::ports::clock::Clock;
 use crate::ports::directory::{Directory, DirectoryScope};
+use crate::ports::grants::{ImpersonationStore, ListQuery, ListScope};
 use crate::ports::identity::IdentityProvider;
 
 /// The Cognito calls whose CloudTrail records change what the directory holds of a user.
@@ -46,6 +50,10 @@ pub struct DirectoryState {
     pub identity: Arc<dyn IdentityProvider>,
     pub directory: Arc<dyn Directory>,
     pub user_pool_id: String,
+    /// Live impersonations a change to one of their people no longer allows are ended.
+    pub impersonations: Arc<dyn ImpersonationStore>,
+    pub audit: AuditTrail,
+    pub clock: Arc<dyn Clock>,
 }
 
 #[derive(Debug, Serialize, PartialEq, Eq)]
@@ -54,6 +62,9 @@ pub struct ChangeApplied {
     pub outcome: &'static str,
     pub username: Option<String>,
     pub reason: Option<String>,
+    /// Live impersonations of the user (as actor or target) the change ended.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub ended: Vec<String>,
 }
 
 fn ignored(reason: &str) -> ChangeApplied {
@@ -61,6 +72,47 @@ fn ignored(reason: &str) -> ChangeApplied {
         outcome: "ignored",
         username: None,
         reason: Some(reason.into()),
+        ended: Vec::new(),
+    }
+}
+
+/// Ends every live impersonation `username` is the actor or the target of that the policy no
+/// longer allows, both people read fresh. Live impersonations are few (a sparse index).
+async fn end_what_the_change_disallows(state: &DirectoryState, username: &str) -> Result<Vec<String>> {
+    let ending = PolicyEnd {
+        impersonations: state.impersonations.as_ref(),
+        audit: &state.audit,
+        clock: state.clock.as_ref(),
+    };
+    let mut ended = Vec::new();
+    let mut page_token = None;
+    loop {
+        let page = state
+            .impersonations
+            .list(&ListQuery {
+                scope: ListScope::All,
+                actor_sub: None,
+                target_sub: None,
+                active_only: Some(true),
+                since_millis: None,
+                page_token,
+                limit: 50,
+                now_secs: state.clock.now_secs(),
+            })
+            .await?;
+        for imp in page
+            .items
+            .iter()
+            .filter(|i| i.actor_username == username || i.target_username == username)
+        {
+            if enforce(state.identity.as_ref(), &ending, imp).await?.is_some() {
+                ended.push(imp.id.clone());
+            }
+        }
+        match page.next_token {
+            Some(next) => page_token = Some(next),
+            None => return Ok(ended),
+        }
     }
 }
 
@@ -92,26 +144,24 @@ pub async fn apply_change_event(state: &DirectoryState, event: &Value) -> Result
     };
     let reference = UserRef::parse(username)
         .map_err(|_| ActasError::BadRequest("the event's username is not one".into()))?;
-    match state.identity.find_user(&reference).await? {
+    let outcome = match state.identity.find_user(&reference).await? {
         Some(user) => {
             state.directory.put_users(&[user]).await?;
             info!(call, username, "directory entry updated");
-            Ok(ChangeApplied {
-                outcome: "updated",
-                username: Some(username.into()),
-                reason: None,
-            })
+            "updated"
         }
         None => {
             state.directory.remove_user(username).await?;
             info!(call, username, "directory entry removed");
-            Ok(ChangeApplied {
-                outcome: "removed",
-                username: Some(username.into()),
-                reason: None,
-            })
+            "removed"
         }
-    }
+    };
+    Ok(ChangeApplied {
+        outcome,
+        username: Some(username.into()),
+        reason: None,
+        ended: end_what_the_change_disallows(state, username).await?,
+    })
 }
 
 #[derive(Debug, Default, Serialize, PartialEq, Eq)]
@@ -192,6 +242,11 @@ mod tests {
             identity: identity.clone(),
             directory: store.clone(),
             user_pool_id: POOL.into(),
+            impersonations: store.clone(),
+            audit: AuditTrail {
+                store: store.clone(),
+            },
+            clock: Arc::new(SystemClock),
         };
         (state, identity, store)
     }

@@ -23,6 +23,7 @@ pub mod notices;
 pub mod profiles;
 pub mod publish_events;
 pub mod revert;
+pub mod session_policy;
 pub mod state;
 pub mod stop;
 pub mod token_check;

@@ -1,5 +1,6 @@
 //! `GET /auth/token` (seed 000): is this token valid, and whose impersonation is it.
 
+use crate::app::session_policy::{enforce, PolicyEnd};
 use crate::app::state::ReadState;
 use crate::domain::error::{ActasError, Result};
 use crate::domain::grant::Impersonation;
@@ -72,29 +73,47 @@ pub struct TokenStatus {
 pub async fn check_token(state: &ReadState, authorization: Option<&str>) -> Result<TokenStatus> {
     let token = state.verifier.verify_header(authorization).await?;
     let now = state.clock.now_secs();
-    // A signature outlives its user: deleted or disabled since sign-in is not valid.
-    let user_active = match UserRef::parse(&token.username) {
-        Ok(user) => state
-            .identity
-            .find_user(&user)
-            .await?
-            .is_some_and(|u| u.sub == token.sub && u.enabled),
-        Err(_) => false,
+    // A signature outlives its user: deleted or disabled since sign-in is not valid. The user
+    // and the impersonation are read at once.
+    let user_lookup = async {
+        match UserRef::parse(&token.username) {
+            Ok(user) => Ok(state
+                .identity
+                .find_user(&user)
+                .await?
+                .is_some_and(|u| u.sub == token.sub && u.enabled)),
+            Err(_) => Ok::<bool, ActasError>(false),
+        }
     };
-    let impersonation = match token.impersonation_id.as_deref() {
-        Some(id) => Some(
-            state
+    let impersonation_lookup = async {
+        match token.impersonation_id.as_deref() {
+            Some(id) => state
                 .impersonations
                 .get(id)
                 .await?
                 .filter(|imp| imp.target_sub == token.sub)
-                .map(|imp| ImpersonationView::of(&imp, now))
+                .map(Some)
                 .ok_or_else(|| {
                     ActasError::Unauthorized("the token names no impersonation of its user".into())
-                })?,
-        ),
-        None => None,
+                }),
+            None => Ok(None),
+        }
     };
+    let (user_active, imp) = tokio::join!(user_lookup, impersonation_lookup);
+    let (user_active, mut imp) = (user_active?, imp?);
+    // The rules hold for the whole session: the actor is read fresh too, and an impersonation
+    // the policy no longer allows (actor disabled, demoted, moved; target gone) ends here.
+    if let Some(live) = imp.as_ref().filter(|i| i.is_live(now)) {
+        let ending = PolicyEnd {
+            impersonations: state.impersonations.as_ref(),
+            audit: &state.audit,
+            clock: state.clock.as_ref(),
+        };
+        if enforce(state.identity.as_ref(), &ending, live).await?.is_some() {
+            imp = state.impersonations.get(&live.id).await?;
+        }
+    }
+    let impersonation = imp.map(|imp| ImpersonationView::of(&imp, now));
     Ok(TokenStatus {
         valid: user_active && impersonation.as_ref().is_none_or(|i| i.active),
         sub: token.sub,

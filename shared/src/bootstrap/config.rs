@@ -377,6 +377,29 @@ impl FromEnv for PublishConfig {
     }
 }
 
+/// Configuration of the directory events function: it follows changes to the pool's users, and
+/// ends the live impersonations a change no longer allows.
+#[derive(Debug, Clone)]
+pub struct DirectoryConfig {
+    pub table_name: String,
+    pub audit_table_name: String,
+    pub user_pool_id: String,
+    pub identity_mapping: IdentityMapping,
+}
+
+impl FromEnv for DirectoryConfig {
+    fn from_env() -> Result<Self, ConfigError> {
+        let mut env = EnvReader::from_process();
+        let config = DirectoryConfig {
+            table_name: env.required("TABLE_NAME"),
+            audit_table_name: env.required("AUDIT_TABLE_NAME"),
+            user_pool_id: env.required("USER_POOL_ID"),
+            identity_mapping: env.identity_mapping(),
+        };
+        env.finish(config)
+    }
+}
+
 /// Configuration of the notices function.
 #[derive(Debug, Clone)]
 pub struct NoticesConfig {

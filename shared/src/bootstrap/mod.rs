@@ -24,7 +24,9 @@ use crate::app::profiles::ProfilesState;
 use crate::app::state::{Api, GovernanceState, ReadState, SessionState, Sessions};
 use crate::app::token_verifier::JwtVerifier;
 use crate::bootstrap::config::NoticesConfig;
-use crate::bootstrap::config::{ApiConfig, CleanupConfig, FromEnv, PublishConfig, TriggerConfig};
+use crate::bootstrap::config::{
+    ApiConfig, CleanupConfig, DirectoryConfig, FromEnv, PublishConfig, TriggerConfig,
+};
 use crate::domain::error::{ActasError, Result};
 use crate::ports::clock::SystemClock;
 use crate::triggers::{CustomAuthClients, TriggerState};
@@ -317,17 +319,21 @@ pub fn cleanup(config: CleanupConfig, sdk: &SdkConfig) -> Result<CleanupState> {
 }
 
 /// `DirectoryEventsFunction`: reads users from the pool, writes the directory.
-pub fn directory_events(config: TriggerConfig, sdk: &SdkConfig) -> Result<DirectoryState> {
+pub fn directory_events(config: DirectoryConfig, sdk: &SdkConfig) -> Result<DirectoryState> {
+    let dynamodb = aws_sdk_dynamodb::Client::new(sdk);
+    let store = Arc::new(DynamoStore::new(dynamodb.clone(), &config.table_name));
     Ok(DirectoryState {
         identity: Arc::new(CognitoIdentityProvider::new(
             aws_sdk_cognitoidentityprovider::Client::new(sdk),
             &config.user_pool_id,
             config.identity_mapping.clone(),
         )),
-        directory: Arc::new(DynamoStore::new(
-            aws_sdk_dynamodb::Client::new(sdk),
-            &config.table_name,
-        )),
+        directory: store.clone(),
+        impersonations: store,
+        audit: AuditTrail {
+            store: Arc::new(DynamoAuditStore::new(dynamodb, &config.audit_table_name)),
+        },
+        clock: Arc::new(SystemClock),
         user_pool_id: config.user_pool_id,
     })
 }

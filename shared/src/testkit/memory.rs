@@ -696,6 +696,11 @@ impl IdentityProvider for MemoryIdentityProvider {
 }
 
 impl MemoryStore {
+    /// Every audit record written, in order.
+    pub fn audit_records(&self) -> Vec<AuditRecord> {
+        self.audit.lock().map(|a| a.clone()).unwrap_or_default()
+    }
+
     /// Puts users in the directory at once (a test world's set-up).
     pub fn fill_directory(&self, users: &[UserRecord]) {
         if let Ok(mut directory) = self.directory.lock() {

@@ -30,9 +30,19 @@ pub fn governance(sdk: &aws_config::SdkConfig, table: &str) -> Governance {
         limits: DeploymentLimits {
             max_duration_seconds,
             full_mode_roles,
+            // The stack's defaults: the mint window and the impersonated tokens' validity.
+            token_horizon_seconds: env_secs("MINT_WINDOW_SECONDS", 60)
+                + env_secs("IMPERSONATION_TOKEN_MINUTES", 5) * 60,
         },
         request_window_secs: 900,
     }
+}
+
+fn env_secs(name: &str, default: i64) -> i64 {
+    std::env::var(name)
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(default)
 }
 
 pub async fn show(governance: &Governance, tenant: &str) -> CliResult<TenantSettings> {

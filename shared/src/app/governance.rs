@@ -35,6 +35,7 @@ impl Governance {
             limits: DeploymentLimits {
                 max_duration_seconds: config.impersonation_max_secs,
                 full_mode_roles: config.mode_rules.full_roles.clone(),
+                token_horizon_seconds: config.token_horizon_secs(),
             },
             request_window_secs: config.request_window_secs,
         }

@@ -55,6 +55,14 @@ pub async fn mint_session_payload(
         .map_or(state.config.impersonation_max_secs, |tenant| {
             tenant.min(state.config.impersonation_max_secs)
         });
+    // No token may outlive its impersonation: a hard end sooner than the last first token's
+    // expiry (a tenant setting from before the tokens' validity was raised) is refused.
+    if impersonated && max_secs < state.config.token_horizon_secs() {
+        return Err(ActasError::Unprocessable(format!(
+            "the tenant's maximum duration ({max_secs} s) is shorter than the impersonated tokens' lifetime ({} s: mint window and token validity); raise max_duration_seconds",
+            state.config.token_horizon_secs()
+        )));
+    }
     let ends_at = now_secs + max_secs;
     let client_id = match kind {
         GrantKind::Impersonation => state.config.impersonation_client_id.clone(),

@@ -191,6 +191,12 @@ pub struct ApiConfig {
 }
 
 impl ApiConfig {
+    /// How long after a start its first tokens may still be valid: minted within the mint
+    /// window, valid for the impersonation client's token validity. No hard end may be sooner.
+    pub fn token_horizon_secs(&self) -> i64 {
+        self.mint_window_secs + self.token_validity_secs
+    }
+
     /// For the functions that sign or verify two-step tokens: refuse to start without the secret.
     pub fn require_signing_key_secret(&self) -> Result<String, ConfigError> {
         self.signing_key_secret_id
@@ -247,11 +253,13 @@ impl ApiConfig {
         {
             env.reject("MINT_WINDOW_SECONDS, IMPERSONATION_MAX_SECONDS and EXCHANGE_TOKEN_SECONDS must be positive");
         }
-        if config.impersonation_max_secs < config.token_validity_secs {
+        if config.impersonation_max_secs < config.token_horizon_secs() {
             // Otherwise the first tokens of an impersonation would outlive its end.
-            env.reject(
-                "IMPERSONATION_MAX_SECONDS may not be shorter than IMPERSONATION_TOKEN_MINUTES",
-            );
+            env.reject(format!(
+                "IMPERSONATION_MAX_SECONDS ({}) may not be shorter than MINT_WINDOW_SECONDS plus IMPERSONATION_TOKEN_MINUTES ({} s): no token may outlive its impersonation",
+                config.impersonation_max_secs,
+                config.token_horizon_secs()
+            ));
         }
         env.finish(config)
     }

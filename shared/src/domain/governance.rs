@@ -58,10 +58,21 @@ pub struct TenantSettings {
 pub struct DeploymentLimits {
     pub max_duration_seconds: i64,
     pub full_mode_roles: Vec<Role>,
+    /// How long after its start the last token of a first mint may still be valid: the mint
+    /// window plus the impersonated tokens' validity. No hard end may come sooner, or a token
+    /// would outlive its impersonation.
+    pub token_horizon_seconds: i64,
 }
 
-/// The shortest maximum duration a tenant may set.
+/// The shortest maximum duration a tenant may set, whatever the tokens' validity.
 pub const MIN_DURATION_SECONDS: i64 = 300;
+
+impl DeploymentLimits {
+    /// The shortest maximum duration a tenant may set: no token may outlive its impersonation.
+    pub fn min_duration_seconds(&self) -> i64 {
+        MIN_DURATION_SECONDS.max(self.token_horizon_seconds)
+    }
+}
 
 impl TenantSettings {
     pub fn defaults(tenant: &str, limits: &DeploymentLimits) -> TenantSettings {
@@ -112,12 +123,14 @@ impl TenantSettings {
                     }
                 }
                 "max_duration_seconds" => {
+                    let min = limits.min_duration_seconds();
                     let seconds = value
                         .as_i64()
-                        .filter(|s| (MIN_DURATION_SECONDS..=limits.max_duration_seconds).contains(s))
+                        .filter(|s| (min..=limits.max_duration_seconds).contains(s))
                         .ok_or_else(|| {
                             invalid(&format!(
-                                "max_duration_seconds must be a whole number from {MIN_DURATION_SECONDS} to {} (the deployment's limit)",
+                                "max_duration_seconds must be a whole number from {min} (the mint window and the impersonated tokens' validity, {} s: no token may outlive its impersonation) to {} (the deployment's limit)",
+                                limits.token_horizon_seconds,
                                 limits.max_duration_seconds
                             ))
                         })?;
@@ -402,6 +415,7 @@ mod tests {
         DeploymentLimits {
             max_duration_seconds: 3600,
             full_mode_roles: vec![Role::Operator, Role::Admin, Role::SuperAdmin],
+            token_horizon_seconds: 360,
         }
     }
 
@@ -429,6 +443,7 @@ mod tests {
             json!({"protected_accounts": "ignore"}),
             json!({"max_duration_seconds": 3601}),
             json!({"max_duration_seconds": 299}),
+            json!({"max_duration_seconds": 359}),
             json!({"max_duration_seconds": "an hour"}),
             json!({"full_mode_roles": ["team-admin"]}),
             json!({"full_mode_roles": "admin"}),

@@ -10,6 +10,9 @@ TOOLS_VENV="$LOCAL/tools"
 # ministack pins botocore, SAM CLI needs a newer boto3: they live in separate venvs.
 MINISTACK_REQUIREMENT="ministack[full]==1.5.33"
 TOOLS_REQUIREMENTS=("aws-sam-cli==1.170.0" "cargo-lambda==1.9.2" "cfn-lint==1.58.0")
+# The OpenAPI-driven check of the HTTP surface (scripts/api-fuzz), in a venv of its own.
+SCHEMATHESIS_VENV="$LOCAL/schemathesis"
+SCHEMATHESIS_REQUIREMENT="schemathesis==4.32.5"
 
 export ACTAS_PORT="${ACTAS_PORT:-4566}"
 export ACTAS_ENDPOINT="http://127.0.0.1:$ACTAS_PORT"
@@ -54,6 +57,17 @@ ensure_python_tools() {
   "$MINISTACK_VENV/bin/pip" install --quiet --disable-pip-version-check "$MINISTACK_REQUIREMENT"
   "$TOOLS_VENV/bin/pip" install --quiet --disable-pip-version-check "${TOOLS_REQUIREMENTS[@]}"
   echo "$wanted" > "$marker"
+}
+
+ensure_schemathesis() {
+  local marker="$SCHEMATHESIS_VENV/.installed"
+  if [[ -f "$marker" && "$(cat "$marker")" == "$SCHEMATHESIS_REQUIREMENT" ]]; then
+    return
+  fi
+  log "installing $SCHEMATHESIS_REQUIREMENT into .local/schemathesis"
+  python3 -m venv "$SCHEMATHESIS_VENV"
+  "$SCHEMATHESIS_VENV/bin/pip" install --quiet --disable-pip-version-check "$SCHEMATHESIS_REQUIREMENT"
+  echo "$SCHEMATHESIS_REQUIREMENT" > "$marker"
 }
 
 ministack_healthy() {

@@ -1,8 +1,8 @@
 //! AWS calls per operation, counted on the wire: the deployed functions' own configuration and
 //! wiring (each function's own builder in `bootstrap`), run in this process against the local stack through an HTTP
 //! client that records every AWS request's operation (`X-Amz-Target`). Each count is the minimum
-//! the README documents for it; a change that adds a call fails here until it is documented.
-//! (The Cognito triggers' own calls run inside Cognito and are listed in the README apart.)
+//! docs/operations.md documents for it; a change that adds a call fails here until it is documented.
+//! (The Cognito triggers' own calls run inside Cognito and are listed there apart.)
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};

@@ -9,10 +9,15 @@ MINISTACK_VENV="$LOCAL/ministack"
 TOOLS_VENV="$LOCAL/tools"
 # ministack pins botocore, SAM CLI needs a newer boto3: they live in separate venvs.
 MINISTACK_REQUIREMENT="ministack[full]==1.5.33"
+# The CloudWatch SDK speaks rpc-v2-cbor, which the emulator decodes only with cbor2.
+MINISTACK_EXTRA_REQUIREMENTS=("cbor2==6.3.0")
 TOOLS_REQUIREMENTS=("aws-sam-cli==1.170.0" "cargo-lambda==1.9.2" "cfn-lint==1.58.0")
 # The OpenAPI-driven check of the HTTP surface (scripts/api-fuzz), in a venv of its own.
 SCHEMATHESIS_VENV="$LOCAL/schemathesis"
 SCHEMATHESIS_REQUIREMENT="schemathesis==4.32.5"
+# The infrastructure scanner the test command runs on template.yaml, in a venv of its own.
+CHECKOV_VENV="$LOCAL/checkov"
+CHECKOV_REQUIREMENT="checkov==3.3.30"
 
 export ACTAS_PORT="${ACTAS_PORT:-4566}"
 export ACTAS_ENDPOINT="http://127.0.0.1:$ACTAS_PORT"
@@ -46,7 +51,7 @@ log() { printf '\033[1m==> %s\033[0m\n' "$*" >&2; }
 
 ensure_python_tools() {
   local marker="$LOCAL/.tools-installed"
-  local wanted="$MINISTACK_REQUIREMENT ${TOOLS_REQUIREMENTS[*]}"
+  local wanted="$MINISTACK_REQUIREMENT ${MINISTACK_EXTRA_REQUIREMENTS[*]} ${TOOLS_REQUIREMENTS[*]}"
   if [[ -f "$marker" && "$(cat "$marker")" == "$wanted" ]]; then
     return
   fi
@@ -54,9 +59,28 @@ ensure_python_tools() {
   mkdir -p "$LOCAL"
   python3 -m venv "$MINISTACK_VENV"
   python3 -m venv "$TOOLS_VENV"
-  "$MINISTACK_VENV/bin/pip" install --quiet --disable-pip-version-check "$MINISTACK_REQUIREMENT"
+  "$MINISTACK_VENV/bin/pip" install --quiet --disable-pip-version-check "$MINISTACK_REQUIREMENT" "${MINISTACK_EXTRA_REQUIREMENTS[@]}"
   "$TOOLS_VENV/bin/pip" install --quiet --disable-pip-version-check "${TOOLS_REQUIREMENTS[@]}"
   echo "$wanted" > "$marker"
+}
+
+ensure_checkov() {
+  local marker="$CHECKOV_VENV/.installed"
+  if [[ -f "$marker" && "$(cat "$marker")" == "$CHECKOV_REQUIREMENT" ]]; then
+    return
+  fi
+  log "installing $CHECKOV_REQUIREMENT into .local/checkov"
+  python3 -m venv "$CHECKOV_VENV"
+  "$CHECKOV_VENV/bin/pip" install --quiet --disable-pip-version-check "$CHECKOV_REQUIREMENT"
+  echo "$CHECKOV_REQUIREMENT" > "$marker"
+}
+
+# checkov on the template: every finding fixed, or skipped in the template with its reason.
+scan_template() {
+  ensure_checkov
+  "$CHECKOV_VENV/bin/checkov" -f "$ROOT/template.yaml" --framework cloudformation --compact --quiet \
+    > "$LOCAL/checkov.log" 2>&1 || { cat "$LOCAL/checkov.log" >&2; echo "checkov: findings in template.yaml (fix, or skip in the template with a reason)" >&2; exit 1; }
+  grep -E "Passed checks" "$LOCAL/checkov.log" >&2 || true
 }
 
 ensure_schemathesis() {
@@ -131,7 +155,10 @@ env_name_of() { # RoleGroups -> ACTAS_ROLE_GROUPS
 
 # Stack parameters for the local deployment; callers may add more through ACTAS_PARAMETERS.
 local_parameters() {
-  local parameters=("CognitoEndpointOverride=$ACTAS_ENDPOINT") name variable
+  # The sample downstream service is part of every local stack (off by default on AWS).
+  local parameters=("CognitoEndpointOverride=$ACTAS_ENDPOINT" "DemoService=${ACTAS_DEMO_SERVICE:-true}") name variable
+  # Each stack its own notice sender: the SES identity is the stack's, deleted with it.
+  [[ "$STACK_NAME" == actas ]] || parameters+=("NoticeSender=actas-notices-$STACK_NAME@example.com")
   for name in "${MAPPED_PARAMETERS[@]}"; do
     variable="$(env_name_of "$name")"
     if [[ -n "${!variable+set}" ]]; then
@@ -162,12 +189,14 @@ template, dist, binaries = sys.argv[1:4]
 text = open(template).read()
 pattern = re.compile(
     r"    Metadata:\n      BuildMethod: rust-cargolambda\n      BuildProperties:\n"
-    r"        Binary: ([a-z0-9-]+)\n    Properties:\n")
+    r"        Binary: ([a-z0-9-]+)\n((?:      .*\n)*?)    Properties:\n")
 def point_at_binary(match):
-    name = match.group(1)
+    name, other_metadata = match.group(1), match.group(2)
     os.makedirs(os.path.join(dist, name), exist_ok=True)
     shutil.copy2(os.path.join(binaries, name), os.path.join(dist, name, "bootstrap"))
-    return f"    Properties:\n      CodeUri: {name}/\n"
+    # Other metadata (the scanner's reasoned skips) stays; the build method goes.
+    kept = f"    Metadata:\n{other_metadata}" if other_metadata else ""
+    return f"{kept}    Properties:\n      CodeUri: {name}/\n"
 text, count = pattern.subn(point_at_binary, text)
 if count == 0 or "rust-cargolambda" in text:
     sys.exit("template.yaml: a function is not in the expected Metadata/Binary form")

@@ -13,6 +13,25 @@ async fn custom_auth(
     grant_id: &str,
     answer: &str,
 ) -> bool {
+    match challenge(h, client_id, username).await {
+        Challenge::Tokens => true,
+        Challenge::Refused => false,
+        Challenge::Session(session) => {
+            respond(h, client_id, username, &session, grant_id, answer).await
+        }
+    }
+}
+
+enum Challenge {
+    /// Cognito handed out tokens without asking (it never should).
+    Tokens,
+    Refused,
+    /// The custom challenge's session, to answer.
+    Session(String),
+}
+
+/// The public InitiateAuth of custom auth.
+async fn challenge(h: &Harness, client_id: &str, username: &str) -> Challenge {
     let started = h
         .cognito
         .initiate_auth()
@@ -21,13 +40,29 @@ async fn custom_auth(
         .auth_parameters("USERNAME", username)
         .send()
         .await;
-    let Ok(started) = started else { return false };
-    if let Some(result) = started.authentication_result() {
-        return result.id_token().is_some();
-    }
-    let Some(session) = started.session() else {
-        return false;
+    let Ok(started) = started else {
+        return Challenge::Refused;
     };
+    if started
+        .authentication_result()
+        .is_some_and(|r| r.id_token().is_some())
+    {
+        return Challenge::Tokens;
+    }
+    started
+        .session()
+        .map_or(Challenge::Refused, |s| Challenge::Session(s.to_string()))
+}
+
+/// Answers a custom challenge; whether tokens came back.
+async fn respond(
+    h: &Harness,
+    client_id: &str,
+    username: &str,
+    session: &str,
+    grant_id: &str,
+    answer: &str,
+) -> bool {
     let answered = h
         .cognito
         .respond_to_auth_challenge()
@@ -101,11 +136,27 @@ async fn no_tokens_without_a_live_grant_or_with_a_wrong_answer() {
 }
 
 #[tokio::test]
-async fn a_used_grant_of_a_real_impersonation_cannot_be_replayed() {
+async fn a_redeemed_grant_cannot_be_replayed_with_its_right_secret() {
     let h = Harness::new().await;
-    let target = h.fresh_user("user", "acme", None).await;
-    let payload = h.impersonate_ok("acme-admin", &target.username).await;
-    let grant = payload["impersonation"]["id"].as_str().unwrap();
     let imp = h.stack.impersonation_client_id.clone();
-    assert!(!custom_auth(&h, &imp, &target.username, grant, "guess").await);
+    let target = h.fresh_user("user", "acme", None).await;
+    let t = target.username.as_str();
+    let (grant, secret) = h.pending_grant(&target).await;
+    let Challenge::Session(session) = challenge(&h, &imp, t).await else {
+        panic!("custom auth asks its challenge");
+    };
+    assert!(
+        respond(&h, &imp, t, &session, &grant, &secret).await,
+        "the right answer redeems the live grant once"
+    );
+
+    // The very same answer again: on the challenge it already answered, and on a new one.
+    assert!(
+        !respond(&h, &imp, t, &session, &grant, &secret).await,
+        "replayed on the answered challenge"
+    );
+    assert!(
+        !custom_auth(&h, &imp, t, &grant, &secret).await,
+        "replayed on a new challenge"
+    );
 }

@@ -2,7 +2,7 @@
 //! minted it, several actors impersonate one target at once, a refresh token alone at Cognito
 //! yields nothing, and an impersonated session can never change the account.
 
-use actas_integration_tests::{jwt_claims, Harness};
+use actas_integration_tests::{jwt_claims, sign_in, Harness, StackUser};
 use aws_sdk_cognitoidentityprovider::types::{AttributeType, AuthFlowType};
 use serde_json::Value;
 
@@ -119,10 +119,167 @@ async fn a_refresh_token_alone_at_cognito_yields_nothing() {
     );
 }
 
+/// The self-service calls that change an account, as its owner may make them.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum SelfService {
+    UpdateUserAttributes,
+    AssociateSoftwareToken,
+    /// Turns off the TOTP MFA the account has.
+    SetUserMfaPreference,
+    ChangePassword,
+    GlobalSignOut,
+    DeleteUser,
+}
+
+const SELF_SERVICE: [SelfService; 6] = [
+    SelfService::UpdateUserAttributes,
+    SelfService::AssociateSoftwareToken,
+    SelfService::SetUserMfaPreference,
+    SelfService::ChangePassword,
+    SelfService::GlobalSignOut,
+    SelfService::DeleteUser,
+];
+
+const NEW_EMAIL_DOMAIN: &str = "changed.example";
+
+const NEW_PASSWORD: &str = "Changed-Passw0rd-2027";
+
+/// `call` on the account of `user` with `token` and inputs that are right for the account (its
+/// real password): only the token decides the answer. The error's text when refused.
+async fn self_service(
+    cognito: &aws_sdk_cognitoidentityprovider::Client,
+    call: SelfService,
+    token: &str,
+    user: &StackUser,
+) -> Result<(), String> {
+    use aws_sdk_cognitoidentityprovider::error::{DisplayErrorContext, ProvideErrorMetadata};
+    use aws_sdk_cognitoidentityprovider::types::SoftwareTokenMfaSettingsType;
+    fn text<E: ProvideErrorMetadata + std::error::Error>(e: E) -> String {
+        match (e.code(), e.message()) {
+            (Some(code), Some(message)) => format!("{code}: {message}"),
+            _ => DisplayErrorContext(e).to_string(),
+        }
+    }
+    match call {
+        SelfService::UpdateUserAttributes => {
+            let email = AttributeType::builder()
+                .name("email")
+                .value(format!("{}@{NEW_EMAIL_DOMAIN}", user.username))
+                .build()
+                .expect("attribute");
+            cognito
+                .update_user_attributes()
+                .access_token(token)
+                .user_attributes(email)
+                .send()
+                .await
+                .map(drop)
+                .map_err(text)
+        }
+        SelfService::AssociateSoftwareToken => cognito
+            .associate_software_token()
+            .access_token(token)
+            .send()
+            .await
+            .map(drop)
+            .map_err(text),
+        SelfService::SetUserMfaPreference => cognito
+            .set_user_mfa_preference()
+            .access_token(token)
+            .software_token_mfa_settings(
+                SoftwareTokenMfaSettingsType::builder()
+                    .enabled(false)
+                    .preferred_mfa(false)
+                    .build(),
+            )
+            .send()
+            .await
+            .map(drop)
+            .map_err(text),
+        SelfService::ChangePassword => cognito
+            .change_password()
+            .access_token(token)
+            .previous_password(&user.password)
+            .proposed_password(NEW_PASSWORD)
+            .send()
+            .await
+            .map(drop)
+            .map_err(text),
+        SelfService::GlobalSignOut => cognito
+            .global_sign_out()
+            .access_token(token)
+            .send()
+            .await
+            .map(drop)
+            .map_err(text),
+        SelfService::DeleteUser => cognito
+            .delete_user()
+            .access_token(token)
+            .send()
+            .await
+            .map(drop)
+            .map_err(text),
+    }
+}
+
+/// The account as the pool holds it: (email, MFA methods on), or `None` once deleted.
+async fn account(h: &Harness, user: &StackUser) -> Option<(String, Vec<String>)> {
+    let got = h
+        .cognito
+        .admin_get_user()
+        .user_pool_id(&h.stack.user_pool_id)
+        .username(&user.username)
+        .send()
+        .await
+        .ok()?;
+    let email = got
+        .user_attributes()
+        .iter()
+        .find(|a| a.name() == "email")
+        .and_then(|a| a.value())
+        .unwrap_or_default()
+        .to_string();
+    Some((email, got.user_mfa_setting_list().to_vec()))
+}
+
+/// Whether `token` still opens the account (it was not signed out).
+async fn signed_in(h: &Harness, token: &str) -> bool {
+    h.cognito
+        .get_user()
+        .access_token(token)
+        .send()
+        .await
+        .is_ok()
+}
+
 #[tokio::test]
 async fn an_impersonated_session_cannot_change_the_account() {
     let h = Harness::new().await;
     let target = h.fresh_user("user", "acme", None).await;
+    // The target's own session: the control makes the same calls with the same inputs.
+    let own = sign_in(&h.cognito, &h.stack, &target.username, &target.password)
+        .await
+        .expect("the target signs in")
+        .access_token;
+    // TOTP MFA is on for the target, so turning it off is a change an attacker would want.
+    h.cognito
+        .admin_set_user_mfa_preference()
+        .user_pool_id(&h.stack.user_pool_id)
+        .username(&target.username)
+        .software_token_mfa_settings(
+            aws_sdk_cognitoidentityprovider::types::SoftwareTokenMfaSettingsType::builder()
+                .enabled(true)
+                .build(),
+        )
+        .send()
+        .await
+        .expect("TOTP on");
+    let before = account(&h, &target).await.expect("the account");
+    assert!(
+        before.1.iter().any(|m| m == "SOFTWARE_TOKEN_MFA"),
+        "{before:?}"
+    );
+
     let payload = h.impersonate_ok("acme-admin", &target.username).await;
     let first = payload["session"]["accessToken"]
         .as_str()
@@ -139,92 +296,74 @@ async fn an_impersonated_session_cannot_change_the_account() {
     );
     let at_actas = h.session_cognito(&payload);
     for (which, token) in [("first", &first), ("refreshed", &refreshed)] {
-        for cognito in [&h.cognito, &at_actas] {
-            let email = AttributeType::builder()
-                .name("email")
-                .value("attacker@example.com")
-                .build()
-                .unwrap();
-            let refusals = [
-                (
-                    "UpdateUserAttributes",
-                    cognito
-                        .update_user_attributes()
-                        .access_token(token)
-                        .user_attributes(email)
-                        .send()
-                        .await
-                        .is_err(),
-                ),
-                (
-                    "AssociateSoftwareToken",
-                    cognito
-                        .associate_software_token()
-                        .access_token(token)
-                        .send()
-                        .await
-                        .is_err(),
-                ),
-                (
-                    "SetUserMFAPreference",
-                    cognito
-                        .set_user_mfa_preference()
-                        .access_token(token)
-                        .software_token_mfa_settings(
-                            aws_sdk_cognitoidentityprovider::types::SoftwareTokenMfaSettingsType::builder()
-                                .enabled(true)
-                                .build(),
-                        )
-                        .send()
-                        .await
-                        .is_err(),
-                ),
-                (
-                    "ChangePassword",
-                    cognito
-                        .change_password()
-                        .access_token(token)
-                        .previous_password("Whatever-123456")
-                        .proposed_password("Attacker-123456")
-                        .send()
-                        .await
-                        .is_err(),
-                ),
-                (
-                    "GlobalSignOut",
-                    cognito.global_sign_out().access_token(token).send().await.is_err(),
-                ),
-                (
-                    "DeleteUser",
-                    cognito.delete_user().access_token(token).send().await.is_err(),
-                ),
-            ];
-            for (operation, refused) in refusals {
-                assert!(
-                    refused,
-                    "{operation} with the {which} access token was accepted"
-                );
-            }
+        for call in SELF_SERVICE {
+            let at_cognito = self_service(&h.cognito, call, token, &target).await;
+            // Refused for the scope the session lacks, not for anything the inputs got wrong.
+            assert!(
+                at_cognito
+                    .as_ref()
+                    .is_err_and(|e| e.contains("does not have required scopes")),
+                "{call:?} with the {which} access token at Cognito: {at_cognito:?}"
+            );
+            let at_endpoint = self_service(&at_actas, call, token, &target).await;
+            assert!(
+                at_endpoint.is_err(),
+                "{call:?} with the {which} access token at the session's endpoint"
+            );
         }
     }
-    let user = h
-        .cognito
-        .admin_get_user()
-        .user_pool_id(&h.stack.user_pool_id)
-        .username(&target.username)
-        .send()
-        .await
-        .expect("the account still exists");
-    let email = user
-        .user_attributes()
-        .iter()
-        .find(|a| a.name() == "email")
-        .and_then(|a| a.value());
-    assert_ne!(email, Some("attacker@example.com"));
+    // Nothing changed: same email, MFA still on, the owner and the session still signed in.
+    assert_eq!(account(&h, &target).await, Some(before.clone()));
+    assert!(signed_in(&h, &own).await, "the owner was signed out");
     assert!(
         h.refresh_session(&payload).await.is_ok(),
         "not signed out everywhere"
     );
+
+    // Control: the owner's own session makes each call, and each takes effect.
+    let control = |call| self_service(&h.cognito, call, &own, &target);
+    control(SelfService::UpdateUserAttributes)
+        .await
+        .expect("UpdateUserAttributes");
+    let (email, _) = account(&h, &target).await.expect("the account");
+    assert_eq!(email, format!("{}@{NEW_EMAIL_DOMAIN}", target.username));
+    control(SelfService::AssociateSoftwareToken)
+        .await
+        .expect("AssociateSoftwareToken");
+    control(SelfService::SetUserMfaPreference)
+        .await
+        .expect("SetUserMFAPreference");
+    let (_, mfa) = account(&h, &target).await.expect("the account");
+    assert!(!mfa.iter().any(|m| m == "SOFTWARE_TOKEN_MFA"), "{mfa:?}");
+    // Accepted with the old password as the previous one: the refused calls left it as it was.
+    control(SelfService::ChangePassword)
+        .await
+        .expect("ChangePassword");
+    assert!(
+        sign_in(&h.cognito, &h.stack, &target.username, &target.password)
+            .await
+            .is_err(),
+        "the old password still works"
+    );
+    let again = sign_in(&h.cognito, &h.stack, &target.username, NEW_PASSWORD)
+        .await
+        .expect("the new password works")
+        .access_token;
+    control(SelfService::GlobalSignOut)
+        .await
+        .expect("GlobalSignOut");
+    assert!(!signed_in(&h, &own).await, "signed out everywhere");
+    self_service(&h.cognito, SelfService::DeleteUser, &again, &target)
+        .await
+        .expect_err("signed out everywhere: the later sign-in too");
+    let last = sign_in(&h.cognito, &h.stack, &target.username, NEW_PASSWORD)
+        .await
+        .expect("signs in again")
+        .access_token;
+    self_service(&h.cognito, SelfService::DeleteUser, &last, &target)
+        .await
+        .expect("DeleteUser");
+    assert_eq!(account(&h, &target).await, None, "deleted");
 }
 
 #[tokio::test]

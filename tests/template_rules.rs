@@ -38,7 +38,10 @@ fn every_stateful_resource_is_retained_on_delete_and_replace() {
             );
         }
     }
-    assert!(stateful >= 5, "the tables, the key, the secret and the pool: {stateful}");
+    assert!(
+        stateful >= 5,
+        "the tables, the key, the secret and the pool: {stateful}"
+    );
 }
 
 #[test]

@@ -39,7 +39,31 @@ pub const FUNCTIONS: &[(&str, &str)] = &[
     ("cleanup", "CleanupFunction"),
     ("publish-events", "PublishEventsFunction"),
     ("directory-events", "DirectoryEventsFunction"),
+    ("console", "ConsoleFunction"),
+    ("me", "MeFunction"),
+    ("audit-log", "AuditLogFunction"),
+    ("settings", "SettingsFunction"),
+    ("requests", "RequestsFunction"),
+    ("protection", "ProtectionFunction"),
+    ("notices", "NoticesFunction"),
+    // The downstream kit's functions: built apart by scripts/bench (their reqwest must not
+    // reach the others' build).
+    ("authorizer", "AuthorizerFunction"),
+    ("demo-notes", "DemoNotesFunction"),
 ];
+
+/// A REST event of `name` turned into a GET of `path` (a read on the function's main path).
+fn get_event(name: &str, resource: &str, path: &str) -> Value {
+    let mut ev = event(name);
+    ev["httpMethod"] = json!("GET");
+    ev["resource"] = json!(resource);
+    ev["path"] = json!(path);
+    ev["requestContext"]["httpMethod"] = json!("GET");
+    ev["requestContext"]["resourcePath"] = json!(resource);
+    ev["requestContext"]["path"] = json!(format!("/v1{path}"));
+    ev["body"] = Value::Null;
+    ev
+}
 
 /// The size of the function's zip: the binary, deflated as `sam package` zips it.
 pub fn zip_bytes(binary: &Path) -> Option<u64> {
@@ -243,6 +267,48 @@ impl Stack {
                     },
                 },
             }),
+            "console" => self.with("console.json", &self.admin),
+            "me" => self.with("me.json", &self.admin),
+            "audit-log" => self.with("audit-log.json", &self.admin),
+            "settings" => {
+                let mut ev = get_event("settings.json", "/auth/settings", "/auth/settings");
+                set_header(&mut ev, "Authorization", &self.admin);
+                ev
+            }
+            "requests" => {
+                let mut ev = get_event("requests-approve.json", "/auth/requests", "/auth/requests");
+                ev["pathParameters"] = Value::Null;
+                set_header(&mut ev, "Authorization", &self.admin);
+                ev
+            }
+            "protection" => {
+                let mut ev = get_event(
+                    "protection.json",
+                    "/auth/users/{id}/protection",
+                    "/auth/users/me/protection",
+                );
+                set_header(&mut ev, "Authorization", &self.admin);
+                ev
+            }
+            // An audit stream batch (a start's record): the notices' main path reads the
+            // tenant's settings.
+            "notices" => event("publish-events.json"),
+            // A full impersonation's read: verified, checked online, allowed.
+            "authorizer" => {
+                let session = self.session().await;
+                let bearer = format!(
+                    "Bearer {}",
+                    session["session"]["accessToken"]
+                        .as_str()
+                        .unwrap_or_default()
+                );
+                self.with("authorizer-request.json", &bearer)
+            }
+            "demo-notes" => {
+                let mut ev = get_event("demo-notes-create.json", "/demo/notes", "/demo/notes");
+                set_header(&mut ev, "Authorization", &self.admin);
+                ev
+            }
             other => event(&format!("{other}.json")),
         }
     }
@@ -259,6 +325,8 @@ fn main_path(function: &str, status: i64) -> bool {
         | "create-auth-challenge"
         | "cleanup"
         | "publish-events"
+        | "notices"
+        | "authorizer"
         | "directory-events" => status == 0,
         _ => status == 200,
     }

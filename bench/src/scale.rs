@@ -51,23 +51,24 @@ fn scale_user(i: usize) -> UserRecord {
     UserRecord::read(
         &actas::domain::identity_mapping::IdentityMapping::default(),
         actas::domain::user::PoolUser {
-        sub: format!("scale-sub-{i:06}"),
-        attributes: [
-            ("sub", format!("scale-sub-{i:06}")),
-            ("email", format!("{username}@{tenant}.example")),
-            (ATTR_TENANT, tenant),
-            (ATTR_TEAM, team),
-            (ATTR_TEAM_ROLE, role.to_string()),
-        ]
-        .into_iter()
-        .map(|(k, v)| (k.to_string(), v))
-        .collect(),
-        username,
-        enabled: true,
-        groups: vec![],
-        created_at_millis: None,
-        updated_at_millis: None,
-    })
+            sub: format!("scale-sub-{i:06}"),
+            attributes: [
+                ("sub", format!("scale-sub-{i:06}")),
+                ("email", format!("{username}@{tenant}.example")),
+                (ATTR_TENANT, tenant),
+                (ATTR_TEAM, team),
+                (ATTR_TEAM_ROLE, role.to_string()),
+            ]
+            .into_iter()
+            .map(|(k, v)| (k.to_string(), v))
+            .collect(),
+            username,
+            enabled: true,
+            groups: vec![],
+            created_at_millis: None,
+            updated_at_millis: None,
+        },
+    )
 }
 
 /// Impersonation `i`: actor and target among the scale users of one tenant; every 200th live,
@@ -109,6 +110,8 @@ fn scale_impersonation(i: usize, now_secs: i64) -> Impersonation {
         refresh_token_sealed: None,
         ended_at: (!live).then_some(started + 600),
         revoked_at: None,
+        last_active_at: if live { now_secs } else { started },
+        idle_secs: 1_800,
     }
 }
 

@@ -1,6 +1,9 @@
 //! The local stack as clients see it: `.local/stack.json`, signing in, and calling the API.
 //! Used by the `actas` CLI and by the integration tests.
 
+pub mod doctor;
+pub mod events;
+pub mod pool;
 pub mod seed;
 pub mod settings;
 

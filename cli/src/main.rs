@@ -13,6 +13,9 @@
 //!   actas demo seed --outputs FILE --endpoint URL --out FILE
 //!   actas demo describe --outputs FILE --endpoint URL --out FILE
 //!   actas demo walkthrough --stack FILE
+//!   actas pool attach|detach|status [--user-pool-id ID] [--dry-run] [--create-groups] ...
+//!   actas doctor [--stack-file FILE] [--json]
+//!   actas events replay [--stack-file FILE] [--dry-run] [--json]
 //!
 //! AWS credentials, region and endpoint come from the environment, as for any AWS tool.
 
@@ -37,7 +40,10 @@ const USAGE: &str = "usage:
   actas token decode JWT
   actas demo seed --outputs FILE --endpoint URL --out FILE
   actas demo describe --outputs FILE --endpoint URL --out FILE
-  actas demo walkthrough --stack FILE";
+  actas demo walkthrough --stack FILE
+  actas pool attach|detach|status [--user-pool-id ID] [--dry-run] [--create-groups] [--stack-file FILE] (actas pool help)
+  actas doctor [--stack-file FILE] [--json]
+  actas events replay [--stack-file FILE] [--dry-run] [--json]";
 
 struct Args(Vec<String>);
 
@@ -48,6 +54,15 @@ impl Args {
             .position(|a| a == name)
             .and_then(|i| self.0.get(i + 1))
             .cloned()
+    }
+
+    /// `--stack-file` (or `--stack`), else the local stack's.
+    fn stack_file(&self) -> PathBuf {
+        PathBuf::from(
+            self.flag("--stack-file")
+                .or_else(|| self.flag("--stack"))
+                .unwrap_or_else(|| ".local/stack.json".into()),
+        )
     }
 
     fn required(&self, name: &str) -> CliResult<String> {
@@ -290,6 +305,43 @@ async fn run(args: &Args) -> CliResult<()> {
             std::fs::write(&out, serde_json::to_string_pretty(&stack)?)?;
             eprintln!("wrote {}", out.display());
         }
+        ["pool", action @ ("attach" | "detach" | "status")] => {
+            let flag = |name: &str| args.flag(name);
+            let switch = |name: &str| args.0.iter().any(|a| a == name);
+            actas_cli::pool::run(
+                action,
+                &actas_cli::pool::PoolArgs {
+                    flag: &flag,
+                    switch: &switch,
+                },
+            )
+            .await?
+        }
+        ["pool", ..] => return Err(actas_cli::pool::USAGE.into()),
+        ["doctor", ..] => {
+            let report = actas_cli::doctor::run(&args.stack_file()).await?;
+            if args.0.iter().any(|a| a == "--json") {
+                println!("{}", serde_json::to_string_pretty(&report)?);
+            } else {
+                println!("{}", actas_cli::doctor::describe(&report));
+            }
+            if !report.healthy() {
+                return Err("the deployment needs the fixes above".into());
+            }
+        }
+        ["events", "replay"] => {
+            let dry_run = args.0.iter().any(|a| a == "--dry-run");
+            let report = actas_cli::events::run(&args.stack_file(), dry_run).await?;
+            if args.0.iter().any(|a| a == "--json") {
+                println!("{}", serde_json::to_string_pretty(&report)?);
+            } else {
+                println!("{}", actas_cli::events::describe(&report));
+            }
+            if !report.complete() {
+                return Err("some failed batches were kept in the queue (see above)".into());
+            }
+        }
+        ["events", ..] => return Err(actas_cli::events::USAGE.into()),
         ["demo", "walkthrough"] => {
             walkthrough(&StackFile::load(&PathBuf::from(args.required("--stack")?))?).await?
         }

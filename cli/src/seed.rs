@@ -363,7 +363,10 @@ pub async fn describe_stack(
         trigger_function_arns: TRIGGERS
             .iter()
             .filter_map(|name| {
-                Some((name.to_string(), outputs.get(&format!("{name}FunctionArn"))?.clone()))
+                Some((
+                    name.to_string(),
+                    outputs.get(&format!("{name}FunctionArn"))?.clone(),
+                ))
             })
             .collect(),
     })

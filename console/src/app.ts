@@ -407,11 +407,13 @@ function activePage(ctx: Ctx): void {
   const notice = openSessionNotice();
   if (notice) ctx.body.append(notice);
   ctx.body.append(section);
-  const timers: Array<{ node: HTMLElement; ends: number }> = [];
+  // Each row's time left to its hard end, and to its idle end (moved on by each refresh of the
+  // session: reload to see it move).
+  const timers: Array<{ node: HTMLElement; ends: number; over: string }> = [];
 
   const tick = (): void => {
     const now = Date.now();
-    for (const t of timers) t.node.textContent = t.ends > now ? formatTimeLeft(t.ends - now) : 'Ended';
+    for (const t of timers) t.node.textContent = t.ends > now ? formatTimeLeft(t.ends - now) : t.over;
   };
   const ticker = setInterval(tick, 1000);
   ctx.onLeave(() => clearInterval(ticker));
@@ -425,10 +427,13 @@ function activePage(ctx: Ctx): void {
           ? h('p', { class: 'empty' }, 'No impersonations are active.')
           : table(
               'Live impersonations',
-              ['Actor', 'Target', 'Mode', 'Time left', 'Reason', 'Action'],
+              ['Actor', 'Target', 'Mode', 'Time left', 'Idle left', 'Reason', 'Action'],
               items.map((item) => {
                 const left = h('span', { class: 'num' });
-                timers.push({ node: left, ends: Date.parse(item.ends_at) });
+                timers.push({ node: left, ends: Date.parse(item.ends_at), over: 'Ended' });
+                const idleLeft = h('span', { class: 'num' }, '—');
+                const idleEnds = item.idle_ends_at ? Date.parse(item.idle_ends_at) : Number.NaN;
+                if (Number.isFinite(idleEnds)) timers.push({ node: idleLeft, ends: idleEnds, over: 'Idle: ended' });
                 return h(
                   'tr',
                   {},
@@ -436,6 +441,7 @@ function activePage(ctx: Ctx): void {
                   cell(nowrap(item.target.username)),
                   cell(nowrap(modeLabel(item.mode))),
                   cell(left),
+                  cell(idleLeft),
                   freeCell(orDash(item.reason)),
                   cell(
                     h(

@@ -570,6 +570,7 @@ const SETTING_LABELS: Array<[string, string, string]> = [
   ['approval.full_mode', 'Approval for full mode', 's-approval-full'],
   ['approval.always', 'Always need approval', 's-approval-always'],
   ['max_duration_seconds', 'Maximum duration (seconds)', 's-max-duration'],
+  ['idle_seconds', 'Idle timeout (seconds)', 's-idle'],
   ['full_mode_roles', 'Full mode allowed for', 's-full-user'],
   ['protected_accounts', 'Protected accounts', 's-protected'],
   ['notify_target', 'Notify the person acted as', 's-notify'],
@@ -652,6 +653,7 @@ export function settingsPage(ctx: Ctx, who: Me): void {
     h('option', { value: 'refuse' }, 'Refused'),
   );
   const maxDuration = h('input', { id: 's-max-duration', name: 'max_duration_seconds', type: 'number', min: 300, step: 1, inputmode: 'numeric' });
+  const idleTimeout = h('input', { id: 's-idle', name: 'idle_seconds', type: 'number', min: 300, step: 1, inputmode: 'numeric' });
   const fullRoles = ROLES.map(([slug, label]) => [slug, check(`s-full-${slug}`, prefixed('Full mode allowed for', label))] as const);
   const updated = h('p', { class: 'hint' });
   // Saving speaks next to its button: the form may be taller than the screen.
@@ -691,6 +693,12 @@ export function settingsPage(ctx: Ctx, who: Me): void {
       {},
       h('legend', {}, 'Limits'),
       field('s-max-duration', 'Maximum duration (seconds)', maxDuration, 'The longest an impersonation may last; at least 300.'),
+      field(
+        's-idle',
+        'Idle timeout (seconds)',
+        idleTimeout,
+        'A session not used (refreshed) for this long is over; at least 300, at most the deployment’s.',
+      ),
       h(
         'fieldset',
         { class: 'inner' },
@@ -716,6 +724,9 @@ export function settingsPage(ctx: Ctx, who: Me): void {
     notify.checked = s.notify_target;
     protectedMode.value = s.protected_accounts;
     maxDuration.value = String(s.max_duration_seconds);
+    // A deployment older than idle timeouts has none to show.
+    idleTimeout.value = typeof s.idle_seconds === 'number' ? String(s.idle_seconds) : '';
+    idleTimeout.closest('.field')?.toggleAttribute('hidden', typeof s.idle_seconds !== 'number');
     for (const [slug, box] of fullRoles) box.checked = s.full_mode_roles.includes(slug);
     for (const invalid of form.querySelectorAll('[aria-invalid]')) revalidate(invalid as HTMLElement);
     (form.querySelector('#settings-title') as HTMLElement).textContent = `Settings of ${s.tenant}`;
@@ -749,6 +760,13 @@ export function settingsPage(ctx: Ctx, who: Me): void {
       queueMicrotask(() => maxDuration.focus());
       return '“Maximum duration (seconds)” must be a whole number of seconds, at least 300.';
     }
+    const idleKnown = typeof s.idle_seconds === 'number';
+    const idleSeconds = Number(idleTimeout.value);
+    if (idleKnown && (!idleTimeout.value.trim() || !Number.isInteger(idleSeconds) || idleSeconds < 300)) {
+      invalidate(idleTimeout);
+      queueMicrotask(() => idleTimeout.focus());
+      return '“Idle timeout (seconds)” must be a whole number of seconds, at least 300.';
+    }
     const next: SettingsChanges = {
       approval: {
         always: always.checked,
@@ -760,6 +778,7 @@ export function settingsPage(ctx: Ctx, who: Me): void {
       notify_target: notify.checked,
       protected_accounts: protectedMode.value as Settings['protected_accounts'],
       max_duration_seconds: seconds,
+      ...(idleKnown ? { idle_seconds: idleSeconds } : {}),
       full_mode_roles: fullRoles.filter(([, box]) => box.checked).map(([slug]) => slug),
     };
     const same = (a: unknown, b: unknown): boolean => JSON.stringify(normal(a)) === JSON.stringify(normal(b));

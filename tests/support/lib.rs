@@ -3,6 +3,7 @@
 //! connection pool across runtimes.
 
 mod openapi;
+pub mod product_pool;
 
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -417,6 +418,10 @@ impl Harness {
             refresh_token_sealed: None,
             ended_at: ended.then_some(started + 1),
             revoked_at: None,
+            last_active_at: started,
+            // No idle timeout (as written before them): only its hard end counts, whenever the
+            // test says it started. `tests/idle.rs` makes sessions idle itself.
+            idle_secs: 0,
         };
         store.create(&grant).await.expect("impersonation written");
         grant.id

@@ -1,6 +1,7 @@
 /**
  * `<actas-banner>`: the bar an app shows at the top while someone acts as its user — who, for
- * whom, read-only or full, the time left to the hard end, and a button that ends it.
+ * whom, read-only or full, the time left to the hard end, the idle time left (a session not
+ * used — refreshed — for its idle timeout is over), and a button that ends it.
  *
  * Importing this module in a browser registers the element (only where `customElements`
  * exists, so Node can import the package too). The session comes from the `session` property,
@@ -9,9 +10,14 @@
  * session's own token, clears `actas.session`, dispatches `actas-stopped` and goes to
  * `return-to` (default `./index.html#/active`).
  *
+ * Idle time counts from the newest token the banner knows: the session's own, or the
+ * payload's `impersonation.idle_ends_at`, whichever is later. The stored session is read again
+ * every second, so an app that refreshes and stores the fresh payload (as the sample app does)
+ * moves it on; one that refreshes elsewhere should store it too, or set `session`.
+ *
  * The element decides nothing: the services that receive the session's tokens do. The DOM-free
- * parts (`bannerState`, `formatTimeLeft`, `readStoredSession`, `endImpersonation`) are exported
- * for apps that draw their own banner.
+ * parts (`bannerState`, `formatTimeLeft`, `idleNotice`, `readStoredSession`, `endImpersonation`)
+ * are exported for apps that draw their own banner.
  */
 
 import { ActasApiError, ActasClient } from './client.js';
@@ -23,6 +29,9 @@ export const SESSION_STORAGE_KEY = 'actas.session';
 
 /** Where Stop goes unless the element's `return-to` says otherwise. */
 export const DEFAULT_RETURN_TO = './index.html#/active';
+
+/** Below this much idle time left the banner warns that the session is about to end. */
+export const IDLE_WARNING_MS = 60_000;
 
 /** What the banner shows, read from a session. */
 export interface BannerState {
@@ -36,6 +45,11 @@ export interface BannerState {
   modeLabel: 'Read-only' | 'Full';
   /** The impersonation's hard end, when known. */
   endsAt: Date | null;
+  /** How long the session may go unused (not refreshed) before it is over, in seconds; null when
+   * unknown (a bare token) or there is none. */
+  idleSeconds: number | null;
+  /** When the session is over unless it is used (refreshed) before, when known. */
+  idleEndsAt: Date | null;
   /** The session's id token (or the only token given), to end the session with. */
   token: string;
 }
@@ -63,6 +77,9 @@ export function bannerState(input: unknown): BannerState | null {
     const parsed = Date.parse(impersonation['expires_at']);
     endsAt = Number.isNaN(parsed) ? null : new Date(parsed);
   }
+  const token = sessionToken(value);
+  const rawIdle = impersonation['idle_seconds'];
+  const idleSeconds = typeof rawIdle === 'number' && Number.isFinite(rawIdle) && rawIdle > 0 ? rawIdle : null;
   return {
     targetUsername: session.username,
     actorUsername:
@@ -72,8 +89,42 @@ export function bannerState(input: unknown): BannerState | null {
     mode: session.mode,
     modeLabel: session.mode === 'full' ? 'Full' : 'Read-only',
     endsAt,
-    token: sessionToken(value),
+    idleSeconds,
+    idleEndsAt: idleSeconds === null ? null : idleEnd(idleSeconds, impersonation['idle_ends_at'], token),
+    token,
   };
+}
+
+/**
+ * When a session with this idle timeout is over unless used: the later of the payload's
+ * `idle_ends_at` (set at the start) and the token's `iat` plus the timeout (each refresh mints
+ * tokens, and moves the idle end on).
+ */
+function idleEnd(idleSeconds: number, stated: unknown, token: string): Date | null {
+  const candidates: number[] = [];
+  if (typeof stated === 'string') candidates.push(Date.parse(stated));
+  try {
+    const iat = decodeClaims(token)['iat'];
+    if (typeof iat === 'number') candidates.push((iat + idleSeconds) * 1000);
+  } catch {
+    // No readable token: the payload's word alone.
+  }
+  const known = candidates.filter(Number.isFinite);
+  return known.length > 0 ? new Date(Math.max(...known)) : null;
+}
+
+/**
+ * What the banner says about idle time `ms` before the idle end: `Idle left mm:ss`, a warning
+ * from `IDLE_WARNING_MS` on ("Idle: the session ends in 0:45 unless it is used"), or that it
+ * is over. `warning` is true for the last two.
+ */
+export function idleNotice(ms: number): { text: string; warning: boolean } {
+  if (!Number.isFinite(ms) || ms <= 0) return { text: 'Idle: the session has ended (unused for too long)', warning: true };
+  if (ms < IDLE_WARNING_MS) {
+    const seconds = Math.ceil(ms / 1000);
+    return { text: `Idle: the session ends in ${Math.floor(seconds / 60)}:${pad(seconds % 60)} unless it is used`, warning: true };
+  }
+  return { text: `Idle left ${formatTimeLeft(ms)}`, warning: false };
 }
 
 /**
@@ -204,6 +255,9 @@ const STYLE = `
 .mode{display:inline-block;margin-left:.25rem;padding:0 .4rem;border:1px solid #1a1a1a;border-radius:.25rem;background:#fff;font-size:.85em;font-weight:600;white-space:nowrap}
 .mode.full{background:#a4001d;border-color:#a4001d;color:#fff}
 .time{margin:0;white-space:nowrap;font-variant-numeric:tabular-nums}
+.idle{margin:0;font-variant-numeric:tabular-nums;overflow-wrap:anywhere}
+.idle:empty{display:none}
+.idle.warn{padding:0 .4rem;border-radius:.25rem;background:#1a1a1a;color:#fff;font-weight:700}
 button{font:inherit;font-weight:600;padding:.3rem .8rem;border:2px solid #1a1a1a;border-radius:.3rem;background:#1a1a1a;color:#fff;cursor:pointer}
 button:hover{background:#3a3a3a}
 button:focus-visible{outline:3px solid #1a1a1a;outline-offset:2px}
@@ -226,6 +280,7 @@ function createBannerClass() {
     readonly #mode: HTMLElement;
     readonly #notice: HTMLElement;
     readonly #time: HTMLElement;
+    readonly #idle: HTMLElement;
     readonly #button: HTMLButtonElement;
     readonly #error: HTMLElement;
     readonly #onStorage = (event: StorageEvent) => {
@@ -251,13 +306,16 @@ function createBannerClass() {
       this.#time = el('span', '');
       this.#time.setAttribute('role', 'timer');
       time.append('Time left ', this.#time);
+      // Idle time left, every second: a timer (not live); the live line says when it is short.
+      this.#idle = el('p', 'idle');
+      this.#idle.setAttribute('role', 'timer');
       this.#button = el('button', '') as HTMLButtonElement;
       this.#button.type = 'button';
       this.#button.textContent = 'Stop impersonation';
       this.#button.setAttribute('part', 'button');
       this.#button.addEventListener('click', () => void this.stop());
       this.#error = el('p', 'error');
-      bar.append(this.#line, time, this.#button, this.#error);
+      bar.append(this.#line, time, this.#idle, this.#button, this.#error);
       root.append(style, bar);
     }
 
@@ -321,25 +379,59 @@ function createBannerClass() {
       this.#error.textContent = '';
       this.#error.removeAttribute('role');
       this.#tick();
-      if (state.endsAt && this.isConnected) this.#timer = setInterval(() => this.#tick(), 1000);
+      if ((state.endsAt || state.idleEndsAt) && this.isConnected) this.#timer = setInterval(() => this.#tick(), 1000);
     }
 
     #tick(): void {
-      const endsAt = this.#state?.endsAt;
-      if (!endsAt) {
-        this.#time.textContent = 'unknown';
-        return;
+      const state = this.#state;
+      if (!state) return;
+      const now = Date.now();
+      const left = state.endsAt ? state.endsAt.getTime() - now : null;
+      this.#time.textContent = left === null ? 'unknown' : formatTimeLeft(left);
+      const idleLeft = this.#idleLeft(state, now, left);
+      if (idleLeft === null) {
+        this.#idle.textContent = '';
+        this.#idle.className = 'idle';
+      } else {
+        const { text, warning } = idleNotice(idleLeft);
+        this.#idle.textContent = text;
+        this.#idle.className = warning ? 'idle warn' : 'idle';
       }
-      const left = endsAt.getTime() - Date.now();
-      this.#time.textContent = formatTimeLeft(left);
       // The status line is live: say it at a few moments only, not every second.
       const notice =
-        left <= 0 ? ' The impersonation has ended.' : left <= 60_000 ? ' Less than a minute left.' : left <= 300_000 ? ' Less than 5 minutes left.' : '';
+        left !== null && left <= 0
+          ? ' The impersonation has ended.'
+          : idleLeft !== null && idleLeft <= 0
+            ? ' The impersonation has ended: the session was not used for too long.'
+            : idleLeft !== null && idleLeft < IDLE_WARNING_MS
+              ? ' Idle: the session ends in less than a minute unless it is used.'
+              : left !== null && left <= 60_000
+                ? ' Less than a minute left.'
+                : left !== null && left <= 300_000
+                  ? ' Less than 5 minutes left.'
+                  : '';
       if (notice !== this.#announced) {
         this.#announced = notice;
         this.#notice.textContent = notice;
       }
-      if (left <= 0) this.#stopTicking();
+      if (left !== null && left <= 0) this.#stopTicking();
+    }
+
+    /**
+     * Idle time left, or null when there is none to show (no idle timeout known, or the hard
+     * end comes first). The session is read again: an app that refreshed it and stored the
+     * fresh payload has moved the idle end on.
+     */
+    #idleLeft(state: BannerState, now: number, left: number | null): number | null {
+      const fresh = bannerState(this.#source());
+      const latest = [state.idleEndsAt, fresh?.impersonationId === state.impersonationId ? fresh?.idleEndsAt : null]
+        .filter((d): d is Date => d instanceof Date)
+        .map((d) => d.getTime());
+      if (latest.length === 0) return null;
+      const idleEnds = Math.max(...latest);
+      state.idleEndsAt = new Date(idleEnds);
+      const idleLeft = idleEnds - now;
+      return left !== null && (left <= 0 || left <= idleLeft) ? null : idleLeft;
     }
 
     #stopTicking(): void {

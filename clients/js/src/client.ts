@@ -66,6 +66,12 @@ export interface SessionPayload {
     expires_at: string;
     /** Absent from deployments older than read-only mode; read the token's mode (`readSession`). */
     mode?: ImpersonationMode;
+    /** How long the session may go unused (not refreshed) before it is over; 0 for none. Absent
+     * from deployments older than idle timeouts. */
+    idle_seconds?: number;
+    /** When the session is over unless it is refreshed before (each refresh moves it on); null
+     * for none. Absent from deployments older than idle timeouts. */
+    idle_ends_at?: string | null;
   };
 }
 
@@ -82,13 +88,16 @@ export interface ImpersonationView {
   started_at: string;
   ends_at: string;
   ended_at: string | null;
+  /** When its session is over unless it is refreshed before; null without an idle timeout.
+   * Absent from deployments older than idle timeouts. */
+  idle_ends_at?: string | null;
   /** Absent from deployments older than read-only mode. */
   mode?: ImpersonationMode;
 }
 
 /** `GET /auth/token`: whether a token is still good, and its impersonation. */
 export interface TokenStatus {
-  /** False once the token's impersonation is stopped, reverted or over. */
+  /** False once the token's impersonation is stopped, reverted or over, or its session went idle. */
   valid: boolean;
   sub: string;
   username: string;
@@ -235,6 +244,9 @@ export interface Settings {
   protected_accounts: 'approval' | 'refuse';
   /** 300 ..= the deployment's ImpersonationMaxSeconds. */
   max_duration_seconds: number;
+  /** How long an impersonated session may go unused (not refreshed) before it is over: the token
+   * horizon (mint window plus token validity) ..= the deployment's ImpersonationIdleSeconds. */
+  idle_seconds: number;
   /** A subset of the deployment's FullModeRoles. */
   full_mode_roles: RoleSlug[];
   /** RFC 3339, or null before the first change. */

@@ -29,8 +29,10 @@ export {
   defineActasBanner,
   endImpersonation,
   formatTimeLeft,
+  idleNotice,
   readStoredSession,
   DEFAULT_RETURN_TO,
+  IDLE_WARNING_MS,
   SESSION_STORAGE_KEY,
 } from './banner.js';
 export type { ActasBannerElement, BannerState, EndOptions, StorageLike } from './banner.js';

@@ -7,7 +7,7 @@ use actas::{bootstrap, triggers};
 async fn main() -> Result<(), lambda_runtime::Error> {
     let clients = bootstrap::start_without_aws(bootstrap::create_auth_challenge)?;
     bootstrap::run_event(|event| async {
-        triggers::create_auth_challenge::create_auth_challenge(&clients, event)
+        triggers::create_auth_challenge::create_auth_challenge(&clients, event).await
     })
     .await
 }

@@ -7,7 +7,7 @@ use actas::{bootstrap, triggers};
 async fn main() -> Result<(), lambda_runtime::Error> {
     let clients = bootstrap::start_without_aws(bootstrap::define_auth_challenge)?;
     bootstrap::run_event(|event| async {
-        triggers::define_auth_challenge::define_auth_challenge(&clients, event)
+        triggers::define_auth_challenge::define_auth_challenge(&clients, event).await
     })
     .await
 }

@@ -38,6 +38,10 @@ impl AuditTrail {
 }
 
 pub(crate) fn log_record(record: &AuditRecord) {
+    // CloudWatch metrics (Embedded Metric Format): one JSON line per data point, no API call.
+    for point in crate::domain::metrics::points_of(record) {
+        println!("{}", point.emf_line(record.at_millis));
+    }
     info!(
         audit_id = %record.id,
         event = record.event.as_str(),

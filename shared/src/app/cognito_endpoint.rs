@@ -1,7 +1,8 @@
 //! What an impersonated session asks of its `endpointUrl` (`POST /auth/cognito`): refresh (only
-//! while its own impersonation is live and the policy still holds), sign out, read the user.
+//! while its own impersonation is live, not idle, and the policy still holds), sign out, read
+//! the user.
 
-use crate::app::session_policy::{denial_now, PolicyEnd};
+use crate::app::session_policy::{denial_now, PolicyEnd, ENDED_FOR_IDLENESS};
 use crate::app::state::SessionState;
 use crate::domain::audit::RequestOrigin;
 use crate::domain::error::{ActasError, Result};
@@ -66,6 +67,17 @@ pub async fn refresh_session(
             "Refresh Token has been revoked: the impersonation has ended".into(),
         ));
     }
+    let ending = PolicyEnd {
+        impersonations: state.sessions.impersonations.as_ref(),
+        audit: &state.audit,
+        clock: state.clock.as_ref(),
+    };
+    // Unused for its idle timeout: the session is over. It ends here, and its refresh token is
+    // revoked.
+    if imp.is_idle(now) {
+        end_idle_session(state, &ending, &imp).await?;
+        return Err(ended_for_idleness("Refresh Token"));
+    }
     if now + state.config.token_validity_secs > imp.ends_at {
         return Err(ActasError::Unauthorized(
             "the impersonation ends before refreshed tokens would".into(),
@@ -74,11 +86,6 @@ pub async fn refresh_session(
     // The policy a new start would apply, both people read fresh from the pool: an
     // impersonation it no longer allows ends here, and its refresh token is revoked.
     if let Some(denial) = denial_now(state.identity.as_ref(), &imp).await? {
-        let ending = PolicyEnd {
-            impersonations: state.sessions.impersonations.as_ref(),
-            audit: &state.audit,
-            clock: state.clock.as_ref(),
-        };
         if ending.end(&imp, denial).await? {
             crate::app::end::revoke_session(state, &state.sessions, &imp).await;
         }
@@ -106,13 +113,52 @@ pub async fn refresh_session(
             secret: &secret,
         })
         .await?;
+    // The session was used: its idle timeout counts from now (as its new tokens' `iat`, which
+    // the banner reads). Had it ended or gone idle meanwhile, the tokens just minted are not
+    // handed out.
+    if !state
+        .sessions
+        .impersonations
+        .touch(&imp.id, imp.idle_secs, state.clock.now_secs())
+        .await?
+    {
+        return Err(ActasError::Unauthorized(
+            "Refresh Token has been revoked: the impersonation has ended".into(),
+        ));
+    }
     info!(impersonation_id = %imp.id, actor = %imp.actor_username, "impersonated session refreshed");
+    let refreshed = crate::domain::metrics::MetricPoint {
+        name: "Refreshes",
+        value: 1.0,
+        dimensions: vec![("Tenant", imp.tenant.clone().unwrap_or_else(|| "-".into()))],
+    };
+    println!("{}", refreshed.emf_line(state.clock.now_millis()));
     Ok(AuthenticationResult {
         access_token: tokens.access_token,
         id_token: tokens.id_token,
         expires_in: tokens.expires_in_secs.min(imp.ends_at - now),
         token_type: "Bearer",
     })
+}
+
+/// Ends a session that went unused for its idle timeout (on record as ended for idleness) and
+/// revokes its refresh token. Whoever ended it, it is over.
+async fn end_idle_session(
+    state: &SessionState,
+    ending: &PolicyEnd<'_>,
+    imp: &Impersonation,
+) -> Result<()> {
+    if ending.end_idle(imp).await? {
+        crate::app::end::revoke_session(state, &state.sessions, imp).await;
+    }
+    Ok(())
+}
+
+/// The refusal of a session that went unused for its idle timeout (`what`: the token it used).
+fn ended_for_idleness(what: &str) -> ActasError {
+    ActasError::Unauthorized(format!(
+        "{what} has been revoked: the impersonation {ENDED_FOR_IDLENESS}"
+    ))
 }
 
 /// `RevokeToken`: the session signs out, so its impersonation ends (audited, refresh token
@@ -149,10 +195,35 @@ pub async fn session_user(state: &SessionState, access_token: &str) -> Result<Va
         .await?
         .filter(|imp| imp.target_sub == token.sub)
         .ok_or_else(not_this)?;
-    if !imp.is_live(state.clock.now_secs()) {
+    let now = state.clock.now_secs();
+    if !imp.is_live(now) {
         return Err(ActasError::Unauthorized(
             "Access Token has been revoked: the impersonation has ended".into(),
         ));
+    }
+    if imp.is_idle(now) {
+        let ending = PolicyEnd {
+            impersonations: state.sessions.impersonations.as_ref(),
+            audit: &state.audit,
+            clock: state.clock.as_ref(),
+        };
+        end_idle_session(state, &ending, &imp).await?;
+        return Err(ended_for_idleness("Access Token"));
+    }
+    // The policy a new start would apply, both people read fresh: what it no longer allows
+    // ends here (and its refresh token is revoked), like a refresh or a token check.
+    if let Some(denial) = denial_now(state.identity.as_ref(), &imp).await? {
+        let ending = PolicyEnd {
+            impersonations: state.sessions.impersonations.as_ref(),
+            audit: &state.audit,
+            clock: state.clock.as_ref(),
+        };
+        if ending.end(&imp, denial).await? {
+            crate::app::end::revoke_session(state, &state.sessions, &imp).await;
+        }
+        return Err(ActasError::Unauthorized(format!(
+            "Access Token has been revoked: {denial}"
+        )));
     }
     let user = state
         .identity
@@ -185,8 +256,11 @@ mod tests {
     use crate::http::cognito_endpoint::serve;
     use crate::http::cognito_endpoint::Operation;
     use crate::http::cognito_endpoint::TARGET_PREFIX;
+    use crate::ports::clock::Clock;
     use crate::ports::grants::ImpersonationStore;
+    use crate::testkit::clock::ManualClock;
     use crate::testkit::{now_secs, TestWorld, IMPERSONATION_CLIENT};
+    use std::sync::Arc;
 
     async fn start(world: &TestWorld, actor: &str, target: &str) -> SessionPayload {
         let terms = Terms::new(
@@ -300,8 +374,12 @@ mod tests {
         assert!(!imp.is_live(now_secs()), "ended by the demotion");
         assert!(imp.revoked_at.is_some(), "and its refresh token revoked");
         let records = world.store.audit_records();
-        assert!(records.iter().any(|r| r.impersonation_id.as_deref() == Some(imp.id.as_str())
-            && r.cause.as_deref().is_some_and(|c| c.starts_with("ended by a policy change"))));
+        assert!(records
+            .iter()
+            .any(|r| r.impersonation_id.as_deref() == Some(imp.id.as_str())
+                && r.cause
+                    .as_deref()
+                    .is_some_and(|c| c.starts_with("ended by a policy change"))));
         // Promoting them back does not bring the session back.
         world
             .identity
@@ -312,6 +390,89 @@ mod tests {
             .identity
             .update_user("acme-admin", |u| u.enabled = false);
         assert!(refresh(&world, &other).await.is_err(), "disabled actor");
+    }
+
+    /// A world whose clock moves only when told (the test's handle on it is returned).
+    fn world_with_manual_clock() -> (TestWorld, Arc<ManualClock>) {
+        let mut world = TestWorld::new();
+        let clock = Arc::new(ManualClock::at_millis(now_secs() * 1000));
+        world.clock = clock.clone();
+        (world, clock)
+    }
+
+    fn idle_ends(world: &TestWorld, id: &str) -> Vec<String> {
+        world
+            .store
+            .audit_records()
+            .into_iter()
+            .filter(|r| r.impersonation_id.as_deref() == Some(id) && r.event == AuditEvent::Stopped)
+            .filter_map(|r| r.cause)
+            .collect()
+    }
+
+    #[tokio::test]
+    async fn a_session_unused_for_its_idle_timeout_is_over_and_each_refresh_moves_it_on() {
+        let (world, clock) = world_with_manual_clock();
+        let idle = world.config.impersonation_idle_secs;
+        let used = start(&world, "acme-admin", "acme-support-1").await;
+        let unused = start(&world, "acme-operator", "acme-support-2").await;
+        let started = clock.now_secs();
+        let grant = world.store.get(&id_of(&used)).await.unwrap().unwrap();
+        assert_eq!((grant.last_active_at, grant.idle_secs), (started, idle));
+
+        // Used before its idle timeout: refreshed, and the timeout counts from now.
+        clock.advance_secs(idle - 10);
+        refresh(&world, &used).await.expect("refreshed in time");
+        let grant = world.store.get(&id_of(&used)).await.unwrap().unwrap();
+        assert_eq!(grant.last_active_at, clock.now_secs(), "touched");
+
+        // Past the first idle end: the one refreshed goes on, the unused one is over.
+        clock.advance_secs(20);
+        refresh(&world, &used).await.expect("still in use");
+        match refresh(&world, &unused).await {
+            Err(ActasError::Unauthorized(message)) => assert!(
+                message.starts_with("Refresh Token has been revoked:")
+                    && message.contains("ended for idleness"),
+                "{message}"
+            ),
+            other => panic!("an idle session refreshed: {other:?}"),
+        }
+        let ended = world.store.get(&id_of(&unused)).await.unwrap().unwrap();
+        assert_eq!(
+            ended.status,
+            crate::domain::grant::ImpersonationStatus::Ended
+        );
+        assert!(ended.revoked_at.is_some(), "its refresh token revoked");
+        assert!(world
+            .identity
+            .revoked
+            .lock()
+            .unwrap()
+            .contains(&unused.session.refresh_token));
+        let causes = idle_ends(&world, &ended.id);
+        assert_eq!(causes.len(), 1, "{causes:?}");
+        assert!(causes[0].starts_with("ended for idleness"), "{causes:?}");
+
+        // Refused again, on record once; the other session is untouched.
+        assert!(refresh(&world, &unused).await.is_err());
+        assert_eq!(idle_ends(&world, &ended.id).len(), 1);
+        assert!(idle_ends(&world, &id_of(&used)).is_empty());
+    }
+
+    #[tokio::test]
+    async fn an_idle_session_cannot_read_its_user_either() {
+        let (world, clock) = world_with_manual_clock();
+        let session = start(&world, "acme-admin", "acme-support-1").await;
+        let access =
+            world.impersonated_access_token("acme-support-1", "acme-admin", &id_of(&session));
+        assert!(session_user(&world.session_state(), &access).await.is_ok());
+        clock.advance_secs(world.config.impersonation_idle_secs);
+        let refused = session_user(&world.session_state(), &access).await;
+        assert!(
+            matches!(&refused, Err(ActasError::Unauthorized(m)) if m.contains("ended for idleness")),
+            "{refused:?}"
+        );
+        assert_eq!(idle_ends(&world, &id_of(&session)).len(), 1);
     }
 
     #[tokio::test]

@@ -78,7 +78,10 @@ fn ignored(reason: &str) -> ChangeApplied {
 
 /// Ends every live impersonation `username` is the actor or the target of that the policy no
 /// longer allows, both people read fresh. Live impersonations are few (a sparse index).
-async fn end_what_the_change_disallows(state: &DirectoryState, username: &str) -> Result<Vec<String>> {
+async fn end_what_the_change_disallows(
+    state: &DirectoryState,
+    username: &str,
+) -> Result<Vec<String>> {
     let ending = PolicyEnd {
         impersonations: state.impersonations.as_ref(),
         audit: &state.audit,
@@ -105,7 +108,10 @@ async fn end_what_the_change_disallows(state: &DirectoryState, username: &str) -
             .iter()
             .filter(|i| i.actor_username == username || i.target_username == username)
         {
-            if enforce(state.identity.as_ref(), &ending, imp).await?.is_some() {
+            if enforce(state.identity.as_ref(), &ending, imp)
+                .await?
+                .is_some()
+            {
                 ended.push(imp.id.clone());
             }
         }
@@ -114,6 +120,22 @@ async fn end_what_the_change_disallows(state: &DirectoryState, username: &str) -
             None => return Ok(ended),
         }
     }
+}
+
+/// What the directory events function does with one event: the scheduled sync rebuilds the
+/// whole directory (profiles heal without a CloudTrail trail); anything else is a change event.
+pub async fn handle_event(state: &DirectoryState, event: &Value) -> Result<Value> {
+    if event["actas"] == "directory-sync" {
+        let report = sync_all(state.identity.as_ref(), state.directory.as_ref()).await?;
+        info!(
+            written = report.written,
+            removed = report.removed,
+            "scheduled directory sync"
+        );
+        return serde_json::to_value(report).map_err(|e| ActasError::Internal(e.to_string()));
+    }
+    let applied = apply_change_event(state, event).await?;
+    serde_json::to_value(applied).map_err(|e| ActasError::Internal(e.to_string()))
 }
 
 /// Applies one EventBridge event carrying a CloudTrail record of a Cognito call.

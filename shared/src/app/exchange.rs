@@ -90,14 +90,13 @@ pub async fn exchange_token(
             .mode_rules
             .resolve(Some(grant.mode), &actor_principal, &justification)?;
     let mut terms = Terms::new(justification, mode);
-    // The tenant's limit as it is now (approval, if it needed any, was given at the token).
-    terms.max_duration_secs = Some(
-        state
-            .governance
-            .settings_for(target.principal().tenant.as_deref())
-            .await?
-            .max_duration_seconds,
-    );
+    // The tenant's limits as they are now (approval, if it needed any, was given at the token).
+    let settings = state
+        .governance
+        .settings_for(target.principal().tenant.as_deref())
+        .await?;
+    terms.max_duration_secs = Some(settings.max_duration_seconds);
+    terms.idle_secs = Some(settings.idle_seconds);
     mint_session_payload(
         state,
         &state.sessions,

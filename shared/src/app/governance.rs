@@ -36,6 +36,7 @@ impl Governance {
                 max_duration_seconds: config.impersonation_max_secs,
                 full_mode_roles: config.mode_rules.full_roles.clone(),
                 token_horizon_seconds: config.token_horizon_secs(),
+                idle_seconds: config.impersonation_idle_secs,
             },
             request_window_secs: config.request_window_secs,
         }
@@ -45,7 +46,7 @@ impl Governance {
     pub async fn settings_for(&self, tenant: Option<&str>) -> Result<TenantSettings> {
         let tenant = tenant.unwrap_or("-");
         Ok(match self.store.settings(tenant).await? {
-            Some(settings) => settings,
+            Some(settings) => settings.normalized(&self.limits),
             None => TenantSettings::defaults(tenant, &self.limits),
         })
     }
@@ -61,8 +62,11 @@ pub enum Started<T> {
 /// What a start may do now.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Admission {
-    /// Go ahead: with the tenant's maximum duration.
-    Proceed { max_duration_secs: i64 },
+    /// Go ahead: with the tenant's maximum duration and idle timeout.
+    Proceed {
+        max_duration_secs: i64,
+        idle_secs: i64,
+    },
     /// Wait: the request (202).
     Pending(Box<AccessRequest>),
 }
@@ -106,6 +110,7 @@ pub async fn admit(state: &Api, governance: &Governance, ask: StartAsk<'_>) -> R
     })?;
     let proceed = Admission::Proceed {
         max_duration_secs: settings.max_duration_seconds,
+        idle_secs: settings.idle_seconds,
     };
     if !needs.approval && !needs.consent {
         return Ok(proceed);
@@ -435,8 +440,7 @@ pub async fn decide(
             || !settings.full_mode_roles.contains(&me.role)
         {
             return Err(ActasError::Forbidden(
-                "you may not start a full impersonation yourself, so you cannot approve one"
-                    .into(),
+                "you may not start a full impersonation yourself, so you cannot approve one".into(),
             ));
         }
     }
@@ -690,4 +694,91 @@ pub async fn set_protection(
         username: user.username,
         protected,
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::app::authenticate::authenticate;
+    use crate::app::impersonate::{start_impersonation, Dialect, StartRequest};
+    use crate::ports::grants::ImpersonationStore;
+    use crate::testkit::TestWorld;
+    use serde_json::json;
+
+    async fn set_idle(world: &TestWorld, seconds: i64) -> Result<TenantSettings> {
+        let change = json!({ "idle_seconds": seconds });
+        let by = ChangedBy {
+            sub: None,
+            username: "cli:test".into(),
+        };
+        let changes = change.as_object().cloned().unwrap_or_default();
+        apply_settings_change(
+            &world.governance(),
+            &world.api().audit,
+            "acme",
+            &changes,
+            &by,
+            0,
+            &RequestOrigin::default(),
+        )
+        .await
+    }
+
+    /// The idle timeout `acme-admin`'s start of `acme-support-1` gets, from grant and payload.
+    async fn started_idle_secs(world: &TestWorld) -> (i64, i64) {
+        let bearer = format!("Bearer {}", world.id_token("acme-admin"));
+        let caller = authenticate(&world.api(), Some(&bearer)).await.unwrap();
+        let request = StartRequest {
+            target: UserRef::parse("acme-support-1").unwrap(),
+            dialect: Dialect::Uuid,
+            api_key: None,
+            justification: Justification {
+                reason: Some("support".into()),
+                ticket: None,
+            },
+            mode: Some(Mode::ReadOnly),
+            break_glass: false,
+            origin: RequestOrigin::default(),
+        };
+        let payload = match start_impersonation(&world.impersonate_state(), &caller, request)
+            .await
+            .unwrap()
+        {
+            Started::Now(payload) => payload,
+            Started::Pending(_) => panic!("no approval is needed"),
+        };
+        let summary = payload.impersonation.unwrap();
+        let grant = world.store.get(&summary.id).await.unwrap().unwrap();
+        (grant.idle_secs, summary.idle_seconds)
+    }
+
+    #[tokio::test]
+    async fn a_tenants_idle_timeout_is_bounded_and_fixed_at_each_start() {
+        // The test world: 960 s of token horizon (60 s mint window, 15-minute tokens), and an
+        // idle timeout of 1800 s.
+        let mut world = TestWorld::new();
+        assert_eq!(
+            started_idle_secs(&world).await,
+            (1800, 1800),
+            "the deployment's"
+        );
+        for outside in [959, 1801] {
+            let err = set_idle(&world, outside).await.unwrap_err();
+            assert_eq!(err.status(), 422, "{outside}");
+            let text = err.to_string();
+            assert!(text.contains("960") && text.contains("1800"), "{text}");
+        }
+        assert_eq!(set_idle(&world, 1200).await.unwrap().idle_seconds, 1200);
+        assert_eq!(
+            started_idle_secs(&world).await,
+            (1200, 1200),
+            "the tenant's"
+        );
+
+        // The deployment's shortened below the tenant's: the deployment's applies.
+        world.config.impersonation_idle_secs = 1000;
+        let settings = world.governance().settings_for(Some("acme")).await.unwrap();
+        assert_eq!(settings.idle_seconds, 1000);
+        assert_eq!(started_idle_secs(&world).await, (1000, 1000));
+    }
 }

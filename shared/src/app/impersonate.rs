@@ -106,8 +106,11 @@ pub async fn start_impersonation(
         },
     )
     .await?;
-    let max_duration_secs = match admission {
-        Admission::Proceed { max_duration_secs } => max_duration_secs,
+    let (max_duration_secs, idle_secs) = match admission {
+        Admission::Proceed {
+            max_duration_secs,
+            idle_secs,
+        } => (max_duration_secs, idle_secs),
         Admission::Pending(waiting) => {
             return Ok(Started::Pending(Box::new(RequestView::of(
                 &waiting,
@@ -117,6 +120,7 @@ pub async fn start_impersonation(
     };
     let mut terms = Terms::new(request.justification, mode);
     terms.max_duration_secs = Some(max_duration_secs);
+    terms.idle_secs = Some(idle_secs);
     terms.break_glass = request.break_glass;
     mint_session_payload(
         state,

@@ -68,7 +68,9 @@ pub(crate) fn parse_window(
     let until = until.map(|v| parse_instant("until", v)).transpose()?;
     if let (Some(from), Some(to)) = (since, until) {
         if from > to {
-            return Err(ActasError::BadRequest("since must not be after until".into()));
+            return Err(ActasError::BadRequest(
+                "since must not be after until".into(),
+            ));
         }
     }
     Ok((since, until))
@@ -193,7 +195,10 @@ mod tests {
             parse_window(Some("1000"), Some("2026-01-01T00:00:00Z")).unwrap(),
             (Some(1000), Some(1_767_225_600_000))
         );
-        assert_eq!(parse_window(Some("5"), Some("5")).unwrap(), (Some(5), Some(5)));
+        assert_eq!(
+            parse_window(Some("5"), Some("5")).unwrap(),
+            (Some(5), Some(5))
+        );
         assert_eq!(parse_window(None, None).unwrap(), (None, None));
     }
 }

@@ -64,6 +64,18 @@ pub async fn mint_session_payload(
         )));
     }
     let ends_at = now_secs + max_secs;
+    // The idle timeout, fixed now: the tenant's when shorter than the deployment's. An own
+    // session (a revert's) is the actor's and has none.
+    let idle_secs = if impersonated {
+        terms
+            .idle_secs
+            .map_or(state.config.impersonation_idle_secs, |tenant| {
+                tenant.min(state.config.impersonation_idle_secs)
+            })
+            .max(0)
+    } else {
+        0
+    };
     let client_id = match kind {
         GrantKind::Impersonation => state.config.impersonation_client_id.clone(),
         GrantKind::OwnSession => state.config.revert_client_id.clone(),
@@ -92,6 +104,8 @@ pub async fn mint_session_payload(
         refresh_token_sealed: None,
         ended_at: None,
         revoked_at: None,
+        last_active_at: now_secs,
+        idle_secs,
     };
     sessions.impersonations.create(&grant).await?;
 
@@ -145,6 +159,8 @@ pub async fn mint_session_payload(
         token_expiry
     };
     let created = rfc3339_millis(now_millis);
+    let idle_ends_at =
+        (grant.idle_secs > 0).then(|| rfc3339_millis(grant.idle_ends_at().saturating_mul(1000)));
     Ok(SessionPayload {
         endpoint_url,
         client_id,
@@ -173,6 +189,8 @@ pub async fn mint_session_payload(
             ticket: grant.ticket,
             mode: grant.mode.as_str(),
             expires_at: rfc3339_millis(ends_at * 1000),
+            idle_seconds: grant.idle_secs,
+            idle_ends_at,
         }),
     })
 }
@@ -268,4 +286,149 @@ pub(crate) fn provider_of(user: &UserRecord) -> String {
                 .map(str::to_lowercase)
         })
         .unwrap_or_else(|| "email".to_string())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::app::audit_trail::AuditTrail;
+    use crate::app::cognito_endpoint::refresh_session;
+    use crate::domain::justification::Justification;
+    use crate::domain::mode::Mode;
+    use crate::ports::audit::{AuditPage, AuditQuery, AuditStore};
+    use crate::ports::grants::{ImpersonationStore, ListQuery, ListScope};
+    use crate::testkit::{TestWorld, IMPERSONATION_CLIENT};
+    use async_trait::async_trait;
+    use std::sync::Arc;
+
+    /// An audit table that refuses every write (as a `PutItem` denied to the function would).
+    struct UnwritableAudit;
+
+    #[async_trait]
+    impl AuditStore for UnwritableAudit {
+        async fn put_audit(&self, _record: &AuditRecord) -> Result<()> {
+            Err(ActasError::Upstream("PutItem: access denied".into()))
+        }
+
+        async fn put_audit_counted(&self, _record: &AuditRecord) -> Result<bool> {
+            Err(ActasError::Upstream("PutItem: access denied".into()))
+        }
+
+        async fn audit_for_tenant(&self, _: Option<&str>, _: i64) -> Result<Vec<AuditRecord>> {
+            Ok(Vec::new())
+        }
+
+        async fn audit_page(&self, _query: &AuditQuery) -> Result<AuditPage> {
+            Ok(AuditPage::default())
+        }
+    }
+
+    const ACTOR: &str = "acme-admin";
+    const TARGET: &str = "acme-support-1";
+
+    /// `ACTOR` starts an impersonation of `TARGET` over `api` (whose audit trail a test chooses).
+    async fn start(world: &TestWorld, api: &Api) -> Result<SessionPayload> {
+        let terms = Terms::new(
+            Justification {
+                reason: Some("support".into()),
+                ticket: None,
+            },
+            Mode::Full,
+        );
+        mint_session_payload(
+            api,
+            &world.sessions(),
+            &world.user(ACTOR),
+            &world.user(TARGET),
+            GrantKind::Impersonation,
+            &terms,
+            Some((AuditEvent::Started, &RequestOrigin::default())),
+        )
+        .await
+    }
+
+    /// Every impersonation of `TARGET` in the world's store.
+    async fn grants_of_target(world: &TestWorld) -> Vec<Impersonation> {
+        let query = ListQuery {
+            scope: ListScope::Target(world.user(TARGET).sub),
+            actor_sub: None,
+            target_sub: None,
+            active_only: None,
+            since_millis: None,
+            page_token: None,
+            limit: 100,
+            now_secs: world.clock.now_secs(),
+        };
+        world.store.list(&query).await.expect("listed").items
+    }
+
+    #[tokio::test]
+    async fn a_session_exists_only_with_its_starts_audit_record() {
+        // Control: with an audit trail that writes, the same start gives a live session and its
+        // record, so what follows fails for the audit write alone.
+        let world = TestWorld::new();
+        let payload = start(&world, &world.api()).await.expect("started");
+        let id = payload
+            .impersonation
+            .as_ref()
+            .expect("an impersonation")
+            .id
+            .clone();
+        let grant = world.store.get(&id).await.unwrap().expect("the grant");
+        assert!(grant.is_live(world.clock.now_secs()));
+        assert!(world
+            .store
+            .audit_records()
+            .iter()
+            .any(|r| r.event == AuditEvent::Started && r.impersonation_id.as_deref() == Some(&id)));
+        assert!(refresh_session(
+            &world.session_state(),
+            IMPERSONATION_CLIENT,
+            &payload.session.refresh_token
+        )
+        .await
+        .is_ok());
+
+        // The start's record cannot be written: the start fails, after a session was minted.
+        let world = TestWorld::new();
+        let mut api = world.api();
+        api.audit = AuditTrail {
+            store: Arc::new(UnwritableAudit),
+        };
+        let refused = start(&world, &api).await;
+        assert!(
+            matches!(refused, Err(ActasError::Upstream(_))),
+            "the start fails with the audit write: {refused:?}"
+        );
+
+        let grants = grants_of_target(&world).await;
+        assert_eq!(grants.len(), 1, "one grant was written: {grants:?}");
+        let grant = &grants[0];
+        assert_eq!(grant.status, ImpersonationStatus::Failed);
+        assert!(!grant.is_live(world.clock.now_secs()));
+        assert!(grant.ended_at.is_some());
+
+        // Cognito did mint a session (its refresh token was kept, sealed): it is revoked.
+        let sealed = grant
+            .refresh_token_sealed
+            .as_deref()
+            .expect("the minted session's refresh token was kept");
+        let refresh_token = world
+            .sessions()
+            .vault
+            .open(&grant.id, sealed)
+            .await
+            .expect("opened");
+        let revoked = world.identity.revoked.lock().unwrap().clone();
+        assert_eq!(revoked, vec![refresh_token.clone()], "revoked in Cognito");
+        assert!(grant.revoked_at.is_some(), "and the revoke is on record");
+
+        // Nothing usable remains: the session's refresh token yields no tokens.
+        let refreshed =
+            refresh_session(&world.session_state(), IMPERSONATION_CLIENT, &refresh_token).await;
+        assert!(
+            matches!(refreshed, Err(ActasError::Unauthorized(_))),
+            "{refreshed:?}"
+        );
+    }
 }

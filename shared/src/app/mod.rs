@@ -20,6 +20,7 @@ pub mod list_impersonations;
 pub mod me;
 pub mod mint;
 pub mod notices;
+pub mod pool_attachment;
 pub mod profiles;
 pub mod publish_events;
 pub mod revert;

@@ -4,7 +4,9 @@
 //! directory). When the policy a new start would apply no longer allows it — the actor
 //! disabled, deleted, demoted or moved out of scope, the target disabled or deleted — it is
 //! ended at once (a conditional write), on record with what changed; its refresh token is
-//! revoked there and then where the caller can, and by the next cleanup otherwise.
+//! revoked there and then where the caller can, and by the next cleanup otherwise. A session
+//! unused (not refreshed) for its idle timeout is over too, and ends the same way
+//! (`PolicyEnd::end_idle`), wherever it is next seen: a refresh, a token check, the cleanup.
 
 use crate::app::audit_trail::AuditTrail;
 use crate::domain::audit::{AuditEvent, AuditRecord, RequestOrigin};
@@ -50,7 +52,12 @@ pub async fn denial_now(
     Ok(policy::check(&actor.principal(), SessionKind::Own, &target.principal()).err())
 }
 
-/// What ending for a policy change needs.
+/// The audit cause of an impersonation ended because its session went unused for its idle
+/// timeout (the metrics count records whose cause starts with it as ends for idleness).
+pub const ENDED_FOR_IDLENESS: &str = "ended for idleness";
+
+/// What ending a live impersonation that nobody stopped needs: the rules no longer allow it (a
+/// policy change), or its session went unused for its idle timeout.
 pub struct PolicyEnd<'a> {
     pub impersonations: &'a dyn ImpersonationStore,
     pub audit: &'a AuditTrail,
@@ -62,18 +69,47 @@ impl PolicyEnd<'_> {
     /// whether this call ended it (a second caller finds it ended and records nothing).
     pub async fn end(&self, imp: &Impersonation, denial: Denial) -> Result<bool> {
         let ended = self
+            .end_with(imp, format!("ended by a policy change: {denial}"))
+            .await?;
+        if ended {
+            info!(impersonation_id = %imp.id, reason = denial.code(), "impersonation ended by a policy change");
+        }
+        Ok(ended)
+    }
+
+    /// Ends an impersonation whose session went unused (not refreshed) for its idle timeout, on
+    /// record as ended for idleness. Returns whether this call ended it.
+    pub async fn end_idle(&self, imp: &Impersonation) -> Result<bool> {
+        let ended = self
+            .end_with(
+                imp,
+                format!(
+                    "{ENDED_FOR_IDLENESS}: not refreshed for {} s",
+                    imp.idle_secs
+                ),
+            )
+            .await?;
+        if ended {
+            info!(impersonation_id = %imp.id, idle_secs = imp.idle_secs, "impersonation ended for idleness");
+        }
+        Ok(ended)
+    }
+
+    /// The end (a conditional write) and its `stopped` record with `cause`, written only by the
+    /// call that ended it.
+    async fn end_with(&self, imp: &Impersonation, cause: String) -> Result<bool> {
+        let ended = self
             .impersonations
             .end(&imp.id, None, self.clock.now_secs())
             .await?;
         if ended {
-            info!(impersonation_id = %imp.id, reason = denial.code(), "impersonation ended by a policy change");
             let mut record = AuditRecord::new(
                 AuditEvent::Stopped,
                 self.clock.now_millis(),
                 &RequestOrigin::default(),
             )
             .about(imp);
-            record.cause = Some(format!("ended by a policy change: {denial}"));
+            record.cause = Some(cause);
             self.audit.record(&record).await?;
         }
         Ok(ended)
@@ -154,7 +190,9 @@ mod tests {
             let id = started(&world, "acme-admin", "acme-support-1").await;
             let token = world.impersonated_access_token("acme-support-1", "acme-admin", &id);
             let bearer = format!("Bearer {token}");
-            let before = check_token(&world.read_state(), Some(&bearer)).await.unwrap();
+            let before = check_token(&world.read_state(), Some(&bearer))
+                .await
+                .unwrap();
             assert!(before.valid, "{change}: valid before");
             world.identity.update_user("acme-admin", |u| match change {
                 "disabled" => u.enabled = false,
@@ -164,7 +202,9 @@ mod tests {
                         .insert("custom:tenant_id".into(), "globex".into());
                 }
             });
-            let after = check_token(&world.read_state(), Some(&bearer)).await.unwrap();
+            let after = check_token(&world.read_state(), Some(&bearer))
+                .await
+                .unwrap();
             assert!(!after.valid, "{change}: not valid after");
             assert!(!after.impersonation.unwrap().active, "{change}: ended");
             let cause = ended_by_policy(&world, &id).unwrap_or_default();
@@ -197,12 +237,17 @@ mod tests {
             }})
         };
         // A change that the policy still allows ends nothing.
-        let applied = apply_change_event(&state, &event("AdminUpdateUserAttributes", "acme-support-1"))
-            .await
-            .unwrap();
+        let applied = apply_change_event(
+            &state,
+            &event("AdminUpdateUserAttributes", "acme-support-1"),
+        )
+        .await
+        .unwrap();
         assert!(applied.ended.is_empty());
         // The target disabled: their impersonation ends, the other goes on.
-        world.identity.update_user("acme-support-1", |u| u.enabled = false);
+        world
+            .identity
+            .update_user("acme-support-1", |u| u.enabled = false);
         let applied = apply_change_event(&state, &event("AdminDisableUser", "acme-support-1"))
             .await
             .unwrap();

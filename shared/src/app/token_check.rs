@@ -24,11 +24,14 @@ pub struct ImpersonationView {
     pub mode: Mode,
     /// `pending`, `active` or `ended`.
     pub status: String,
-    /// Active now: started, not ended or stopped, before its hard end.
+    /// Active now: started, not ended or stopped, before its hard end, and not idle.
     pub active: bool,
     pub started_at: String,
     pub ends_at: String,
     pub ended_at: Option<String>,
+    /// When its session is over unless it is refreshed before (each refresh moves it on by the
+    /// idle timeout); `None` without an idle timeout.
+    pub idle_ends_at: Option<String>,
 }
 
 impl ImpersonationView {
@@ -48,10 +51,12 @@ impl ImpersonationView {
             ticket: imp.ticket.clone(),
             mode: imp.mode,
             status: imp.status.as_str().to_string(),
-            active: imp.is_live(now_secs),
+            active: imp.is_in_use(now_secs),
             started_at: rfc3339_millis(imp.created_at_millis),
             ends_at: rfc3339_millis(imp.ends_at * 1000),
             ended_at: imp.ended_at.map(|t| rfc3339_millis(t * 1000)),
+            idle_ends_at: (imp.idle_secs > 0)
+                .then(|| rfc3339_millis(imp.idle_ends_at().saturating_mul(1000))),
         }
     }
 }
@@ -101,15 +106,25 @@ pub async fn check_token(state: &ReadState, authorization: Option<&str>) -> Resu
     };
     let (user_active, imp) = tokio::join!(user_lookup, impersonation_lookup);
     let (user_active, mut imp) = (user_active?, imp?);
-    // The rules hold for the whole session: the actor is read fresh too, and an impersonation
-    // the policy no longer allows (actor disabled, demoted, moved; target gone) ends here.
+    // The rules hold for the whole session: a session unused for its idle timeout is over, the
+    // actor is read fresh too, and an impersonation the policy no longer allows (actor
+    // disabled, demoted, moved; target gone) ends here. Its refresh token is revoked by the
+    // next cleanup (this route cannot open it).
     if let Some(live) = imp.as_ref().filter(|i| i.is_live(now)) {
         let ending = PolicyEnd {
             impersonations: state.impersonations.as_ref(),
             audit: &state.audit,
             clock: state.clock.as_ref(),
         };
-        if enforce(state.identity.as_ref(), &ending, live).await?.is_some() {
+        let ended = if live.is_idle(now) {
+            ending.end_idle(live).await?;
+            true
+        } else {
+            enforce(state.identity.as_ref(), &ending, live)
+                .await?
+                .is_some()
+        };
+        if ended {
             imp = state.impersonations.get(&live.id).await?;
         }
     }
@@ -126,4 +141,135 @@ pub async fn check_token(state: &ReadState, authorization: Option<&str>) -> Resu
         expires_at: rfc3339_millis(token.expires_at * 1000),
         impersonation,
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::app::mint::mint_session_payload;
+    use crate::domain::audit::{AuditEvent, RequestOrigin};
+    use crate::domain::grant::GrantKind;
+    use crate::domain::justification::Justification;
+    use crate::domain::mode::Terms;
+    use crate::ports::clock::Clock;
+    use crate::testkit::clock::ManualClock;
+    use crate::testkit::{now_secs, TestWorld};
+    use std::sync::Arc;
+
+    #[tokio::test]
+    async fn an_idle_session_is_not_valid_and_ends_on_record() {
+        let mut world = TestWorld::new();
+        let clock = Arc::new(ManualClock::at_millis(now_secs() * 1000));
+        world.clock = clock.clone();
+        let terms = Terms::new(
+            Justification {
+                reason: Some("support".into()),
+                ticket: None,
+            },
+            Mode::ReadOnly,
+        );
+        let payload = mint_session_payload(
+            &world.api(),
+            &world.sessions(),
+            &world.user("acme-admin"),
+            &world.user("acme-support-1"),
+            GrantKind::Impersonation,
+            &terms,
+            Some((AuditEvent::Started, &RequestOrigin::default())),
+        )
+        .await
+        .expect("started");
+        let id = payload.impersonation.map(|i| i.id).unwrap_or_default();
+        let token = world.impersonated_access_token("acme-support-1", "acme-admin", &id);
+        let bearer = format!("Bearer {token}");
+        let idle = world.config.impersonation_idle_secs;
+        let idle_end = rfc3339_millis((clock.now_secs() + idle) * 1000);
+
+        clock.advance_secs(idle - 1);
+        let before = check_token(&world.read_state(), Some(&bearer))
+            .await
+            .unwrap();
+        assert!(before.valid, "valid a second before its idle end");
+        let view = before.impersonation.expect("the impersonation");
+        assert!(view.active);
+        assert_eq!(view.idle_ends_at.as_deref(), Some(idle_end.as_str()));
+
+        clock.advance_secs(1);
+        let after = check_token(&world.read_state(), Some(&bearer))
+            .await
+            .unwrap();
+        assert!(!after.valid, "not valid once idle");
+        let view = after.impersonation.expect("the impersonation");
+        assert!(!view.active);
+        assert_eq!(view.status, "ended", "ended, not only reported idle");
+        let causes: Vec<String> = world
+            .store
+            .audit_records()
+            .into_iter()
+            .filter(|r| {
+                r.impersonation_id.as_deref() == Some(&id) && r.event == AuditEvent::Stopped
+            })
+            .filter_map(|r| r.cause)
+            .collect();
+        assert_eq!(causes.len(), 1, "{causes:?}");
+        assert!(causes[0].starts_with("ended for idleness"), "{causes:?}");
+
+        // Checked again: still not valid, and on record once.
+        let again = check_token(&world.read_state(), Some(&bearer))
+            .await
+            .unwrap();
+        assert!(!again.valid);
+        assert_eq!(
+            world
+                .store
+                .audit_records()
+                .iter()
+                .filter(|r| r.impersonation_id.as_deref() == Some(&id)
+                    && r.event == AuditEvent::Stopped)
+                .count(),
+            1
+        );
+    }
+
+    #[test]
+    fn an_idle_impersonation_reads_inactive_before_anything_ends_it() {
+        let mut imp = crate::domain::grant::Impersonation {
+            id: "i".into(),
+            kind: GrantKind::Impersonation,
+            actor_sub: "a".into(),
+            actor_username: "acme-admin".into(),
+            target_sub: "t".into(),
+            target_username: "acme-support-1".into(),
+            tenant: Some("acme".into()),
+            reason: None,
+            ticket: None,
+            mode: Mode::ReadOnly,
+            break_glass: false,
+            client_id: "c".into(),
+            status: crate::domain::grant::ImpersonationStatus::Active,
+            created_at_millis: 1_000_000,
+            ends_at: 5_000,
+            mint_deadline: 1_060,
+            mint_secret_hash: "h".into(),
+            revert_secret_hash: "h".into(),
+            expires_at: 100_000,
+            refresh_token_sealed: None,
+            ended_at: None,
+            revoked_at: None,
+            last_active_at: 1_000,
+            idle_secs: 600,
+        };
+        assert!(ImpersonationView::of(&imp, 1_599).active);
+        let idle = ImpersonationView::of(&imp, 1_600);
+        assert!(!idle.active);
+        assert_eq!(idle.status, "active", "idle, until something ends it");
+        assert_eq!(
+            idle.idle_ends_at.as_deref(),
+            Some("1970-01-01T00:26:40.000Z")
+        );
+        imp.idle_secs = 0;
+        let timeless = ImpersonationView::of(&imp, 4_999);
+        assert!(timeless.active);
+        assert_eq!(timeless.idle_ends_at, None);
+    }
 }

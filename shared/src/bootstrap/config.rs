@@ -163,6 +163,9 @@ pub struct ApiConfig {
     pub mint_window_secs: i64,
     /// The hard limit of an impersonation.
     pub impersonation_max_secs: i64,
+    /// How long an impersonated session may go unused (not refreshed) before it is over
+    /// (`IMPERSONATION_IDLE_SECONDS`, default 1800); a tenant may set a shorter one.
+    pub impersonation_idle_secs: i64,
     pub api_key_requirement: ApiKeyRequirement,
     /// The audit trail's own table (`AUDIT_TABLE_NAME`).
     pub audit_table_name: String,
@@ -235,6 +238,7 @@ impl ApiConfig {
             api_key_requests_per_minute: env.parsed_or("API_KEY_REQUESTS_PER_MINUTE", 600),
             mint_window_secs: env.parsed_or("MINT_WINDOW_SECONDS", 60),
             impersonation_max_secs: env.parsed_or("IMPERSONATION_MAX_SECONDS", 3600),
+            impersonation_idle_secs: env.parsed_or("IMPERSONATION_IDLE_SECONDS", 1800),
             api_key_requirement: env
                 .parsed_or("API_KEY_REQUIRED", ApiKeyRequirement::UsernameDialect),
             region,
@@ -258,6 +262,14 @@ impl ApiConfig {
             env.reject(format!(
                 "IMPERSONATION_MAX_SECONDS ({}) may not be shorter than MINT_WINDOW_SECONDS plus IMPERSONATION_TOKEN_MINUTES ({} s): no token may outlive its impersonation",
                 config.impersonation_max_secs,
+                config.token_horizon_secs()
+            ));
+        }
+        if config.impersonation_idle_secs < config.token_horizon_secs() {
+            // Otherwise a session would go idle while the tokens of its last refresh still hold.
+            env.reject(format!(
+                "IMPERSONATION_IDLE_SECONDS ({}) may not be shorter than MINT_WINDOW_SECONDS plus IMPERSONATION_TOKEN_MINUTES ({} s): a session must be able to refresh before it goes idle",
+                config.impersonation_idle_secs,
                 config.token_horizon_secs()
             ));
         }
@@ -305,6 +317,10 @@ pub struct TriggerConfig {
     pub scopes: SessionScopes,
     /// Where the pool keeps role, tenant and team (the directory the pre-token trigger writes).
     pub identity_mapping: IdentityMapping,
+    /// `CHAIN_POOL_TRIGGERS` (the template sets it when actas joined an existing pool): the
+    /// triggers pass what is not actas's to the pool's own functions, read from the attachment
+    /// record of `user_pool_id`.
+    pub chain_pool_triggers: bool,
 }
 
 /// The resource server's scopes the pre-token trigger hands out.
@@ -340,6 +356,7 @@ impl TriggerConfig {
                     .unwrap_or_else(|| SessionScopes::default().write),
             },
             identity_mapping: env.identity_mapping(),
+            chain_pool_triggers: env.parsed_or("CHAIN_POOL_TRIGGERS", false),
         };
         if [&config.scopes.read, &config.scopes.write]
             .iter()
@@ -488,10 +505,38 @@ mod tests {
             "https://cognito-idp.eu-west-1.amazonaws.com/eu-west-1_abc/.well-known/jwks.json"
         );
         assert_eq!(config.impersonation_max_secs, 3600);
+        assert_eq!(config.impersonation_idle_secs, 1800);
         assert_eq!(
             config.api_key_requirement,
             ApiKeyRequirement::UsernameDialect
         );
+    }
+
+    #[test]
+    fn the_idle_timeout_may_not_be_shorter_than_the_token_horizon() {
+        // The horizon: a 60 s mint window and 15-minute tokens (960 s).
+        for (idle, accepted) in [
+            ("959", false),
+            ("960", true),
+            ("1800", true),
+            ("soon", false),
+        ] {
+            let mut vars = API_VARS.to_vec();
+            vars.push(("IMPERSONATION_IDLE_SECONDS", idle));
+            match ApiConfig::from_reader(reader(&vars)) {
+                Ok(config) => {
+                    assert!(accepted, "{idle} accepted");
+                    assert_eq!(config.impersonation_idle_secs.to_string(), idle);
+                }
+                Err(err) => {
+                    assert!(!accepted, "{idle} refused: {err}");
+                    assert!(
+                        err.to_string().contains("IMPERSONATION_IDLE_SECONDS"),
+                        "{err}"
+                    );
+                }
+            }
+        }
     }
 
     #[test]
@@ -581,6 +626,28 @@ mod tests {
         spaced.push(("WRITE_SCOPE", "a b"));
         assert!(TriggerConfig::from_reader(reader(&spaced)).is_err());
     }
+
+    #[test]
+    fn triggers_chain_the_pools_functions_only_when_told() {
+        let vars = [
+            ("TABLE_NAME", "t"),
+            ("IMPERSONATION_CLIENT_ID", "i"),
+            ("REVERT_CLIENT_ID", "r"),
+            ("USER_POOL_ID", "p"),
+        ];
+        let config = TriggerConfig::from_reader(reader(&vars)).unwrap();
+        assert!(!config.chain_pool_triggers, "a pool actas created");
+        for (value, chained) in [("true", true), ("false", false)] {
+            let mut joined = vars.to_vec();
+            joined.push(("CHAIN_POOL_TRIGGERS", value));
+            let config = TriggerConfig::from_reader(reader(&joined)).unwrap();
+            assert_eq!(config.chain_pool_triggers, chained, "{value}");
+        }
+        let mut bad = vars.to_vec();
+        bad.push(("CHAIN_POOL_TRIGGERS", "yes"));
+        let err = TriggerConfig::from_reader(reader(&bad)).unwrap_err();
+        assert!(err.to_string().contains("CHAIN_POOL_TRIGGERS"), "{err}");
+    }
 }
 
 #[derive(Debug, Clone)]
@@ -606,6 +673,24 @@ impl FromEnv for CleanupConfig {
             audit_table_name: env.required("AUDIT_TABLE_NAME"),
             budget: Duration::from_secs(env.parsed_or("CLEANUP_BUDGET_SECONDS", 20)),
             identity_mapping: env.identity_mapping(),
+        };
+        env.finish(config)
+    }
+}
+
+/// Configuration of the pool attachment custom resource function (the pool and actas's four
+/// functions come with each request, as the resource's properties).
+#[derive(Debug, Clone)]
+pub struct PoolAttachmentConfig {
+    /// `TABLE_NAME`: actas's table, which keeps the attachment record.
+    pub table_name: String,
+}
+
+impl FromEnv for PoolAttachmentConfig {
+    fn from_env() -> std::result::Result<Self, ConfigError> {
+        let mut env = EnvReader::from_process();
+        let config = PoolAttachmentConfig {
+            table_name: env.required("TABLE_NAME"),
         };
         env.finish(config)
     }

@@ -9,6 +9,7 @@ use crate::adapters::aws::dynamodb::audit::DynamoAuditStore;
 use crate::adapters::aws::dynamodb::DynamoStore;
 use crate::adapters::aws::eventbridge::EventBridgePublisher;
 use crate::adapters::aws::kms::KmsVault;
+use crate::adapters::aws::lambda::LambdaTriggerInvoker;
 use crate::adapters::aws::secrets_manager::SecretsManagerKeys;
 use crate::adapters::jwks::HttpJwksSource;
 use crate::app::audit_trail::AuditTrail;
@@ -29,7 +30,8 @@ use crate::bootstrap::config::{
 };
 use crate::domain::error::{ActasError, Result};
 use crate::ports::clock::SystemClock;
-use crate::triggers::{CustomAuthClients, TriggerState};
+use crate::triggers::chain::PoolTriggerChain;
+use crate::triggers::{CustomAuthClients, CustomAuthTrigger, TriggerState};
 use aws_config::SdkConfig;
 use lambda_runtime::{service_fn, LambdaEvent};
 use serde::Serialize;
@@ -255,13 +257,33 @@ pub fn list_impersonations(config: ApiConfig, sdk: &SdkConfig) -> Result<ReadSta
     read_routes(config, sdk)
 }
 
+/// In a pool actas joined (`CHAIN_POOL_TRIGGERS`), the pool's own trigger functions: the
+/// attachment record (in the grants table) names them, Lambda calls them. `None` in a pool
+/// actas created: there is nothing to pass on.
+fn pool_chain(
+    config: &TriggerConfig,
+    sdk: &SdkConfig,
+    attachments: Arc<DynamoStore>,
+) -> Option<PoolTriggerChain> {
+    config.chain_pool_triggers.then(|| {
+        PoolTriggerChain::new(
+            &config.user_pool_id,
+            attachments,
+            Arc::new(LambdaTriggerInvoker::new(aws_sdk_lambda::Client::new(sdk))),
+            Arc::new(SystemClock),
+        )
+    })
+}
+
 /// The grants table only: what the verify and pre-token triggers read and redeem (and the
-/// directory, in the same table, that a sign-in refreshes).
+/// directory, in the same table, that a sign-in refreshes); in a pool actas joined, the pool's
+/// own functions too.
 fn grant_triggers(config: TriggerConfig, sdk: &SdkConfig) -> Result<TriggerState> {
     let grants = Arc::new(DynamoStore::new(
         aws_sdk_dynamodb::Client::new(sdk),
         &config.table_name,
     ));
+    let chain = pool_chain(&config, sdk, grants.clone());
     Ok(TriggerState {
         store: grants.clone(),
         directory: grants,
@@ -270,6 +292,7 @@ fn grant_triggers(config: TriggerConfig, sdk: &SdkConfig) -> Result<TriggerState
         scopes: config.scopes,
         clock: Arc::new(SystemClock),
         identity_mapping: config.identity_mapping,
+        chain,
     })
 }
 
@@ -283,14 +306,32 @@ pub fn pre_token_generation(config: TriggerConfig, sdk: &SdkConfig) -> Result<Tr
     grant_triggers(config, sdk)
 }
 
-/// `DefineAuthChallengeFunction`: the client ids, no AWS client at all.
-pub fn define_auth_challenge(config: TriggerConfig) -> CustomAuthClients {
-    CustomAuthClients::of(&config)
+/// The client ids; in a pool actas joined, the pool's own functions as well. Only then is an
+/// SDK configuration built (`start_without_aws` builds none): in a pool actas created these two
+/// functions call no AWS service and their cold start stays without one.
+fn custom_auth(config: TriggerConfig) -> CustomAuthTrigger {
+    let clients = CustomAuthClients::of(&config);
+    let chain = if config.chain_pool_triggers {
+        let sdk = crate::adapters::https::sdk_config();
+        let attachments = Arc::new(DynamoStore::new(
+            aws_sdk_dynamodb::Client::new(&sdk),
+            &config.table_name,
+        ));
+        pool_chain(&config, &sdk, attachments)
+    } else {
+        None
+    };
+    CustomAuthTrigger { clients, chain }
 }
 
-/// `CreateAuthChallengeFunction`: the client ids, no AWS client at all.
-pub fn create_auth_challenge(config: TriggerConfig) -> CustomAuthClients {
-    CustomAuthClients::of(&config)
+/// `DefineAuthChallengeFunction`: the client ids (and a joined pool's own functions).
+pub fn define_auth_challenge(config: TriggerConfig) -> CustomAuthTrigger {
+    custom_auth(config)
+}
+
+/// `CreateAuthChallengeFunction`: the client ids (and a joined pool's own functions).
+pub fn create_auth_challenge(config: TriggerConfig) -> CustomAuthTrigger {
+    custom_auth(config)
 }
 
 /// `CleanupFunction`: ends what expired, revokes, deletes expired grants.
@@ -404,4 +445,27 @@ where
         Ok::<Value, lambda_runtime::Error>(serde_json::to_value(answer)?)
     }))
     .await
+}
+
+/// `PoolAttachmentFunction`: the custom resource that attaches actas to a pool it did not
+/// create (Cognito for the pool, DynamoDB for the record, HTTPS for CloudFormation's answer).
+pub fn pool_attachment(
+    config: config::PoolAttachmentConfig,
+    sdk: &SdkConfig,
+) -> Result<crate::app::pool_attachment::custom_resource::PoolAttachmentState> {
+    use crate::adapters::aws::cloudformation::CloudFormationResponder;
+    use crate::adapters::aws::user_pool::CognitoUserPoolAdmin;
+    Ok(
+        crate::app::pool_attachment::custom_resource::PoolAttachmentState {
+            pools: Arc::new(CognitoUserPoolAdmin::new(
+                aws_sdk_cognitoidentityprovider::Client::new(sdk),
+            )),
+            attachments: Arc::new(DynamoStore::new(
+                aws_sdk_dynamodb::Client::new(sdk),
+                &config.table_name,
+            )),
+            responder: Arc::new(CloudFormationResponder::new()),
+            clock: Arc::new(SystemClock),
+        },
+    )
 }

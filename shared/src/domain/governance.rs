@@ -47,6 +47,10 @@ pub struct TenantSettings {
     pub notify_target: bool,
     pub protected_accounts: ProtectedRule,
     pub max_duration_seconds: i64,
+    /// How long an impersonated session may go unused (not refreshed) before it is over. Settings
+    /// stored before idle timeouts existed read `0`: the deployment's (`normalized`).
+    #[serde(default)]
+    pub idle_seconds: i64,
     pub full_mode_roles: Vec<Role>,
     /// RFC 3339, when last changed; `None` for defaults.
     pub updated_at: Option<String>,
@@ -62,6 +66,9 @@ pub struct DeploymentLimits {
     /// window plus the impersonated tokens' validity. No hard end may come sooner, or a token
     /// would outlive its impersonation.
     pub token_horizon_seconds: i64,
+    /// The deployment's idle timeout (`ImpersonationIdleSeconds`): a tenant's may only be
+    /// shorter.
+    pub idle_seconds: i64,
 }
 
 /// The shortest maximum duration a tenant may set, whatever the tokens' validity.
@@ -88,10 +95,20 @@ impl TenantSettings {
             notify_target: false,
             protected_accounts: ProtectedRule::Approval,
             max_duration_seconds: limits.max_duration_seconds,
+            idle_seconds: limits.idle_seconds,
             full_mode_roles: limits.full_mode_roles.clone(),
             updated_at: None,
             updated_by: None,
         }
+    }
+
+    /// The settings as they apply under these limits: an idle timeout never set (stored before
+    /// idle timeouts existed) or longer than the deployment's now is the deployment's.
+    pub fn normalized(mut self, limits: &DeploymentLimits) -> TenantSettings {
+        if self.idle_seconds <= 0 || self.idle_seconds > limits.idle_seconds {
+            self.idle_seconds = limits.idle_seconds;
+        }
+        self
     }
 
     /// Applies the keys a change names (the others keep their values). Every key and value is
@@ -135,6 +152,20 @@ impl TenantSettings {
                             ))
                         })?;
                     next.max_duration_seconds = seconds;
+                }
+                "idle_seconds" => {
+                    let min = limits.min_duration_seconds();
+                    let seconds = value
+                        .as_i64()
+                        .filter(|s| (min..=limits.idle_seconds).contains(s))
+                        .ok_or_else(|| {
+                            invalid(&format!(
+                                "idle_seconds must be a whole number from {min} (the mint window and the impersonated tokens' validity, {} s: a session must be able to refresh before it goes idle) to {} (the deployment's idle timeout)",
+                                limits.token_horizon_seconds,
+                                limits.idle_seconds
+                            ))
+                        })?;
+                    next.idle_seconds = seconds;
                 }
                 "full_mode_roles" => {
                     let roles = roles(value, "full_mode_roles")?;
@@ -416,6 +447,7 @@ mod tests {
             max_duration_seconds: 3600,
             full_mode_roles: vec![Role::Operator, Role::Admin, Role::SuperAdmin],
             token_horizon_seconds: 360,
+            idle_seconds: 1800,
         }
     }
 
@@ -452,6 +484,55 @@ mod tests {
             let err = changed(bad.clone()).unwrap_err();
             assert_eq!(err.status(), 422, "{bad}");
         }
+    }
+
+    #[test]
+    fn the_idle_timeout_is_between_the_token_horizon_and_the_deployments() {
+        assert_eq!(
+            changed(json!({})).unwrap().idle_seconds,
+            1800,
+            "the deployment's by default"
+        );
+        for (seconds, accepted) in [
+            (json!(359), false),
+            (json!(360), true),
+            (json!(900), true),
+            (json!(1800), true),
+            (json!(1801), false),
+            (json!(0), false),
+            (json!("600"), false),
+            (json!(600.5), false),
+        ] {
+            match changed(json!({ "idle_seconds": seconds })) {
+                Ok(settings) => {
+                    assert!(accepted, "{seconds} accepted");
+                    assert_eq!(json!(settings.idle_seconds), seconds);
+                }
+                Err(err) => {
+                    assert!(!accepted, "{seconds} refused: {err}");
+                    assert_eq!(err.status(), 422);
+                    // The 422 names both bounds.
+                    let text = err.to_string();
+                    assert!(text.contains("360") && text.contains("1800"), "{text}");
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn stored_settings_without_an_idle_timeout_read_the_deployments() {
+        let mut stored = serde_json::to_value(TenantSettings::defaults("acme", &limits())).unwrap();
+        stored.as_object_mut().unwrap().remove("idle_seconds");
+        let read: TenantSettings = serde_json::from_value(stored).unwrap();
+        assert_eq!(read.idle_seconds, 0);
+        assert_eq!(read.normalized(&limits()).idle_seconds, 1800);
+        // Set when the deployment allowed more: no longer than the deployment's now.
+        let mut longer = TenantSettings::defaults("acme", &limits());
+        longer.idle_seconds = 3600;
+        assert_eq!(longer.normalized(&limits()).idle_seconds, 1800);
+        let mut shorter = TenantSettings::defaults("acme", &limits());
+        shorter.idle_seconds = 600;
+        assert_eq!(shorter.normalized(&limits()).idle_seconds, 600);
     }
 
     fn start(mode: Mode, protected: bool, target_role: Role) -> StartFacts {
@@ -527,7 +608,12 @@ mod tests {
                 .to_string(),
             crate::domain::policy::Denial::FullModeNotPermitted.to_string()
         );
-        assert!(admins_only.needs(&super_glass(Mode::ReadOnly)).unwrap().notify);
+        assert!(
+            admins_only
+                .needs(&super_glass(Mode::ReadOnly))
+                .unwrap()
+                .notify
+        );
     }
 
     #[test]
@@ -573,8 +659,16 @@ mod tests {
         assert!(!r.is_for("a", "u", Mode::ReadOnly, Some("why"), None));
         assert!(!r.is_for("a", "t", Mode::ReadOnly, Some("why"), Some("T-2")));
         // The rules now need consent the request was made without: it lacks it.
-        let both = Needs { approval: true, consent: true, notify: false };
-        let approval_only = Needs { approval: true, consent: false, notify: false };
+        let both = Needs {
+            approval: true,
+            consent: true,
+            notify: false,
+        };
+        let approval_only = Needs {
+            approval: true,
+            consent: false,
+            notify: false,
+        };
         r.approval = Approval::Approved;
         r.consent = Consent::NotRequired;
         assert!(r.lacks(&both));

@@ -100,11 +100,40 @@ pub struct Impersonation {
     /// When its refresh token was revoked in Cognito (epoch seconds). An ended impersonation
     /// without it is revoked again by the next cleanup.
     pub revoked_at: Option<i64>,
+    /// When the session was last used (epoch seconds): its start, then each successful refresh.
+    /// A record written before idle timeouts existed reads its start here.
+    pub last_active_at: i64,
+    /// How long the session may go unused before it is over (seconds), fixed at the start: the
+    /// tenant's `idle_seconds` or the deployment's, whichever is shorter. `0`: no idle timeout
+    /// (a record written before idle timeouts existed; only its hard end applies).
+    pub idle_secs: i64,
 }
 
 impl Impersonation {
+    /// Active and before its hard end. Being idle is a separate question (`is_idle`): an idle
+    /// impersonation is still live until something ends it.
     pub fn is_live(&self, now_secs: i64) -> bool {
         self.status == ImpersonationStatus::Active && now_secs < self.ends_at
+    }
+
+    /// When the session is over unless it is used before (epoch seconds); `i64::MAX` without an
+    /// idle timeout.
+    pub fn idle_ends_at(&self) -> i64 {
+        if self.idle_secs > 0 {
+            self.last_active_at.saturating_add(self.idle_secs)
+        } else {
+            i64::MAX
+        }
+    }
+
+    /// Unused for its idle timeout: the session is over, whatever its hard end says.
+    pub fn is_idle(&self, now_secs: i64) -> bool {
+        now_secs >= self.idle_ends_at()
+    }
+
+    /// Live and not idle: what may refresh, and what a token check calls valid.
+    pub fn is_in_use(&self, now_secs: i64) -> bool {
+        self.is_live(now_secs) && !self.is_idle(now_secs)
     }
 }
 
@@ -156,4 +185,68 @@ pub struct Remint {
     pub secret_hash: String,
     /// Until when (epoch seconds) Cognito may redeem it.
     pub deadline: i64,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn impersonation(last_active_at: i64, idle_secs: i64) -> Impersonation {
+        Impersonation {
+            id: "i".into(),
+            kind: GrantKind::Impersonation,
+            actor_sub: "a".into(),
+            actor_username: "admin".into(),
+            target_sub: "t".into(),
+            target_username: "user".into(),
+            tenant: None,
+            reason: None,
+            ticket: None,
+            mode: Mode::ReadOnly,
+            break_glass: false,
+            client_id: "c".into(),
+            status: ImpersonationStatus::Active,
+            created_at_millis: 1_000_000,
+            ends_at: 10_000,
+            mint_deadline: 1_060,
+            mint_secret_hash: "h".into(),
+            revert_secret_hash: "h".into(),
+            expires_at: 100_000,
+            refresh_token_sealed: None,
+            ended_at: None,
+            revoked_at: None,
+            last_active_at,
+            idle_secs,
+        }
+    }
+
+    #[test]
+    fn a_session_is_idle_once_unused_for_its_idle_timeout() {
+        // (last active, idle timeout, now) → (idle ends at, idle, in use)
+        let cases = [
+            (1_000, 600, 1_000, 1_600, false, true),
+            (1_000, 600, 1_599, 1_600, false, true),
+            (1_000, 600, 1_600, 1_600, true, false),
+            (1_000, 600, 5_000, 1_600, true, false),
+            // Used again: the timeout counts from the last use.
+            (1_500, 600, 1_600, 2_100, false, true),
+            // No idle timeout (a record from before them): only the hard end counts.
+            (1_000, 0, 9_999, i64::MAX, false, true),
+            (1_000, 0, 10_000, i64::MAX, false, false),
+            // Idle or not, nothing is in use past its hard end.
+            (9_900, 600, 10_000, 10_500, false, false),
+        ];
+        for (last, idle, now, ends, is_idle, in_use) in cases {
+            let imp = impersonation(last, idle);
+            let case = format!("last {last}, idle {idle}, now {now}");
+            assert_eq!(imp.idle_ends_at(), ends, "{case}");
+            assert_eq!(imp.is_idle(now), is_idle, "{case}");
+            assert_eq!(imp.is_in_use(now), in_use, "{case}");
+            assert_eq!(
+                imp.is_live(now),
+                now < imp.ends_at,
+                "{case}: the hard end alone"
+            );
+        }
+    }
 }

@@ -354,7 +354,7 @@ fn role_pairs(label: &str, text: &str, problems: &mut Vec<String>) -> Vec<(Role,
         }
         pairs.push((role, name.to_string()));
     }
-    pairs.sort_by(|a, b| b.0.cmp(&a.0));
+    pairs.sort_by_key(|pair| std::cmp::Reverse(pair.0));
     pairs
 }
 

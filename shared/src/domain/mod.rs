@@ -8,6 +8,7 @@ pub mod grant;
 pub mod identity_mapping;
 pub mod justification;
 pub mod jwt_crypto;
+pub mod metrics;
 pub mod mode;
 pub mod payload;
 pub mod policy;

@@ -129,6 +129,8 @@ pub struct Terms {
     pub mode: Mode,
     /// The tenant's maximum duration, when shorter than the deployment's.
     pub max_duration_secs: Option<i64>,
+    /// The tenant's idle timeout, when shorter than the deployment's.
+    pub idle_secs: Option<i64>,
     /// A super-admin's break-glass start.
     pub break_glass: bool,
 }
@@ -139,6 +141,7 @@ impl Terms {
             justification,
             mode,
             max_duration_secs: None,
+            idle_secs: None,
             break_glass: false,
         }
     }

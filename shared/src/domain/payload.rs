@@ -85,4 +85,10 @@ pub struct ImpersonationSummary {
     pub mode: &'static str,
     /// The hard end of the impersonation (RFC 3339).
     pub expires_at: String,
+    /// How long the session may go unused (not refreshed) before it is over; `0`: no idle
+    /// timeout.
+    pub idle_seconds: i64,
+    /// When it is over unless it is refreshed before (RFC 3339): each refresh moves it on by
+    /// `idle_seconds`. `None` without an idle timeout.
+    pub idle_ends_at: Option<String>,
 }

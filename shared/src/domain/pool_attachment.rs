@@ -211,6 +211,125 @@ pub fn wired_slots(current: &LambdaConfig, actas: &ActasTriggers) -> Vec<(&'stat
     ]
 }
 
+/// A user pool as actas reads it before joining it (`DescribeUserPool`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PoolDescription {
+    pub user_pool_id: String,
+    pub name: String,
+    pub arn: Option<String>,
+    /// The feature plan: `LITE`, `ESSENTIALS` or `PLUS` (`None` when the pool does not say).
+    pub tier: Option<String>,
+    pub lambda_config: LambdaConfig,
+    /// Every attribute of the pool's schema, custom ones as `custom:<name>`.
+    pub attribute_names: Vec<String>,
+}
+
+impl PoolDescription {
+    /// The Lite plan has no pre-token generation V2, which actas needs (see `app::pool_attachment`).
+    pub fn is_lite(&self) -> bool {
+        self.tier
+            .as_deref()
+            .is_some_and(|tier| tier.eq_ignore_ascii_case("LITE"))
+    }
+
+    pub fn has_attribute(&self, name: &str) -> bool {
+        self.attribute_names.iter().any(|a| a == name)
+    }
+}
+
+/// The scopes of the resource server actas creates in a pool it joins (`<identifier>/read`,
+/// `<identifier>/write`): read-only and full impersonated sessions.
+pub const RESOURCE_SERVER_SCOPES: [&str; 2] = ["read", "write"];
+
+/// A resource server of the pool (an OAuth scope namespace).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ResourceServer {
+    pub identifier: String,
+    pub name: String,
+    pub scopes: Vec<String>,
+}
+
+/// One `LambdaConfig` slot whose value changes (a versioned trigger shown as `arn (V2_0)`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct SlotChange {
+    pub slot: String,
+    pub before: Option<String>,
+    pub after: Option<String>,
+}
+
+impl LambdaConfig {
+    /// Every slot by its API name, with what it holds.
+    pub fn slots(&self) -> Vec<(&'static str, Option<String>)> {
+        let versioned = |t: &Option<VersionedTrigger>| {
+            t.as_ref()
+                .map(|t| format!("{} ({})", t.lambda_arn, t.lambda_version))
+        };
+        vec![
+            ("PreSignUp", self.pre_sign_up.clone()),
+            ("CustomMessage", self.custom_message.clone()),
+            ("PostConfirmation", self.post_confirmation.clone()),
+            ("PreAuthentication", self.pre_authentication.clone()),
+            ("PostAuthentication", self.post_authentication.clone()),
+            ("DefineAuthChallenge", self.define_auth_challenge.clone()),
+            ("CreateAuthChallenge", self.create_auth_challenge.clone()),
+            (
+                "VerifyAuthChallengeResponse",
+                self.verify_auth_challenge_response.clone(),
+            ),
+            ("PreTokenGeneration", self.pre_token_generation.clone()),
+            (
+                "PreTokenGenerationConfig",
+                versioned(&self.pre_token_generation_config),
+            ),
+            ("UserMigration", self.user_migration.clone()),
+            ("CustomSMSSender", versioned(&self.custom_sms_sender)),
+            ("CustomEmailSender", versioned(&self.custom_email_sender)),
+            ("KMSKeyID", self.kms_key_id.clone()),
+        ]
+    }
+}
+
+/// The slots whose value differs between two configurations, in API order.
+pub fn lambda_config_changes(before: &LambdaConfig, after: &LambdaConfig) -> Vec<SlotChange> {
+    before
+        .slots()
+        .into_iter()
+        .zip(after.slots())
+        .filter(|((_, was), (_, now))| was != now)
+        .map(|((slot, was), (_, now))| SlotChange {
+            slot: slot.to_string(),
+            before: was,
+            after: now,
+        })
+        .collect()
+}
+
+/// The configuration with actas's own functions taken out of its four slots: what a pool "had
+/// before actas" when actas is found wired without a record (the record was lost), so that
+/// detaching never restores actas to itself.
+pub fn without_actas(current: &LambdaConfig, actas: &ActasTriggers) -> LambdaConfig {
+    let drop_ours = |slot: &Option<String>, ours: &str| slot.clone().filter(|arn| arn != ours);
+    let mut cleaned = current.clone();
+    cleaned.define_auth_challenge =
+        drop_ours(&current.define_auth_challenge, &actas.define_auth_challenge);
+    cleaned.create_auth_challenge =
+        drop_ours(&current.create_auth_challenge, &actas.create_auth_challenge);
+    cleaned.verify_auth_challenge_response = drop_ours(
+        &current.verify_auth_challenge_response,
+        &actas.verify_auth_challenge_response,
+    );
+    if current
+        .pre_token()
+        .is_some_and(|t| t.lambda_arn == actas.pre_token_generation)
+    {
+        cleaned.pre_token_generation = None;
+        cleaned.pre_token_generation_config = None;
+    }
+    cleaned
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -1519,7 +1519,10 @@ async fn the_audit_trail_is_scoped_filtered_and_newest_first() {
     let kinds: Vec<String> = events_of(&starts).into_iter().map(|(e, _, _)| e).collect();
     assert!(kinds.contains(&"started".to_string()), "{starts}");
     assert!(kinds.contains(&"exchanged".to_string()), "{starts}");
-    assert!(kinds.iter().all(|e| e == "started" || e == "exchanged"), "{starts}");
+    assert!(
+        kinds.iter().all(|e| e == "started" || e == "exchanged"),
+        "{starts}"
+    );
 
     // A team admin reads what they did, whatever they ask for.
     let (_, own) = f.audit("acme-team-admin", &[]).await;
@@ -1542,7 +1545,10 @@ async fn the_audit_trail_is_scoped_filtered_and_newest_first() {
         (vec![("event", "launched")], 400),
         (vec![("since", "yesterday")], 400),
         (vec![("until", "soon")], 400),
-        (vec![("since", "2000000000000"), ("until", "1000000000000")], 400),
+        (
+            vec![("since", "2000000000000"), ("until", "1000000000000")],
+            400,
+        ),
         (vec![("since", "99999999999999")], 400),
         (vec![("since", "2999-01-01T00:00:00Z")], 400),
     ] {

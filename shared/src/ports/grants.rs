@@ -57,6 +57,12 @@ pub trait ImpersonationStore: Send + Sync {
     /// allows. A page may be short; only a missing `next_token` ends the listing.
     async fn list(&self, query: &ListQuery) -> Result<ImpersonationPage>;
 
+    /// A session was used (refreshed): moves its `last_active_at` to `now_secs`, with one
+    /// conditional write, only while it is active, before its hard end and not idle — last used
+    /// after `now_secs - idle_secs`, where `idle_secs` is its own (fixed at the start, as read;
+    /// `0`: no idle timeout). Returns whether it did: false when it ended or went idle meanwhile.
+    async fn touch(&self, id: &str, idle_secs: i64, now_secs: i64) -> Result<bool>;
+
     /// Ends an impersonation (active or pending → ended). With
     /// `revert_secret_hash`, only if it matches: that makes a revert single use. Returns whether
     /// this call ended it.

@@ -447,6 +447,20 @@ impl ImpersonationStore for MemoryStore {
         }
     }
 
+    async fn touch(&self, id: &str, idle_secs: i64, now_secs: i64) -> Result<bool> {
+        let mut map = self.impersonations.lock().map_err(|_| poisoned())?;
+        match map.get_mut(id) {
+            Some(imp)
+                if imp.is_live(now_secs)
+                    && (idle_secs <= 0 || imp.last_active_at > now_secs - idle_secs) =>
+            {
+                imp.last_active_at = now_secs;
+                Ok(true)
+            }
+            _ => Ok(false),
+        }
+    }
+
     async fn end(&self, id: &str, revert_secret_hash: Option<&str>, now_secs: i64) -> Result<bool> {
         let mut map = self.impersonations.lock().map_err(|_| poisoned())?;
         let Some(imp) = map.get_mut(id) else {

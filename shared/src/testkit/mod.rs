@@ -3,7 +3,9 @@
 //! demo tenants, from which every route's state is built.
 
 pub mod clock;
+pub mod invoker;
 pub mod memory;
+pub mod pool;
 
 use crate::app::audit_trail::AuditTrail;
 use crate::app::exchange::ExchangeState;
@@ -275,6 +277,7 @@ impl TestWorld {
             cognito_public_endpoint: "https://cognito-idp.us-east-1.amazonaws.com/".into(),
             mint_window_secs: 60,
             impersonation_max_secs: 3600,
+            impersonation_idle_secs: 1800,
             api_key_requirement: ApiKeyRequirement::UsernameDialect,
         };
         TestWorld {

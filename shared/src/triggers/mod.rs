@@ -3,14 +3,20 @@
 //! Events are handled as JSON values: the trigger reads the few fields it needs and writes its
 //! `response`, passing everything else back as Cognito sent it. Any other client than the
 //! impersonation client, and any grant that is missing, used, expired or for another user, gets
-//! no tokens. Errors fail the authentication: a trigger never guesses.
+//! no tokens from actas. In a pool actas joined, custom auth of other clients is the pool's own
+//! (its functions answer, `chain`), and the pool's pre-token function still writes its claims,
+//! under actas's (`token_overrides`). Errors fail the authentication: a trigger never guesses.
 
+pub mod chain;
 pub mod create_auth_challenge;
 pub mod define_auth_challenge;
 pub mod grant;
 pub mod pre_token_generation;
+pub mod token_overrides;
 pub mod verify_auth_challenge;
 
+#[cfg(test)]
+mod chain_tests;
 #[cfg(test)]
 mod tests;
 
@@ -60,6 +66,9 @@ pub struct TriggerState {
     pub clock: Arc<dyn Clock>,
     /// How the directory reads a signed-in user's role, tenant and team.
     pub identity_mapping: crate::domain::identity_mapping::IdentityMapping,
+    /// In a pool actas joined (`CHAIN_POOL_TRIGGERS`), the pool's own functions: verify passes
+    /// other clients' events to its function, pre-token merges its function's answer.
+    pub chain: Option<chain::PoolTriggerChain>,
 }
 
 /// The clients custom auth is for: impersonated sessions, and impersonators' own sessions
@@ -81,6 +90,31 @@ impl CustomAuthClients {
     fn allows(&self, client_id: Option<&str>) -> bool {
         client_id.is_some_and(|c| c == self.impersonation_client_id || c == self.revert_client_id)
     }
+}
+
+/// What the define and create triggers are built with: actas's clients and, in a pool actas
+/// joined, the pool's own functions that every other client's events go to.
+pub struct CustomAuthTrigger {
+    pub clients: CustomAuthClients,
+    pub chain: Option<chain::PoolTriggerChain>,
+}
+
+impl From<CustomAuthClients> for CustomAuthTrigger {
+    /// A pool actas created: nothing to pass on.
+    fn from(clients: CustomAuthClients) -> Self {
+        CustomAuthTrigger {
+            clients,
+            chain: None,
+        }
+    }
+}
+
+/// The app client a custom-auth event is for, read alone: whether an event is actas's is decided
+/// before anything else of it is read, and an event that is not goes on exactly as it came.
+pub(crate) fn caller_client(event: &Value) -> Option<&str> {
+    event
+        .pointer("/callerContext/clientId")
+        .and_then(Value::as_str)
 }
 
 #[derive(Debug, Default, Deserialize)]

@@ -1,16 +1,18 @@
 //! PreTokenGeneration: the `act` and impersonation claims (mode included), the resource server's
-//! scopes by mode, no self-service scope, and no Cognito-side refresh for the impersonation client.
+//! scopes by mode, no self-service scope, and no Cognito-side refresh for the impersonation client;
+//! in a pool actas joined, the pool's own pre-token function's answer under actas's.
 
 use crate::app::directory::note_seen;
 use crate::domain::error::{ActasError, Result};
 use crate::domain::identity_mapping::IdentityMapping;
 use crate::domain::mode::Mode;
 use crate::domain::user::{PoolUser, UserRecord};
+use crate::triggers::token_overrides::{OverrideDetails, TokenOverride};
 use crate::triggers::{
     set_response, TriggerEvent, TriggerState, CLAIM_ACT, CLAIM_IMPERSONATION_EXPIRES_AT,
     CLAIM_IMPERSONATION_ID, CLAIM_IMPERSONATION_MODE, SELF_SERVICE_SCOPE,
 };
-use serde_json::{json, Value};
+use serde_json::{json, Map, Value};
 use std::collections::HashMap;
 use tracing::warn;
 
@@ -23,35 +25,76 @@ use tracing::warn;
 /// On the impersonation client every issuance must name the grant it redeemed; a refresh at
 /// Cognito names none, so it is refused. Refresh goes through actas, which knows which
 /// impersonation a refresh token belongs to and mints fresh tokens for that one only.
+///
+/// In a pool actas joined, the pool's own pre-token function is called with the same event,
+/// alongside actas's reads (a trigger has 5 seconds), and its answer merged under actas's
+/// (`token_overrides`): its claims, scopes and groups stay, actas's claims and the scopes actas
+/// takes away cannot be touched by it. Its failure fails the sign-in, as it did without actas.
 pub async fn pre_token_generation(state: &TriggerState, mut event: Value) -> Result<Value> {
     let parsed = TriggerEvent::read(&event)?;
-    if !parsed.is_from_client(&state.impersonation_client_id) {
-        // The sign-in client's own sessions pass through unchanged; the user they are for, as
-        // Cognito sends them, refreshes the directory.
-        if let Some(user) = signed_in_user(&state.identity_mapping, &event) {
-            note_seen(state.directory.as_ref(), &[&user]).await;
+    // What is refused from the event alone is refused before anything is read or called.
+    let grant_id = if parsed.is_from_client(&state.impersonation_client_id) {
+        if parsed.trigger_source.as_deref() == Some("TokenGeneration_RefreshTokens") {
+            warn!("refresh at Cognito refused: impersonated sessions refresh through actas");
+            return Err(ActasError::Forbidden(
+                "impersonated sessions refresh through actas".into(),
+            ));
         }
-        set_response(
-            &mut event,
-            json!({
-                "claimsAndScopeOverrideDetails": {
-                    "accessTokenGeneration": {
-                        "scopesToAdd": [state.scopes.read, state.scopes.write],
-                    },
-                }
-            }),
-        );
-        return Ok(event);
+        Some(parsed.impersonation_id().ok_or_else(|| {
+            ActasError::Forbidden("tokens on the impersonation client need a grant".into())
+        })?)
+    } else {
+        None
+    };
+    let ours = async {
+        match grant_id {
+            Some(id) => impersonated_session(state, &parsed, id).await,
+            None => Ok(ordinary_session(state, &event).await),
+        }
+    };
+    let theirs = async {
+        match &state.chain {
+            Some(chain) => chain.pre_token_generation(&event).await,
+            None => Ok(None),
+        }
+    };
+    let (ours, theirs) = tokio::join!(ours, theirs);
+    // actas's refusal first: the pool's function's answer never makes a refused session pass.
+    let ours = ours?;
+    let details = match theirs? {
+        Some(theirs) => ours.merged_over(theirs),
+        None => ours,
+    };
+    let details = serde_json::to_value(details)
+        .map_err(|e| ActasError::Internal(format!("pre-token answer: {e}")))?;
+    set_response(
+        &mut event,
+        json!({"claimsAndScopeOverrideDetails": details}),
+    );
+    Ok(event)
+}
+
+/// The sign-in client's own sessions (and the revert client's): no claims, both scopes. The
+/// user they are for, as Cognito sends them, refreshes the directory.
+async fn ordinary_session(state: &TriggerState, event: &Value) -> OverrideDetails {
+    if let Some(user) = signed_in_user(&state.identity_mapping, event) {
+        note_seen(state.directory.as_ref(), &[&user]).await;
     }
-    if parsed.trigger_source.as_deref() == Some("TokenGeneration_RefreshTokens") {
-        warn!("refresh at Cognito refused: impersonated sessions refresh through actas");
-        return Err(ActasError::Forbidden(
-            "impersonated sessions refresh through actas".into(),
-        ));
+    OverrideDetails {
+        access_token_generation: Some(TokenOverride {
+            scopes_to_add: vec![state.scopes.read.clone(), state.scopes.write.clone()],
+            ..TokenOverride::default()
+        }),
+        ..OverrideDetails::default()
     }
-    let id = parsed.impersonation_id().ok_or_else(|| {
-        ActasError::Forbidden("tokens on the impersonation client need a grant".into())
-    })?;
+}
+
+/// An impersonated session: the grant it redeemed must be live and for this user.
+async fn impersonated_session(
+    state: &TriggerState,
+    parsed: &TriggerEvent,
+    id: &str,
+) -> Result<OverrideDetails> {
     let imp = state
         .store
         .get(id)
@@ -74,36 +117,39 @@ pub async fn pre_token_generation(state: &TriggerState, mut event: Value) -> Res
         );
         return Err(ActasError::Forbidden("impersonation is not live".into()));
     }
-    let claims = json!({
-        CLAIM_ACT: {"sub": imp.actor_sub, "username": imp.actor_username},
-        CLAIM_IMPERSONATION_ID: imp.id,
-        CLAIM_IMPERSONATION_EXPIRES_AT: imp.ends_at,
-        CLAIM_IMPERSONATION_MODE: imp.mode.as_str(),
-    });
+    let claims = Map::from_iter([
+        (
+            CLAIM_ACT.to_string(),
+            json!({"sub": imp.actor_sub, "username": imp.actor_username}),
+        ),
+        (CLAIM_IMPERSONATION_ID.to_string(), json!(imp.id)),
+        (
+            CLAIM_IMPERSONATION_EXPIRES_AT.to_string(),
+            json!(imp.ends_at),
+        ),
+        (
+            CLAIM_IMPERSONATION_MODE.to_string(),
+            json!(imp.mode.as_str()),
+        ),
+    ]);
+    let (read, write) = (state.scopes.read.clone(), state.scopes.write.clone());
     let (scopes_to_add, scopes_to_suppress) = match imp.mode {
-        Mode::Full => (
-            vec![state.scopes.read.as_str(), state.scopes.write.as_str()],
-            vec![SELF_SERVICE_SCOPE],
-        ),
-        Mode::ReadOnly => (
-            vec![state.scopes.read.as_str()],
-            vec![SELF_SERVICE_SCOPE, state.scopes.write.as_str()],
-        ),
+        Mode::Full => (vec![read, write], vec![SELF_SERVICE_SCOPE.to_string()]),
+        Mode::ReadOnly => (vec![read], vec![SELF_SERVICE_SCOPE.to_string(), write]),
     };
-    set_response(
-        &mut event,
-        json!({
-            "claimsAndScopeOverrideDetails": {
-                "idTokenGeneration": {"claimsToAddOrOverride": claims.clone()},
-                "accessTokenGeneration": {
-                    "claimsToAddOrOverride": claims,
-                    "scopesToAdd": scopes_to_add,
-                    "scopesToSuppress": scopes_to_suppress,
-                },
-            }
+    Ok(OverrideDetails {
+        id_token_generation: Some(TokenOverride {
+            claims_to_add_or_override: claims.clone(),
+            ..TokenOverride::default()
         }),
-    );
-    Ok(event)
+        access_token_generation: Some(TokenOverride {
+            claims_to_add_or_override: claims,
+            scopes_to_add,
+            scopes_to_suppress,
+            ..TokenOverride::default()
+        }),
+        group_override_details: None,
+    })
 }
 
 /// The signed-in user as the event describes them: name, attributes, groups (a disabled user

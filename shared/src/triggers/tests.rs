@@ -9,39 +9,41 @@ use crate::triggers::define_auth_challenge::define_auth_challenge;
 use crate::triggers::pre_token_generation::pre_token_generation;
 use crate::triggers::verify_auth_challenge::verify_auth_challenge;
 use crate::triggers::{
-    CustomAuthClients, TriggerState, CLAIM_ACT, CLAIM_IMPERSONATION_EXPIRES_AT,
+    CustomAuthClients, CustomAuthTrigger, TriggerState, CLAIM_ACT, CLAIM_IMPERSONATION_EXPIRES_AT,
     CLAIM_IMPERSONATION_ID, CLAIM_IMPERSONATION_MODE, CUSTOM_CHALLENGE, SELF_SERVICE_SCOPE,
 };
 use serde_json::{json, Value};
 use std::sync::Arc;
 
-const CLIENT: &str = "IMPERSONATION_CLIENT_ID";
-const REVERT_CLIENT: &str = "REVERT_CLIENT_ID";
+pub(super) const CLIENT: &str = "IMPERSONATION_CLIENT_ID";
+pub(super) const REVERT_CLIENT: &str = "REVERT_CLIENT_ID";
 
-fn clients() -> CustomAuthClients {
+/// actas's clients, in a pool actas created (nothing chained).
+fn clients() -> CustomAuthTrigger {
     CustomAuthClients {
         impersonation_client_id: CLIENT.into(),
         revert_client_id: REVERT_CLIENT.into(),
     }
+    .into()
 }
-const START: i64 = 1_700_000_000;
+pub(super) const START: i64 = 1_700_000_000;
 
-fn event(name: &str) -> Value {
+pub(super) fn event(name: &str) -> Value {
     let path = format!("{}/../events/{name}", env!("CARGO_MANIFEST_DIR"));
     serde_json::from_str(&std::fs::read_to_string(path).expect("event file")).expect("event JSON")
 }
 
-struct World {
-    state: TriggerState,
-    clock: Arc<ManualClock>,
+pub(super) struct World {
+    pub(super) state: TriggerState,
+    pub(super) clock: Arc<ManualClock>,
 }
 
 /// A pending `full` grant `IMPERSONATION_ID` for the events' user, secret `GRANT_SECRET`.
-async fn world() -> World {
+pub(super) async fn world() -> World {
     world_in(Mode::Full).await
 }
 
-async fn world_in(mode: Mode) -> World {
+pub(super) async fn world_in(mode: Mode) -> World {
     let store = Arc::new(MemoryStore::default());
     let clock = Arc::new(ManualClock::at_millis(START * 1000));
     store
@@ -68,6 +70,8 @@ async fn world_in(mode: Mode) -> World {
             refresh_token_sealed: None,
             ended_at: None,
             revoked_at: None,
+            last_active_at: START,
+            idle_secs: 1800,
         })
         .await
         .unwrap();
@@ -80,21 +84,24 @@ async fn world_in(mode: Mode) -> World {
             scopes: crate::bootstrap::config::SessionScopes::default(),
             clock: clock.clone(),
             identity_mapping: Default::default(),
+            chain: None,
         },
         clock,
     }
 }
 
-async fn verify(world: &World, change: impl FnOnce(&mut Value)) -> bool {
+pub(super) async fn verify(world: &World, change: impl FnOnce(&mut Value)) -> bool {
     let mut ev = event("verify-auth-challenge.json");
     change(&mut ev);
     let out = verify_auth_challenge(&world.state, ev).await.unwrap();
     out["response"]["answerCorrect"].as_bool().unwrap()
 }
 
-#[test]
-fn define_issues_one_challenge_then_tokens_only_after_success() {
-    let first = define_auth_challenge(&clients(), event("define-auth-challenge.json")).unwrap();
+#[tokio::test]
+async fn define_issues_one_challenge_then_tokens_only_after_success() {
+    let first = define_auth_challenge(&clients(), event("define-auth-challenge.json"))
+        .await
+        .unwrap();
     assert_eq!(first["response"]["challengeName"], CUSTOM_CHALLENGE);
     assert_eq!(first["response"]["issueTokens"], false);
     assert_eq!(
@@ -102,18 +109,18 @@ fn define_issues_one_challenge_then_tokens_only_after_success() {
         "the rest of the event passes through"
     );
 
-    let round = |result: bool| {
+    let round = |result: bool| async move {
         let mut ev = event("define-auth-challenge.json");
         ev["request"]["session"] =
             json!([{"challengeName": "CUSTOM_CHALLENGE", "challengeResult": result}]);
-        define_auth_challenge(&clients(), ev).unwrap()["response"].clone()
+        define_auth_challenge(&clients(), ev).await.unwrap()["response"].clone()
     };
     assert_eq!(
-        round(true),
+        round(true).await,
         json!({"issueTokens": true, "failAuthentication": false})
     );
     assert_eq!(
-        round(false),
+        round(false).await,
         json!({"issueTokens": false, "failAuthentication": true})
     );
 
@@ -123,7 +130,8 @@ fn define_issues_one_challenge_then_tokens_only_after_success() {
         {"challengeName": "CUSTOM_CHALLENGE", "challengeResult": true}
     ]);
     assert_eq!(
-        define_auth_challenge(&clients(), two_rounds).unwrap()["response"]["failAuthentication"],
+        define_auth_challenge(&clients(), two_rounds).await.unwrap()["response"]
+            ["failAuthentication"],
         true
     );
 }
@@ -141,16 +149,19 @@ async fn nulls_where_aws_has_values_are_read_as_absent() {
     assert!(redeemed);
 }
 
-#[test]
-fn define_and_create_refuse_other_clients() {
+#[tokio::test]
+async fn define_and_create_refuse_other_clients() {
     let mut ev = event("define-auth-challenge.json");
     ev["callerContext"]["clientId"] = json!("sign-in-client");
     assert_eq!(
-        define_auth_challenge(&clients(), ev.clone()).unwrap()["response"]["failAuthentication"],
+        define_auth_challenge(&clients(), ev.clone()).await.unwrap()["response"]
+            ["failAuthentication"],
         true
     );
-    assert!(create_auth_challenge(&clients(), ev).is_err());
-    let created = create_auth_challenge(&clients(), event("create-auth-challenge.json")).unwrap();
+    assert!(create_auth_challenge(&clients(), ev).await.is_err());
+    let created = create_auth_challenge(&clients(), event("create-auth-challenge.json"))
+        .await
+        .unwrap();
     assert_eq!(created["response"]["challengeMetadata"], "ACTAS_GRANT");
 }
 

@@ -1,14 +1,28 @@
 //! VerifyAuthChallengeResponse: redeems a live grant exactly once.
 
 use crate::domain::error::Result;
+use crate::triggers::chain::{pass_on, CustomAuthSlot};
 use crate::triggers::grant::{redeem_grant, GrantAnswer};
-use crate::triggers::{set_response, CustomAuthClients, TriggerEvent, TriggerState};
+use crate::triggers::{caller_client, set_response, CustomAuthClients, TriggerEvent, TriggerState};
 use serde_json::{json, Value};
 use tracing::info;
 
 /// VerifyAuthChallengeResponse: the answer must redeem a live, pending grant for this user and
-/// client.
+/// client. Another client's event is the pool's own (a joined pool's function answers it) or
+/// refused.
 pub async fn verify_auth_challenge(state: &TriggerState, mut event: Value) -> Result<Value> {
+    let clients = CustomAuthClients {
+        impersonation_client_id: state.impersonation_client_id.clone(),
+        revert_client_id: state.revert_client_id.clone(),
+    };
+    if !clients.allows(caller_client(&event)) {
+        let slot = CustomAuthSlot::VerifyAuthChallengeResponse;
+        if let Some(answer) = pass_on(state.chain.as_ref(), slot, &event).await? {
+            return Ok(answer);
+        }
+        set_response(&mut event, json!({"answerCorrect": false}));
+        return Ok(event);
+    }
     let parsed = TriggerEvent::read(&event)?;
     let answer = parsed
         .request
@@ -16,10 +30,6 @@ pub async fn verify_auth_challenge(state: &TriggerState, mut event: Value) -> Re
         .as_ref()
         .and_then(Value::as_str)
         .unwrap_or("");
-    let clients = CustomAuthClients {
-        impersonation_client_id: state.impersonation_client_id.clone(),
-        revert_client_id: state.revert_client_id.clone(),
-    };
     let client = parsed
         .caller_context
         .client_id

@@ -212,6 +212,28 @@ impl ImpersonationStore for DynamoStore {
         conditional("UpdateItem", result)
     }
 
+    async fn touch(&self, id: &str, idle_secs: i64, now_secs: i64) -> Result<bool> {
+        let mut condition = "#status = :active AND ends_at > :now".to_string();
+        let mut update = self
+            .client
+            .update_item()
+            .table_name(&self.table)
+            .set_key(Some(key(impersonation_pk(id), IMPERSONATION_SK)))
+            .update_expression("SET last_active_at = :now")
+            .expression_attribute_names("#status", "status")
+            .expression_attribute_values(":active", s(ImpersonationStatus::Active.as_str()))
+            .expression_attribute_values(":now", n(now_secs));
+        if idle_secs > 0 {
+            // A condition cannot add: "not idle" is "last used after now minus its timeout".
+            condition.push_str(" AND last_active_at > :idle_since");
+            update = update.expression_attribute_values(":idle_since", n(now_secs - idle_secs));
+        }
+        conditional(
+            "UpdateItem",
+            update.condition_expression(condition).send().await,
+        )
+    }
+
     async fn end(&self, id: &str, revert_secret_hash: Option<&str>, now_secs: i64) -> Result<bool> {
         let mut condition = "#status IN (:active, :pending)".to_string();
         let mut update = self

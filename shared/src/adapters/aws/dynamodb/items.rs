@@ -94,6 +94,8 @@ pub fn impersonation_item(imp: &Impersonation) -> Item {
         ("mint_secret_hash".to_string(), s(&imp.mint_secret_hash)),
         ("revert_secret_hash".to_string(), s(&imp.revert_secret_hash)),
         ("expires_at".to_string(), n(imp.expires_at)),
+        ("last_active_at".to_string(), n(imp.last_active_at)),
+        ("idle_secs".to_string(), n(imp.idle_secs)),
     ]);
     if imp.kind == GrantKind::Impersonation {
         let tenant = imp.tenant.as_deref();
@@ -150,6 +152,7 @@ pub(crate) fn insert_optional(item: &mut Item, name: &str, value: Option<&str>) 
 pub(crate) fn impersonation_from(item: &Item) -> Result<Impersonation> {
     let status = get_s(item, "status")?;
     let kind = get_s(item, "kind")?;
+    let created_at_millis = get_n(item, "created_at")?;
     Ok(Impersonation {
         id: get_s(item, "id")?,
         kind: GrantKind::parse(&kind)
@@ -169,7 +172,7 @@ pub(crate) fn impersonation_from(item: &Item) -> Result<Impersonation> {
         client_id: get_s(item, "client_id")?,
         status: ImpersonationStatus::parse(&status)
             .ok_or_else(|| ActasError::Internal(format!("unknown status {status}")))?,
-        created_at_millis: get_n(item, "created_at")?,
+        created_at_millis,
         ends_at: get_n(item, "ends_at")?,
         mint_deadline: get_n(item, "mint_deadline")?,
         mint_secret_hash: get_s(item, "mint_secret_hash")?,
@@ -178,6 +181,11 @@ pub(crate) fn impersonation_from(item: &Item) -> Result<Impersonation> {
         refresh_token_sealed: get_opt_s(item, "refresh_token_sealed"),
         ended_at: get_n(item, "ended_at").ok(),
         revoked_at: get_n(item, "revoked_at").ok(),
+        // A record written before idle timeouts: last used at its start, and no idle timeout
+        // (it ends at its hard end, as it was promised when it started).
+        last_active_at: get_n(item, "last_active_at")
+            .unwrap_or_else(|_| created_at_millis.div_euclid(1000)),
+        idle_secs: get_n(item, "idle_secs").unwrap_or(0),
     })
 }
 
@@ -338,11 +346,21 @@ mod tests {
             refresh_token_sealed: Some("c2VhbGVk".into()),
             ended_at: None,
             revoked_at: None,
+            last_active_at: 1_700_000_900,
+            idle_secs: 1_800,
         };
         let item = impersonation_item(&imp);
         assert_eq!(item["gsi1pk"], s("TARGET#t"));
         assert_eq!(item["gsi2pk"], s("TENANT#acme"));
         assert_eq!(impersonation_from(&item).unwrap(), imp);
+
+        // Written before idle timeouts: last used at its start, no idle timeout.
+        let mut older = item.clone();
+        older.remove("last_active_at");
+        older.remove("idle_secs");
+        let read = impersonation_from(&older).unwrap();
+        assert_eq!((read.last_active_at, read.idle_secs), (1_700_000_000, 0));
+        assert!(!read.is_idle(imp.ends_at - 1));
     }
 
     #[test]

@@ -162,7 +162,8 @@ local_parameters() {
   for name in "${MAPPED_PARAMETERS[@]}"; do
     variable="$(env_name_of "$name")"
     if [[ -n "${!variable+set}" ]]; then
-      parameters+=("ParameterKey=$name,ParameterValue=${!variable}")
+      # SAM reads an empty value only when it is quoted.
+      parameters+=("ParameterKey=$name,ParameterValue=${!variable:-\"\"}")
     fi
   done
   echo "${parameters[*]} ${ACTAS_PARAMETERS:-}"
@@ -193,7 +194,12 @@ pattern = re.compile(
 def point_at_binary(match):
     name, other_metadata = match.group(1), match.group(2)
     os.makedirs(os.path.join(dist, name), exist_ok=True)
-    shutil.copy2(os.path.join(binaries, name), os.path.join(dist, name, "bootstrap"))
+    # A hard link, not a copy: a stack's dist holds no second gigabyte of binaries.
+    source, bootstrap = os.path.join(binaries, name), os.path.join(dist, name, "bootstrap")
+    try:
+        os.link(source, bootstrap)
+    except OSError:
+        shutil.copy2(source, bootstrap)
     # Other metadata (the scanner's reasoned skips) stays; the build method goes.
     kept = f"    Metadata:\n{other_metadata}" if other_metadata else ""
     return f"{kept}    Properties:\n      CodeUri: {name}/\n"
@@ -233,7 +239,7 @@ PY
       --capabilities CAPABILITY_IAM \
       --no-confirm-changeset --no-fail-on-empty-changeset --no-progressbar \
       --parameter-overrides $(local_parameters) \
-      >"$LOCAL/sam-deploy.log" 2>&1) || { tail -40 "$LOCAL/sam-deploy.log" >&2; exit 1; }
+      >"$LOCAL/sam-deploy-$STACK_NAME.log" 2>&1) || { tail -40 "$LOCAL/sam-deploy-$STACK_NAME.log" >&2; exit 1; }
   sam list stack-outputs --stack-name "$STACK_NAME" --region "$AWS_REGION" --output json > "$OUTPUTS_FILE"
   apply_gateway_responses
 }

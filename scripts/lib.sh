@@ -64,16 +64,19 @@ ensure_python_tools() {
   echo "$wanted" > "$marker"
 }
 
-ensure_checkov() {
-  local marker="$CHECKOV_VENV/.installed"
-  if [[ -f "$marker" && "$(cat "$marker")" == "$CHECKOV_REQUIREMENT" ]]; then
+# A tool in a venv of its own under .local/, installed once per pinned requirement.
+ensure_venv() {
+  local venv="$1" requirement="$2" marker="$1/.installed"
+  if [[ -f "$marker" && "$(cat "$marker")" == "$requirement" ]]; then
     return
   fi
-  log "installing $CHECKOV_REQUIREMENT into .local/checkov"
-  python3 -m venv "$CHECKOV_VENV"
-  "$CHECKOV_VENV/bin/pip" install --quiet --disable-pip-version-check "$CHECKOV_REQUIREMENT"
-  echo "$CHECKOV_REQUIREMENT" > "$marker"
+  log "installing $requirement into ${venv#"$ROOT"/}"
+  python3 -m venv "$venv"
+  "$venv/bin/pip" install --quiet --disable-pip-version-check "$requirement"
+  echo "$requirement" > "$marker"
 }
+
+ensure_checkov() { ensure_venv "$CHECKOV_VENV" "$CHECKOV_REQUIREMENT"; }
 
 # checkov on the template: every finding fixed, or skipped in the template with its reason.
 scan_template() {
@@ -83,16 +86,7 @@ scan_template() {
   grep -E "Passed checks" "$LOCAL/checkov.log" >&2 || true
 }
 
-ensure_schemathesis() {
-  local marker="$SCHEMATHESIS_VENV/.installed"
-  if [[ -f "$marker" && "$(cat "$marker")" == "$SCHEMATHESIS_REQUIREMENT" ]]; then
-    return
-  fi
-  log "installing $SCHEMATHESIS_REQUIREMENT into .local/schemathesis"
-  python3 -m venv "$SCHEMATHESIS_VENV"
-  "$SCHEMATHESIS_VENV/bin/pip" install --quiet --disable-pip-version-check "$SCHEMATHESIS_REQUIREMENT"
-  echo "$SCHEMATHESIS_REQUIREMENT" > "$marker"
-}
+ensure_schemathesis() { ensure_venv "$SCHEMATHESIS_VENV" "$SCHEMATHESIS_REQUIREMENT"; }
 
 ministack_healthy() {
   curl -fsS -o /dev/null --max-time 2 "$ACTAS_ENDPOINT/_ministack/health" 2>/dev/null

@@ -496,9 +496,9 @@ function activePage(ctx: Ctx): void {
 
 const EVENTS: Array<[AuditEventFilter, string]> = [
   ['starts', 'Every start (any dialect)'],
-  ['started', 'Started (one step)'],
-  ['token_issued', 'Token issued (two-step, not yet a session)'],
-  ['exchanged', 'Started (two-step token exchanged)'],
+  ['started', 'Started'],
+  ['token_issued', 'Token issued'],
+  ['exchanged', 'Exchanged'],
   ['reverted', 'Reverted'],
   ['stopped', 'Stopped'],
   ['expired', 'Expired'],

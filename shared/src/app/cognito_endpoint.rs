@@ -67,32 +67,12 @@ pub async fn refresh_session(
             "Refresh Token has been revoked: the impersonation has ended".into(),
         ));
     }
-    let ending = PolicyEnd {
-        impersonations: state.sessions.impersonations.as_ref(),
-        audit: &state.audit,
-        clock: state.clock.as_ref(),
-    };
-    // Unused for its idle timeout: the session is over. It ends here, and its refresh token is
-    // revoked.
-    if imp.is_idle(now) {
-        end_idle_session(state, &ending, &imp).await?;
-        return Err(ended_for_idleness("Refresh Token"));
-    }
-    if now + state.config.token_validity_secs > imp.ends_at {
+    if !imp.is_idle(now) && now + state.config.token_validity_secs > imp.ends_at {
         return Err(ActasError::Unauthorized(
             "the impersonation ends before refreshed tokens would".into(),
         ));
     }
-    // The policy a new start would apply, both people read fresh from the pool: an
-    // impersonation it no longer allows ends here, and its refresh token is revoked.
-    if let Some(denial) = denial_now(state.identity.as_ref(), &imp).await? {
-        if ending.end(&imp, denial).await? {
-            crate::app::end::revoke_session(state, &state.sessions, &imp).await;
-        }
-        return Err(ActasError::Unauthorized(format!(
-            "Refresh Token has been revoked: {denial}"
-        )));
-    }
+    still_in_use(state, &imp, "Refresh Token").await?;
 
     let secret = new_secret()?;
     let remint = Remint {
@@ -154,6 +134,31 @@ async fn end_idle_session(
     Ok(())
 }
 
+/// A live session used through the endpoint (`what`: the token it used) must still be in use
+/// and allowed: unused for its idle timeout, or no longer allowed by the policy a new start
+/// would apply (both people read fresh), it ends here, its refresh token is revoked, and the
+/// call is refused.
+async fn still_in_use(state: &SessionState, imp: &Impersonation, what: &str) -> Result<()> {
+    let ending = PolicyEnd {
+        impersonations: state.sessions.impersonations.as_ref(),
+        audit: &state.audit,
+        clock: state.clock.as_ref(),
+    };
+    if imp.is_idle(state.clock.now_secs()) {
+        end_idle_session(state, &ending, imp).await?;
+        return Err(ended_for_idleness(what));
+    }
+    if let Some(denial) = denial_now(state.identity.as_ref(), imp).await? {
+        if ending.end(imp, denial).await? {
+            crate::app::end::revoke_session(state, &state.sessions, imp).await;
+        }
+        return Err(ActasError::Unauthorized(format!(
+            "{what} has been revoked: {denial}"
+        )));
+    }
+    Ok(())
+}
+
 /// The refusal of a session that went unused for its idle timeout (`what`: the token it used).
 fn ended_for_idleness(what: &str) -> ActasError {
     ActasError::Unauthorized(format!(
@@ -201,30 +206,7 @@ pub async fn session_user(state: &SessionState, access_token: &str) -> Result<Va
             "Access Token has been revoked: the impersonation has ended".into(),
         ));
     }
-    if imp.is_idle(now) {
-        let ending = PolicyEnd {
-            impersonations: state.sessions.impersonations.as_ref(),
-            audit: &state.audit,
-            clock: state.clock.as_ref(),
-        };
-        end_idle_session(state, &ending, &imp).await?;
-        return Err(ended_for_idleness("Access Token"));
-    }
-    // The policy a new start would apply, both people read fresh: what it no longer allows
-    // ends here (and its refresh token is revoked), like a refresh or a token check.
-    if let Some(denial) = denial_now(state.identity.as_ref(), &imp).await? {
-        let ending = PolicyEnd {
-            impersonations: state.sessions.impersonations.as_ref(),
-            audit: &state.audit,
-            clock: state.clock.as_ref(),
-        };
-        if ending.end(&imp, denial).await? {
-            crate::app::end::revoke_session(state, &state.sessions, &imp).await;
-        }
-        return Err(ActasError::Unauthorized(format!(
-            "Access Token has been revoked: {denial}"
-        )));
-    }
+    still_in_use(state, &imp, "Access Token").await?;
     let user = state
         .identity
         .find_user(&UserRef::parse(&imp.target_username)?)

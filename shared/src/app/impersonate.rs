@@ -9,9 +9,9 @@ use std::sync::Arc;
 
 use crate::app::directory::note_seen;
 use crate::app::state::{Api, Sessions};
-use crate::bootstrap::config::ApiKeyRequirement;
 use crate::domain::audit::{AuditEvent, RequestOrigin};
 use crate::domain::error::Result;
+use crate::domain::grant::ApiKeyRequirement;
 use crate::domain::grant::GrantKind;
 use crate::domain::justification::Justification;
 use crate::domain::mode::{Mode, Terms};

@@ -120,25 +120,8 @@ impl EnvReader {
     }
 }
 
-/// When `POST /auth/impersonate` demands an `X-API-Key` (a presented key is always checked).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum ApiKeyRequirement {
-    /// Seed 001's dialect (body `username`) requires one; seed 000's (`?uuid=`) does not,
-    /// because its clients never send one.
-    UsernameDialect,
-    Always,
-}
-
-impl FromStr for ApiKeyRequirement {
-    type Err = ();
-    fn from_str(s: &str) -> Result<Self, ()> {
-        match s {
-            "username-dialect" => Ok(ApiKeyRequirement::UsernameDialect),
-            "always" => Ok(ApiKeyRequirement::Always),
-            _ => Err(()),
-        }
-    }
-}
+/// A policy knob of the domain; `bootstrap` only reads it from `API_KEY_REQUIRED`.
+pub use crate::domain::grant::ApiKeyRequirement;
 
 /// Configuration of the HTTP functions.
 #[derive(Debug, Clone)]

@@ -143,6 +143,26 @@ pub enum ApiKeyStatus {
     Revoked,
 }
 
+/// When `POST /auth/impersonate` demands an `X-API-Key` (a presented key is always checked).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ApiKeyRequirement {
+    /// Seed 001's dialect (body `username`) requires one; seed 000's (`?uuid=`) does not,
+    /// because its clients never send one.
+    UsernameDialect,
+    Always,
+}
+
+impl std::str::FromStr for ApiKeyRequirement {
+    type Err = ();
+    fn from_str(s: &str) -> Result<Self, ()> {
+        match s {
+            "username-dialect" => Ok(ApiKeyRequirement::UsernameDialect),
+            "always" => Ok(ApiKeyRequirement::Always),
+            _ => Err(()),
+        }
+    }
+}
+
 /// A customer API key (seed 001's `X-API-Key`). Only the hash of the secret part is stored.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ApiKey {

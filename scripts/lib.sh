@@ -49,6 +49,34 @@ export PATH="$TOOLS_VENV/bin:$PATH"
 
 log() { printf '\033[1m==> %s\033[0m\n' "$*" >&2; }
 
+# Python tools install with uv (itself pinned, installed once with pip): it resolves and installs
+# in seconds where pip takes minutes, from the same PyPI, with its cache under .local/ too.
+UV_REQUIREMENT="uv==0.9.5"
+UV_VENV="$LOCAL/uv"
+export UV_CACHE_DIR="$LOCAL/uv-cache"
+export UV_PYTHON_DOWNLOADS=never
+
+ensure_uv() {
+  local marker="$UV_VENV/.installed"
+  if [[ -f "$marker" && "$(cat "$marker")" == "$UV_REQUIREMENT" ]]; then
+    return
+  fi
+  mkdir -p "$LOCAL"
+  python3 -m venv "$UV_VENV"
+  "$UV_VENV/bin/pip" install --quiet --disable-pip-version-check "$UV_REQUIREMENT"
+  echo "$UV_REQUIREMENT" > "$marker"
+}
+
+# A fresh venv at $1 with the requirements that follow.
+uv_install() {
+  local venv="$1"
+  shift
+  ensure_uv
+  rm -rf "$venv"
+  "$UV_VENV/bin/uv" venv --quiet --python "$(command -v python3)" "$venv"
+  VIRTUAL_ENV="$venv" "$UV_VENV/bin/uv" pip install --quiet "$@"
+}
+
 ensure_python_tools() {
   local marker="$LOCAL/.tools-installed"
   local wanted="$MINISTACK_REQUIREMENT ${MINISTACK_EXTRA_REQUIREMENTS[*]} ${TOOLS_REQUIREMENTS[*]}"
@@ -56,11 +84,8 @@ ensure_python_tools() {
     return
   fi
   log "installing ministack, SAM CLI, cargo-lambda and cfn-lint into .local/"
-  mkdir -p "$LOCAL"
-  python3 -m venv "$MINISTACK_VENV"
-  python3 -m venv "$TOOLS_VENV"
-  "$MINISTACK_VENV/bin/pip" install --quiet --disable-pip-version-check "$MINISTACK_REQUIREMENT" "${MINISTACK_EXTRA_REQUIREMENTS[@]}"
-  "$TOOLS_VENV/bin/pip" install --quiet --disable-pip-version-check "${TOOLS_REQUIREMENTS[@]}"
+  uv_install "$MINISTACK_VENV" "$MINISTACK_REQUIREMENT" "${MINISTACK_EXTRA_REQUIREMENTS[@]}"
+  uv_install "$TOOLS_VENV" "${TOOLS_REQUIREMENTS[@]}"
   echo "$wanted" > "$marker"
 }
 
@@ -71,8 +96,7 @@ ensure_venv() {
     return
   fi
   log "installing $requirement into ${venv#"$ROOT"/}"
-  python3 -m venv "$venv"
-  "$venv/bin/pip" install --quiet --disable-pip-version-check "$requirement"
+  uv_install "$venv" "$requirement"
   echo "$requirement" > "$marker"
 }
 
@@ -172,8 +196,15 @@ build_local() {
     log "reusing the built binaries (ACTAS_SKIP_BUILD=1)"
   else
     log "cargo build --profile $ACTAS_PROFILE (functions and CLI; the first run compiles the AWS SDK)"
-    # The benchmark is left out: it turns on the in-memory test adapters, which no function carries.
-    (cd "$ROOT" && cargo build --profile "$ACTAS_PROFILE" --workspace --exclude actas-bench --exclude hello-lambda --bins --quiet) || exit 1
+    if [[ "${ACTAS_BUILD_ALL_TARGETS:-0}" == 1 ]]; then
+      # scripts/test: every target of the workspace, so that `cargo test --workspace` finds the
+      # same features and builds nothing again (a bins-only build unifies other features: the
+      # tests' and the benchmark's turn on more of the SDK, and the whole SDK would compile twice).
+      (cd "$ROOT" && cargo build --profile "$ACTAS_PROFILE" --workspace --all-targets --quiet) || exit 1
+    else
+      # The benchmark is left out: it turns on the in-memory test adapters, which no function carries.
+      (cd "$ROOT" && cargo build --profile "$ACTAS_PROFILE" --workspace --exclude actas-bench --exclude hello-lambda --bins --quiet) || exit 1
+    fi
   fi
   DIST="$LOCAL/dist-$STACK_NAME"
   rm -rf "$DIST"

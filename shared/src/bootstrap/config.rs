@@ -306,21 +306,8 @@ pub struct TriggerConfig {
     pub chain_pool_triggers: bool,
 }
 
-/// The resource server's scopes the pre-token trigger hands out.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct SessionScopes {
-    pub read: String,
-    pub write: String,
-}
-
-impl Default for SessionScopes {
-    fn default() -> Self {
-        SessionScopes {
-            read: "actas/read".into(),
-            write: "actas/write".into(),
-        }
-    }
-}
+/// The resource server's scopes the pre-token trigger hands out (a domain type, read here).
+pub use crate::domain::scopes::SessionScopes;
 
 impl TriggerConfig {
     pub fn from_reader(mut env: EnvReader) -> Result<Self, ConfigError> {

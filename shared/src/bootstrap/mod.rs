@@ -310,7 +310,10 @@ pub fn pre_token_generation(config: TriggerConfig, sdk: &SdkConfig) -> Result<Tr
 /// SDK configuration built (`start_without_aws` builds none): in a pool actas created these two
 /// functions call no AWS service and their cold start stays without one.
 fn custom_auth(config: TriggerConfig) -> CustomAuthTrigger {
-    let clients = CustomAuthClients::of(&config);
+    let clients = CustomAuthClients {
+        impersonation_client_id: config.impersonation_client_id.clone(),
+        revert_client_id: config.revert_client_id.clone(),
+    };
     let chain = if config.chain_pool_triggers {
         let sdk = crate::adapters::https::sdk_config();
         let attachments = Arc::new(DynamoStore::new(

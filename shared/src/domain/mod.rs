@@ -12,6 +12,7 @@ pub mod metrics;
 pub mod mode;
 pub mod payload;
 pub mod policy;
+pub mod scopes;
 pub mod pool_attachment;
 pub mod secrets;
 pub mod token;

@@ -62,7 +62,7 @@ pub struct TriggerState {
     /// Refreshed with every sign-in the pre-token trigger sees (profiles read it).
     pub directory: Arc<dyn crate::ports::directory::Directory>,
     /// The resource server's scopes: read for every access token, write unless read-only.
-    pub scopes: crate::bootstrap::config::SessionScopes,
+    pub scopes: crate::domain::scopes::SessionScopes,
     pub clock: Arc<dyn Clock>,
     /// How the directory reads a signed-in user's role, tenant and team.
     pub identity_mapping: crate::domain::identity_mapping::IdentityMapping,
@@ -80,13 +80,6 @@ pub struct CustomAuthClients {
 }
 
 impl CustomAuthClients {
-    pub fn of(config: &crate::bootstrap::config::TriggerConfig) -> CustomAuthClients {
-        CustomAuthClients {
-            impersonation_client_id: config.impersonation_client_id.clone(),
-            revert_client_id: config.revert_client_id.clone(),
-        }
-    }
-
     fn allows(&self, client_id: Option<&str>) -> bool {
         client_id.is_some_and(|c| c == self.impersonation_client_id || c == self.revert_client_id)
     }

@@ -81,7 +81,7 @@ pub(super) async fn world_in(mode: Mode) -> World {
             revert_client_id: REVERT_CLIENT.into(),
             store: store.clone(),
             directory: store.clone(),
-            scopes: crate::bootstrap::config::SessionScopes::default(),
+            scopes: crate::domain::scopes::SessionScopes::default(),
             clock: clock.clone(),
             identity_mapping: Default::default(),
             chain: None,

@@ -6,6 +6,7 @@ pub mod events;
 pub mod pool;
 pub mod seed;
 pub mod settings;
+pub mod ssf;
 
 use std::path::Path;
 

@@ -16,6 +16,10 @@
 //!   actas pool attach|detach|status [--user-pool-id ID] [--dry-run] [--create-groups] ...
 //!   actas doctor [--stack-file FILE] [--json]
 //!   actas events replay [--stack-file FILE] [--dry-run] [--json]
+//!   actas ssf receiver add --name N --audience A     [--table NAME | --stack FILE]
+//!   actas ssf receiver list|status                    [--table NAME | --stack FILE]
+//!   actas ssf receiver remove --id ID                 [--table NAME | --stack FILE]
+//!   actas ssf retry                                   [--function NAME | --stack FILE]
 //!
 //! AWS credentials, region and endpoint come from the environment, as for any AWS tool.
 
@@ -43,7 +47,12 @@ const USAGE: &str = "usage:
   actas demo walkthrough --stack FILE
   actas pool attach|detach|status [--user-pool-id ID] [--dry-run] [--create-groups] [--stack-file FILE] (actas pool help)
   actas doctor [--stack-file FILE] [--json]
-  actas events replay [--stack-file FILE] [--dry-run] [--json]";
+  actas events replay [--stack-file FILE] [--dry-run] [--json]
+  actas ssf receiver add --name N --audience A [--table NAME | --stack FILE]
+  actas ssf receiver list [--table NAME | --stack FILE]
+  actas ssf receiver remove --id ID [--table NAME | --stack FILE]
+  actas ssf status [--table NAME | --stack FILE]
+  actas ssf retry [--function NAME | --stack FILE]";
 
 struct Args(Vec<String>);
 
@@ -172,6 +181,52 @@ async fn run(args: &Args) -> CliResult<()> {
                 json!({"id": key.id, "tenant": key.tenant, "apiKey": plaintext, "requestsPerMinute": limit})
             );
             eprintln!("Store the key now: only its hash is kept.");
+        }
+        ["ssf", "receiver"] => {
+            let sdk = args.sdk().await;
+            let table = args.table()?;
+            match args.0.get(2).map(String::as_str) {
+                Some("add") => {
+                    let added = actas_cli::ssf::add_receiver(
+                        &sdk,
+                        &table,
+                        &args.required("--name")?,
+                        &args.required("--audience")?,
+                    )
+                    .await?;
+                    println!("{added}");
+                    eprintln!("Give the receiver its credential now: only its hash is kept.");
+                }
+                Some("list") | Some("status") => {
+                    for receiver in actas_cli::ssf::list_receivers(&sdk, &table).await? {
+                        println!("{receiver}");
+                    }
+                }
+                Some("remove") => {
+                    let id = args.required("--id")?;
+                    if !actas_cli::ssf::remove_receiver(&sdk, &table, &id).await? {
+                        return Err(format!("no receiver {id}").into());
+                    }
+                    println!("{}", json!({"id": id, "status": "removed"}));
+                }
+                _ => return Err(USAGE.into()),
+            }
+        }
+        ["ssf", "status"] => {
+            let sdk = args.sdk().await;
+            for receiver in actas_cli::ssf::list_receivers(&sdk, &args.table()?).await? {
+                println!("{receiver}");
+            }
+        }
+        ["ssf", "retry"] => {
+            let sdk = args.sdk().await;
+            let function = match args.flag("--function") {
+                Some(name) => name,
+                None => StackFile::load(&args.stack_file())?
+                    .function_name("SsfDeliverFunction")?
+                    .to_string(),
+            };
+            println!("{}", actas_cli::ssf::retry(&sdk, &function).await?);
         }
         ["api-key", "revoke"] => {
             let sdk = args.sdk().await;

@@ -3,17 +3,31 @@
 use crate::error::VerifyError;
 use crate::revocation::RevocationCheck;
 use crate::session::Session;
+use crate::set::RevokedSessions;
 use crate::verifier::{bearer_token, Verifier};
 use crate::write_rule::WriteRule;
 use http::Method;
 use std::sync::Arc;
 
-/// A verifier, optionally the online revocation check, and the write rule. Cheap to clone.
-#[derive(Debug, Clone)]
+/// A verifier, optionally the online revocation check and the sessions revoked by Shared
+/// Signals, and the write rule. Cheap to clone.
+#[derive(Clone)]
 pub struct Guard {
     verifier: Arc<Verifier>,
     revocation: Option<Arc<RevocationCheck>>,
+    revoked: Option<Arc<dyn RevokedSessions>>,
     write_rule: WriteRule,
+}
+
+impl std::fmt::Debug for Guard {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Guard")
+            .field("verifier", &self.verifier)
+            .field("revocation", &self.revocation)
+            .field("revoked_sessions", &self.revoked.is_some())
+            .field("write_rule", &self.write_rule)
+            .finish()
+    }
 }
 
 impl Guard {
@@ -21,6 +35,7 @@ impl Guard {
         Guard {
             verifier: verifier.into(),
             revocation: None,
+            revoked: None,
             write_rule: WriteRule::default(),
         }
     }
@@ -28,6 +43,13 @@ impl Guard {
     /// Asks actas about every token the verifier accepts.
     pub fn revocation(mut self, check: impl Into<Arc<RevocationCheck>>) -> Guard {
         self.revocation = Some(check.into());
+        self
+    }
+
+    /// Refuses every session a Shared Signals `session-revoked` SET named (see
+    /// [`crate::SetReceiver`]): offline, from the next request on. A store failure refuses.
+    pub fn revoked_sessions(mut self, revoked: Arc<dyn RevokedSessions>) -> Guard {
+        self.revoked = Some(revoked);
         self
     }
 
@@ -78,6 +100,11 @@ impl Guard {
     ) -> Result<Session, VerifyError> {
         let token = bearer_token(authorization)?;
         let session = self.verifier.verify(token).await?;
+        if let (Some(revoked), Some(id)) = (&self.revoked, session.impersonation_id.as_deref()) {
+            if revoked.is_revoked(id).await? {
+                return Err(VerifyError::Revoked);
+            }
+        }
         if let Some(check) = &self.revocation {
             match (check.api_url(), api_url) {
                 (Some(_), _) => check.check(token).await?,

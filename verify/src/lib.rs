@@ -32,6 +32,7 @@ mod keys;
 mod layer;
 mod revocation;
 mod session;
+pub mod set;
 #[cfg(any(test, feature = "testing"))]
 pub mod testing;
 mod verifier;
@@ -43,6 +44,10 @@ pub use keys::{HttpKeySource, Jwk, Jwks, KeySource};
 pub use layer::{refusal, ActasLayer, ActasService};
 pub use revocation::RevocationCheck;
 pub use session::{Actor, Mode, Session, TokenUse};
+pub use set::{
+    MemoryRevokedSessions, ReceiveError, RevokedSessions, SecurityEvent, SetError, SetReceiver,
+    SetVerifier, SetVerifierConfig,
+};
 pub use verifier::{bearer_token, Verifier, VerifierConfig};
 pub use write_rule::WriteRule;
 

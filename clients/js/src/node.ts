@@ -16,7 +16,17 @@ import type { TokenStatus } from './client.js';
 import { base64UrlDecode, sessionFromClaims, stripBearer } from './session.js';
 import type { ActasSession, Claims } from './session.js';
 
+import type { RevokedSessions } from './signals.js';
+
 export type { ActasSession, Actor, Claims, ImpersonationMode } from './session.js';
+export {
+  SESSION_REVOKED,
+  TOKEN_CLAIMS_CHANGE,
+  SetError,
+  createSetReceiver,
+  memoryRevokedSessions,
+} from './signals.js';
+export type { RevokedSessions, SecurityEvent, SetReceiver, SetReceiverOptions } from './signals.js';
 export type { ImpersonationView, TokenStatus } from './client.js';
 
 /** The refusal text for a write from a read-only impersonation. */
@@ -307,6 +317,11 @@ export interface MiddlewareOptions {
   writeMethods?: string[];
   /** Also ask actas for every request whether the token is still live (a check, or its options). */
   revocation?: RevocationCheck | RevocationOptions;
+  /**
+   * Sessions revoked by Shared Signals SETs (see `createSetReceiver`): refused offline from the
+   * next request on. A store that fails refuses.
+   */
+  revokedSessions?: RevokedSessions;
 }
 
 const READ_METHODS = new Set(['GET', 'HEAD', 'OPTIONS', 'TRACE']);
@@ -336,6 +351,7 @@ export function actasMiddleware(
         ? options.revocation
         : createRevocationCheck(options.revocation);
   const writeMethods = options.writeMethods;
+  const revokedSessions = options.revokedSessions;
 
   return async function actas(req, res, next) {
     let session: VerifiedSession;
@@ -345,6 +361,15 @@ export function actasMiddleware(
         throw new ActasAuthError(401, 'missing Authorization header');
       }
       session = await verifier.verify(header);
+      if (revokedSessions && session.impersonationId) {
+        let revoked: boolean;
+        try {
+          revoked = await revokedSessions.isRevoked(session.impersonationId);
+        } catch {
+          throw new ActasAuthError(502, 'could not check the revoked sessions');
+        }
+        if (revoked) throw new ActasAuthError(401, 'token revoked: the session has ended');
+      }
       if (revocation) await revocation.check(header);
     } catch (err) {
       if (err instanceof ActasAuthError) return refuse(res, err.status, err.message);

@@ -169,3 +169,59 @@ mod tests {
         assert_eq!(note_of(&HashMap::new()), None);
     }
 }
+
+/// The sessions Shared Signals revoked, kept beside the notes (partition `#ssf-revoked`, one
+/// item per impersonation id, with a TTL) so every instance of the service sees them.
+pub struct DynamoRevokedSessions {
+    client: Client,
+    table: String,
+}
+
+const REVOKED_PARTITION: &str = "#ssf-revoked";
+
+impl DynamoRevokedSessions {
+    pub fn new(client: Client, table: impl Into<String>) -> DynamoRevokedSessions {
+        DynamoRevokedSessions {
+            client,
+            table: table.into(),
+        }
+    }
+}
+
+fn store_failed(operation: &str, error: impl std::error::Error) -> actas_verify::VerifyError {
+    tracing::error!(operation, error = %DisplayErrorContext(&error), "revoked sessions store failed");
+    actas_verify::VerifyError::Upstream {
+        context: "revoked sessions",
+        detail: operation.to_string(),
+    }
+}
+
+#[async_trait]
+impl actas_verify::RevokedSessions for DynamoRevokedSessions {
+    async fn revoke(&self, session_id: &str, until: i64) -> Result<(), actas_verify::VerifyError> {
+        self.client
+            .put_item()
+            .table_name(&self.table)
+            .item("owner", AttributeValue::S(REVOKED_PARTITION.into()))
+            .item("id", AttributeValue::S(session_id.to_string()))
+            .item("expires_at", AttributeValue::N(until.to_string()))
+            .send()
+            .await
+            .map_err(|e| store_failed("PutItem", e))?;
+        Ok(())
+    }
+
+    async fn is_revoked(&self, session_id: &str) -> Result<bool, actas_verify::VerifyError> {
+        let output = self
+            .client
+            .get_item()
+            .table_name(&self.table)
+            .key("owner", AttributeValue::S(REVOKED_PARTITION.into()))
+            .key("id", AttributeValue::S(session_id.to_string()))
+            .consistent_read(true)
+            .send()
+            .await
+            .map_err(|e| store_failed("GetItem", e))?;
+        Ok(output.item().is_some())
+    }
+}

@@ -59,7 +59,7 @@ fn unavailable() -> Response<Body> {
 
 /// The request's path below the stage, as the routes name it. API Gateway's `path` has no
 /// stage, but an emulator (or a custom domain's base path) may leave one in front.
-fn path(req: &Request) -> String {
+pub(crate) fn path(req: &Request) -> String {
     let raw = req.raw_http_path();
     let path = if raw.is_empty() {
         req.uri().path()
@@ -72,7 +72,7 @@ fn path(req: &Request) -> String {
         _ => None,
     };
     let path = match stage {
-        Some(stage) if !path.starts_with(BASE) => path
+        Some(stage) if !path.starts_with("/demo/") => path
             .strip_prefix('/')
             .and_then(|p| p.strip_prefix(stage))
             .filter(|p| p.starts_with('/'))
@@ -161,6 +161,10 @@ pub async fn handle(state: &Notes, req: Request) -> Response<Body> {
             _ => not_allowed("DELETE"),
         };
     }
+    error(StatusCode::NOT_FOUND, "no such route")
+}
+
+pub(crate) fn not_found() -> Response<Body> {
     error(StatusCode::NOT_FOUND, "no such route")
 }
 

@@ -6,9 +6,10 @@ mod dynamodb;
 mod handler;
 mod notes;
 mod runtime;
+mod signals;
 
 use actas_verify::env::Settings;
-use dynamodb::DynamoNoteStore;
+use dynamodb::{DynamoNoteStore, DynamoRevokedSessions};
 use handler::Notes;
 use lambda_runtime::{service_fn, Error, LambdaEvent};
 use serde_json::Value;
@@ -34,15 +35,30 @@ async fn main() -> Result<(), Error> {
             return Err(problems.join("; ").into());
         }
     };
-    let guard = settings.guard()?;
     let sdk = actas::adapters::https::sdk_config();
-    let store = DynamoNoteStore::new(aws_sdk_dynamodb::Client::new(&sdk), table);
+    let dynamodb = aws_sdk_dynamodb::Client::new(&sdk);
+    let env = |name: &str| std::env::var(name).ok().filter(|v| !v.trim().is_empty());
+    // Shared Signals: sessions revoked by actas's SETs are refused at the next request.
+    let revoked: Arc<dyn actas_verify::RevokedSessions> =
+        Arc::new(DynamoRevokedSessions::new(dynamodb.clone(), table.clone()));
+    let guard = settings.guard()?.revoked_sessions(revoked.clone());
+    let signals = env("SSF_AUDIENCE").map(|audience| {
+        signals::SignalsEndpoint::new(
+            audience,
+            env("SSF_ISSUER"),
+            env("SSF_JWKS_URL"),
+            settings.clone(),
+            revoked,
+        )
+    });
+    let store = DynamoNoteStore::new(dynamodb, table);
     let service = app::service(
         Notes {
             store: Arc::new(store),
         },
         guard,
         settings,
+        signals,
     );
     let service = &service;
     lambda_runtime::run(service_fn(move |event: LambdaEvent<Value>| async move {

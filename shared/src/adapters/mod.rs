@@ -3,3 +3,4 @@
 pub mod aws;
 pub mod https;
 pub mod jwks;
+pub mod set_push;

@@ -25,6 +25,7 @@ pub mod profiles;
 pub mod publish_events;
 pub mod revert;
 pub mod session_policy;
+pub mod ssf;
 pub mod state;
 pub mod stop;
 pub mod token_check;

@@ -3,6 +3,7 @@
 //! the only place that chooses AWS adapters (the use cases see ports).
 
 pub mod config;
+pub mod ssf;
 
 use crate::adapters::aws::cognito::CognitoIdentityProvider;
 use crate::adapters::aws::dynamodb::audit::DynamoAuditStore;

@@ -15,5 +15,6 @@ pub mod policy;
 pub mod scopes;
 pub mod pool_attachment;
 pub mod secrets;
+pub mod ssf;
 pub mod token;
 pub mod user;

@@ -23,6 +23,7 @@ pub mod protection;
 pub mod requests;
 pub mod revert;
 pub mod settings;
+pub mod ssf;
 pub mod stop;
 pub mod sys_exchange;
 pub mod sys_impersonate;

@@ -24,6 +24,7 @@ pub const ROUTES: &[(&str, &[&str])] = &[
     // The sample downstream service (functions/demo-notes), behind the actas authorizer.
     ("/demo/notes", &["GET", "POST", "DELETE"]),
     ("/demo/notes/{id}", &["DELETE"]),
+    ("/demo/ssf/events", &["POST"]),
     ("/auth/me", &["GET"]),
     ("/auth/audit", &["GET"]),
     ("/auth/settings", &["GET", "PUT"]),
@@ -35,6 +36,12 @@ pub const ROUTES: &[(&str, &[&str])] = &[
     // The console's static files (functions/console).
     ("/console", &["GET"]),
     ("/console/{proxy+}", &["GET"]),
+    // The Shared Signals transmitter (functions/ssf).
+    ("/.well-known/ssf-configuration", &["GET"]),
+    ("/ssf/jwks", &["GET"]),
+    ("/ssf/streams", &["POST", "GET", "PUT", "PATCH", "DELETE"]),
+    ("/ssf/status", &["GET", "POST"]),
+    ("/ssf/verify", &["POST"]),
 ];
 
 fn matches(template: &str, path: &str) -> bool {

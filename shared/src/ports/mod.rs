@@ -10,4 +10,5 @@ pub mod identity;
 pub mod jwks;
 pub mod pool;
 pub mod signing_keys;
+pub mod ssf;
 pub mod vault;

@@ -61,7 +61,7 @@ impl World {
                 settings.actas_api_url.clone().unwrap_or_default(),
             ));
         }
-        app::service(Notes { store }, guard, settings)
+        app::service(Notes { store }, guard, settings, None)
     }
 
     fn token(&self, claims: &Value) -> String {

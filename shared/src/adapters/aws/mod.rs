@@ -5,6 +5,7 @@ pub mod cognito;
 pub mod dynamodb;
 pub mod eventbridge;
 pub mod kms;
+pub mod kms_set_signer;
 pub mod lambda;
 pub mod secrets_manager;
 pub mod ses;

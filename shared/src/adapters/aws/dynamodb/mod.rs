@@ -11,6 +11,7 @@ mod governance;
 mod impersonations;
 pub mod items;
 mod pool_attachment;
+mod ssf;
 
 use crate::domain::error::{ActasError, Result};
 use aws_sdk_dynamodb::error::{DisplayErrorContext, ProvideErrorMetadata, SdkError};

@@ -3,9 +3,15 @@
 //! client that records every AWS request's operation (`X-Amz-Target`). Each count is the minimum
 //! docs/operations.md documents for it; a change that adds a call fails here until it is documented.
 //! (The Cognito triggers' own calls run inside Cognito and are listed there apart.)
+//!
+//! The same client can hold every call for a fixed time before sending it: an operation then
+//! takes its *waves* (the longest chain of calls that wait for one another) times that, which
+//! `every_operation_takes_its_documented_waves` measures on the wall clock.
 
 use std::collections::HashMap;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
 
 use actas::bootstrap::config::{ApiConfig, EnvReader};
 use actas::{bootstrap, http};
@@ -21,17 +27,22 @@ use serde_json::{json, Value};
 
 type CallLog = Arc<Mutex<Vec<String>>>;
 
-/// Records `service:Operation` of each request, then sends it on.
+/// How long each AWS request is held before it is sent (milliseconds; 0: not at all).
+type Delay = Arc<AtomicU64>;
+
+/// Records `service:Operation` of each request, then sends it on (after the delay).
 #[derive(Debug)]
 struct CountingClient {
     inner: SharedHttpClient,
     log: CallLog,
+    delay: Delay,
 }
 
 #[derive(Debug)]
 struct CountingConnector {
     inner: SharedHttpConnector,
     log: CallLog,
+    delay: Delay,
 }
 
 impl HttpClient for CountingClient {
@@ -43,6 +54,7 @@ impl HttpClient for CountingClient {
         SharedHttpConnector::new(CountingConnector {
             inner: self.inner.http_connector(settings, components),
             log: self.log.clone(),
+            delay: self.delay.clone(),
         })
     }
 }
@@ -61,14 +73,22 @@ impl HttpConnector for CountingConnector {
         if let Ok(mut log) = self.log.lock() {
             log.push(format!("{service}:{operation}"));
         }
-        self.inner.call(request)
+        let delay = self.delay.load(Ordering::SeqCst);
+        if delay == 0 {
+            return self.inner.call(request);
+        }
+        let inner = self.inner.clone();
+        HttpConnectorFuture::new(async move {
+            tokio::time::sleep(Duration::from_millis(delay)).await;
+            inner.call(request).await
+        })
     }
 }
 
 /// The deployed configuration of the exchange function (it has every setting an API function
 /// can have) and an SDK configuration over a counting HTTP client; each route's state is then
 /// built by its function's own builder.
-async fn counted_sdk(h: &Harness) -> (ApiConfig, SdkConfig, CallLog) {
+async fn counted_sdk(h: &Harness) -> (ApiConfig, SdkConfig, CallLog, Delay) {
     let lambda = aws_sdk_lambda::Client::new(&h.sdk);
     let function = h
         .stack
@@ -90,6 +110,7 @@ async fn counted_sdk(h: &Harness) -> (ApiConfig, SdkConfig, CallLog) {
     env.insert("PUBLIC_API_URL".into(), h.stack.api_url.clone());
     let config = ApiConfig::from_reader(EnvReader::from_map(env)).expect("the deployed config");
     let log = CallLog::default();
+    let delay = Delay::default();
     // The local stack is plain HTTP on loopback.
     let inner = h
         .sdk
@@ -101,9 +122,10 @@ async fn counted_sdk(h: &Harness) -> (ApiConfig, SdkConfig, CallLog) {
         .http_client(CountingClient {
             inner,
             log: log.clone(),
+            delay: delay.clone(),
         })
         .build();
-    (config, sdk, log)
+    (config, sdk, log, delay)
 }
 
 fn calls(log: &CallLog) -> Vec<String> {
@@ -136,10 +158,15 @@ fn expect(operation: &str, got: Vec<String>, want: &[&str]) {
 
 const FIND_USER: [&str; 2] = ["cognito:AdminGetUser", "cognito:AdminListGroupsForUser"];
 
+/// The two tests of this file one at a time: the waves are timed on a machine not also
+/// running the other.
+static ALONE: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
+
 #[tokio::test]
 async fn every_operation_makes_the_documented_aws_calls() {
+    let _alone = ALONE.lock().await;
     let h = Harness::new().await;
-    let (config, sdk, log) = counted_sdk(&h).await;
+    let (config, sdk, log, _) = counted_sdk(&h).await;
     let impersonate_state = bootstrap::impersonate(config.clone(), &sdk).expect("wired");
     let cognito_endpoint_state = bootstrap::cognito_endpoint(config.clone(), &sdk).expect("wired");
     let token_check_state = bootstrap::token_check(config.clone(), &sdk).expect("wired");
@@ -177,7 +204,7 @@ async fn every_operation_makes_the_documented_aws_calls() {
         "dynamodb:TransactWriteItems", // kept, with its hash pointer
         "dynamodb:PutItem",            // the start's audit record
     ];
-    expect("seed 001 start", calls(&log), &start_calls);
+    expect_concurrent("seed 001 start", calls(&log), &start_calls);
 
     // Refresh through endpointUrl.
     let mut refresh = event("cognito-endpoint.json");
@@ -198,10 +225,10 @@ async fn every_operation_makes_the_documented_aws_calls() {
             "dynamodb:GetItem", // the refresh token's pointer
             "dynamodb:GetItem", // its impersonation
             FIND_USER[0],
-            FIND_USER[1], // the actor, read fresh
+            FIND_USER[1], // the actor, read fresh (named by the pointer)
             FIND_USER[0],
             FIND_USER[1],       // the target, at the same time
-            "dynamodb:PutItem", // the remint
+            "dynamodb:PutItem", // the remint, at the same time
             "cognito:AdminInitiateAuth",
             "cognito:AdminRespondToAuthChallenge",
             "dynamodb:UpdateItem", // last active: the idle timeout starts again
@@ -226,12 +253,10 @@ async fn every_operation_makes_the_documented_aws_calls() {
         calls(&log),
         &[
             FIND_USER[0],
-            FIND_USER[1],       // the token's user
+            FIND_USER[1],       // the token's user: the target, read fresh
             "dynamodb:GetItem", // its impersonation, at the same time
             FIND_USER[0],
-            FIND_USER[1], // the actor, read fresh (the policy applied again)
-            FIND_USER[0],
-            FIND_USER[1], // the target, at the same time
+            FIND_USER[1], // the actor its `act` names, read fresh (the policy applied again)
         ],
     );
 
@@ -241,7 +266,7 @@ async fn every_operation_makes_the_documented_aws_calls() {
     stop["pathParameters"]["id"] = session["impersonation"]["id"].clone();
     let (status, stopped) = body(http::stop::handle(&stop_state, request(&stop)).await).await;
     assert_eq!(status, 200, "{stopped}");
-    expect(
+    expect_concurrent(
         "stop",
         calls(&log),
         &[
@@ -318,7 +343,7 @@ async fn every_operation_makes_the_documented_aws_calls() {
         FIND_USER[1], // the target
     ];
     exchange_calls.extend_from_slice(&start_calls[6..]);
-    expect("exchange", calls(&log), &exchange_calls);
+    expect_concurrent("exchange", calls(&log), &exchange_calls);
 
     // Seed 000: revert, with its session.
     let mut revert = event("revert.json");
@@ -352,4 +377,196 @@ async fn every_operation_makes_the_documented_aws_calls() {
             "cognito:AdminRespondToAuthChallenge",
         ],
     );
+}
+
+/// Each AWS call held this long before it is sent by `every_operation_takes_its_documented_waves`.
+const HOLD: Duration = Duration::from_millis(100);
+
+/// Runs of each operation, with and without the hold; the fastest of each counts (a loaded
+/// machine only ever adds time).
+const RUNS: usize = 4;
+
+/// Times one run of an operation whose AWS calls are each held `hold` (`run` checks its own
+/// answer; it is timed from its first call to its answer).
+async fn timed<F: std::future::Future<Output = ()>>(
+    delay: &Delay,
+    hold: Duration,
+    run: F,
+) -> Duration {
+    delay.store(hold.as_millis() as u64, Ordering::SeqCst);
+    let started = Instant::now();
+    run.await;
+    let took = started.elapsed();
+    delay.store(0, Ordering::SeqCst);
+    took
+}
+
+/// One operation's fastest run without the hold and with it, against its documented waves: with
+/// every call held `HOLD`, calls that wait for one another take a `HOLD` each and calls made at
+/// once one `HOLD` between them, so holding adds `waves` × `HOLD` to the operation's own time.
+/// The bounds are half a wave below and a whole wave above that (a run is only ever slowed by a
+/// loaded machine, and the fastest of several counts), so one wave more or fewer fails.
+fn expect_waves(operation: &str, waves: u32, plain: &[Duration], held: &[Duration]) {
+    let plain = *plain.iter().min().expect("runs");
+    let held = *held.iter().min().expect("runs");
+    let added = held.saturating_sub(plain);
+    eprintln!(
+        "{operation}: {waves} waves; fastest run {plain:?}, with each call held {HOLD:?} {held:?} ({:.2} waves)",
+        added.as_secs_f64() / HOLD.as_secs_f64()
+    );
+    assert!(
+        held >= HOLD * waves && added > HOLD * waves - HOLD / 2,
+        "{operation}: {held:?} with each call held {HOLD:?} (and {plain:?} without) is fewer than {waves} waves"
+    );
+    assert!(
+        added < HOLD * (waves + 1),
+        "{operation}: {held:?} with each call held {HOLD:?} (and {plain:?} without) is more than {waves} waves"
+    );
+}
+
+#[tokio::test]
+async fn every_operation_takes_its_documented_waves() {
+    let _alone = ALONE.lock().await;
+    let h = Harness::new().await;
+    let (config, sdk, log, delay) = counted_sdk(&h).await;
+    let impersonate_state = bootstrap::impersonate(config.clone(), &sdk).expect("wired");
+    let cognito_endpoint_state = bootstrap::cognito_endpoint(config.clone(), &sdk).expect("wired");
+    let token_check_state = bootstrap::token_check(config.clone(), &sdk).expect("wired");
+    let stop_state = bootstrap::stop(config.clone(), &sdk).expect("wired");
+    let coworker_impersonate_state =
+        bootstrap::coworker_impersonate(config.clone(), &sdk).expect("wired");
+    let login_exchange_state = bootstrap::login_exchange(config, &sdk).expect("wired");
+    let target = h.fresh_user("user", "acme", None).await;
+    let admin = format!("Bearer {}", h.id_token("acme-admin").await);
+    let team_admin = format!("Bearer {}", h.id_token("acme-team-admin").await);
+    let api_key = h.api_key("acme");
+
+    let start = || {
+        let mut ev = event("impersonate-username.json");
+        set_header(&mut ev, "Authorization", &admin);
+        set_header(&mut ev, "X-API-Key", &api_key);
+        ev["body"] = json!(json!({"username": target.username, "reason": "waves"}).to_string());
+        let (req, state) = (request(&ev), &impersonate_state);
+        async move {
+            let (status, session) = body(http::impersonate::handle(state, req).await).await;
+            assert_eq!(status, 200, "{session}");
+            session
+        }
+    };
+    let issue = || {
+        let mut ev = event("coworker-impersonate.json");
+        set_header(&mut ev, "Authorization", &team_admin);
+        ev["pathParameters"]["coworkerId"] = json!("acme-support-2");
+        ev["queryStringParameters"] = json!({"reason": "waves"});
+        ev["multiValueQueryStringParameters"] = json!({"reason": ["waves"]});
+        let (req, state) = (request(&ev), &coworker_impersonate_state);
+        async move {
+            let (status, token) = body(http::coworker_impersonate::handle(state, req).await).await;
+            assert_eq!(status, 200, "{token}");
+            token
+        }
+    };
+    let exchange = |token: Value| {
+        let mut ev = event("login-exchange.json");
+        ev["pathParameters"]["token"] = token["token"].clone();
+        let (req, state) = (request(&ev), &login_exchange_state);
+        async move {
+            let (status, exchanged) = body(http::login_exchange::handle(state, req).await).await;
+            assert_eq!(status, 200, "{exchanged}");
+        }
+    };
+    // Warm: every function caches the keys it verifies and signs with after its first call.
+    let session = start().await;
+    exchange(issue().await).await;
+    let refresh = {
+        let mut ev = event("cognito-endpoint.json");
+        ev["body"] = json!(json!({
+            "AuthFlow": "REFRESH_TOKEN_AUTH",
+            "ClientId": h.stack.impersonation_client_id,
+            "AuthParameters": {"REFRESH_TOKEN": session["session"]["refreshToken"]},
+        })
+        .to_string());
+        ev
+    };
+    let mut check = event("token-check.json");
+    set_header(
+        &mut check,
+        "Authorization",
+        &format!(
+            "Bearer {}",
+            session["session"]["accessToken"].as_str().expect("a token")
+        ),
+    );
+    let stop = |session: Value| {
+        let mut ev = event("stop.json");
+        set_header(&mut ev, "Authorization", &admin);
+        ev["pathParameters"]["id"] = session["impersonation"]["id"].clone();
+        let (req, state) = (request(&ev), &stop_state);
+        async move {
+            let (status, stopped) = body(http::stop::handle(state, req).await).await;
+            assert_eq!(status, 200, "{stopped}");
+        }
+    };
+
+    let mut times: HashMap<&str, [Vec<Duration>; 2]> = HashMap::new();
+    for _ in 0..RUNS {
+        for (i, hold) in [Duration::ZERO, HOLD].into_iter().enumerate() {
+            let mut time = |operation, took| {
+                times.entry(operation).or_default()[i].push(took);
+            };
+            time(
+                "seed 001 start",
+                timed(&delay, hold, async {
+                    start().await;
+                })
+                .await,
+            );
+            time(
+                "refresh",
+                timed(&delay, hold, async {
+                    let (status, refreshed) = body(
+                        http::cognito_endpoint::handle(&cognito_endpoint_state, request(&refresh))
+                            .await,
+                    )
+                    .await;
+                    assert_eq!(status, 200, "{refreshed}");
+                })
+                .await,
+            );
+            time(
+                "token check",
+                timed(&delay, hold, async {
+                    let (status, checked) =
+                        body(http::token_check::handle(&token_check_state, request(&check)).await)
+                            .await;
+                    assert_eq!(status, 200, "{checked}");
+                    assert_eq!(checked["valid"], json!(true), "{checked}");
+                })
+                .await,
+            );
+            let to_stop = start().await;
+            time("stop", timed(&delay, hold, stop(to_stop)).await);
+            let mut token = Value::Null;
+            time(
+                "token issue",
+                timed(&delay, hold, async {
+                    token = issue().await;
+                })
+                .await,
+            );
+            time("exchange", timed(&delay, hold, exchange(token)).await);
+        }
+    }
+    calls(&log);
+    for (operation, waves) in [
+        ("seed 001 start", 7),
+        ("refresh", 5),
+        ("token check", 1),
+        ("stop", 4),
+        ("token issue", 5),
+        ("exchange", 7),
+    ] {
+        let [plain, held] = &times[operation];
+        expect_waves(operation, waves, plain, held);
+    }
 }

@@ -51,6 +51,13 @@ pub async fn check_api_key(
     tenant: Option<&str>,
     plan: UsagePlan,
 ) -> Result<()> {
+    let stored = find_api_key(store, presented).await?;
+    count_api_key(store, &stored, tenant, plan).await
+}
+
+/// The presented key, if it exists, is active and matches (one read; every refusal a 403).
+/// Apart from `count_api_key` so that a start reads the key while it reads its people.
+pub async fn find_api_key(store: &dyn ApiKeyStore, presented: Option<&str>) -> Result<ApiKey> {
     let presented = presented
         .map(str::trim)
         .filter(|v| !v.is_empty())
@@ -67,6 +74,17 @@ pub async fn check_api_key(
     if !secret_matches(secret, &stored.secret_hash) || stored.status != ApiKeyStatus::Active {
         return Err(invalid());
     }
+    Ok(stored)
+}
+
+/// A key found by `find_api_key` is good for `tenant` only, and counts against its usage plan
+/// (one conditional write: 429 past this minute's requests).
+pub async fn count_api_key(
+    store: &dyn ApiKeyStore,
+    stored: &ApiKey,
+    tenant: Option<&str>,
+    plan: UsagePlan,
+) -> Result<()> {
     if tenant != Some(stored.tenant.as_str()) {
         return Err(ActasError::Forbidden(
             "the API key belongs to another tenant".into(),

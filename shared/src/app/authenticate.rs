@@ -27,6 +27,13 @@ impl Caller {
 
 pub async fn authenticate(state: &Api, authorization: Option<&str>) -> Result<Caller> {
     let token = state.verifier.verify_header(authorization).await?;
+    caller_of(state, token).await
+}
+
+/// The caller of a verified token, read fresh from the pool. Apart from the token's check (no
+/// AWS call once the keys are cached) so that a route can read the caller at the same time as
+/// what it reads next.
+pub async fn caller_of(state: &Api, token: VerifiedToken) -> Result<Caller> {
     let reference = UserRef::parse(&token.username)
         .map_err(|_| ActasError::Unauthorized("invalid token: unusable username".into()))?;
     let user = state

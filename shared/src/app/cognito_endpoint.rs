@@ -2,18 +2,19 @@
 //! while its own impersonation is live, not idle, and the policy still holds), sign out, read
 //! the user.
 
-use crate::app::session_policy::{denial_now, PolicyEnd, ENDED_FOR_IDLENESS};
+use crate::app::session_policy::{denial_given, person_of, PolicyEnd, ENDED_FOR_IDLENESS};
 use crate::app::state::SessionState;
 use crate::domain::audit::RequestOrigin;
 use crate::domain::error::{ActasError, Result};
 use crate::domain::grant::{GrantKind, Impersonation, Remint};
 use crate::domain::secrets::{hash_secret, new_secret};
 use crate::domain::token::TokenUse;
-use crate::domain::user::UserRef;
+use crate::domain::user::{UserRecord, UserRef};
+use crate::ports::grants::RefreshPointer;
 use crate::ports::identity::MintRequest;
 use serde::Serialize;
 use serde_json::{json, Value};
-use tracing::info;
+use tracing::{info, warn};
 
 /// What a refresh returns: Cognito's `AuthenticationResult`, without a new refresh token (the
 /// session keeps its own, as with Cognito when rotation is off).
@@ -36,22 +37,40 @@ pub(crate) async fn impersonation_of(
     client_id: &str,
     refresh_token: &str,
 ) -> Result<Impersonation> {
+    let pointer = pointer_of(state, client_id, refresh_token).await?;
+    state
+        .sessions
+        .impersonations
+        .get(&pointer.impersonation_id)
+        .await?
+        .filter(|imp| imp.kind == GrantKind::Impersonation)
+        .ok_or_else(invalid_refresh_token)
+}
+
+/// The pointer of a refresh token of this client.
+async fn pointer_of(
+    state: &SessionState,
+    client_id: &str,
+    refresh_token: &str,
+) -> Result<RefreshPointer> {
     if client_id != state.config.impersonation_client_id {
         return Err(invalid_refresh_token());
     }
-    let id = state
+    state
         .sessions
         .impersonations
         .find_by_refresh_token(&hash_secret(refresh_token))
         .await?
-        .ok_or_else(invalid_refresh_token)?;
-    state
-        .sessions
-        .impersonations
-        .get(&id)
-        .await?
-        .filter(|imp| imp.kind == GrantKind::Impersonation)
         .ok_or_else(invalid_refresh_token)
+}
+
+/// A person read by the username a pointer gives (`None`: the pointer gives none).
+async fn read_named(
+    state: &SessionState,
+    username: Option<&str>,
+) -> Option<Result<Option<UserRecord>>> {
+    let user = UserRef::parse(username?).ok()?;
+    Some(state.identity.find_user(&user).await)
 }
 
 /// Fresh id and access tokens for the impersonation that minted `refresh_token`, and no other.
@@ -60,28 +79,63 @@ pub async fn refresh_session(
     client_id: &str,
     refresh_token: &str,
 ) -> Result<AuthenticationResult> {
-    let imp = impersonation_of(state, client_id, refresh_token).await?;
+    // Two waves before the mint: the pointer; then the impersonation, both its people (read
+    // fresh, by the names the pointer carries) and the remint's one-time secret, at once. A
+    // remint written for a refresh then refused is burnt (and was never usable: its secret is
+    // dropped, and the verify trigger redeems remints only for a live impersonation).
+    let pointer = pointer_of(state, client_id, refresh_token).await?;
     let now = state.clock.now_secs();
-    if !imp.is_live(now) {
-        return Err(ActasError::Unauthorized(
-            "Refresh Token has been revoked: the impersonation has ended".into(),
-        ));
-    }
-    if !imp.is_idle(now) && now + state.config.token_validity_secs > imp.ends_at {
-        return Err(ActasError::Unauthorized(
-            "the impersonation ends before refreshed tokens would".into(),
-        ));
-    }
-    still_in_use(state, &imp, "Refresh Token").await?;
-
     let secret = new_secret()?;
     let remint = Remint {
-        impersonation_id: imp.id.clone(),
+        impersonation_id: pointer.impersonation_id.clone(),
         remint_id: uuid::Uuid::new_v4().to_string(),
         secret_hash: hash_secret(&secret),
         deadline: now + state.config.mint_window_secs,
     };
-    state.sessions.impersonations.put_remint(&remint).await?;
+    let actor_as = pointer.actor_username.as_deref();
+    let target_as = pointer.target_username.as_deref();
+    let (imp, actor, target, written) = tokio::join!(
+        state.sessions.impersonations.get(&pointer.impersonation_id),
+        read_named(state, actor_as),
+        read_named(state, target_as),
+        state.sessions.impersonations.put_remint(&remint),
+    );
+    let checked = async {
+        let imp = imp?
+            .filter(|imp| imp.kind == GrantKind::Impersonation)
+            .ok_or_else(invalid_refresh_token)?;
+        if !imp.is_live(now) {
+            return Err(ActasError::Unauthorized(
+                "Refresh Token has been revoked: the impersonation has ended".into(),
+            ));
+        }
+        if !imp.is_idle(now) && now + state.config.token_validity_secs > imp.ends_at {
+            return Err(ActasError::Unauthorized(
+                "the impersonation ends before refreshed tokens would".into(),
+            ));
+        }
+        still_in_use(
+            state,
+            &imp,
+            "Refresh Token",
+            (actor_as, actor),
+            (target_as, target),
+        )
+        .await?;
+        Ok(imp)
+    };
+    let imp = match checked.await {
+        Ok(imp) => {
+            written?;
+            imp
+        }
+        Err(err) => {
+            if written.is_ok() {
+                burn(state, &remint).await;
+            }
+            return Err(err);
+        }
+    };
     let tokens = state
         .identity
         .mint_session(MintRequest {
@@ -121,6 +175,24 @@ pub async fn refresh_session(
     })
 }
 
+/// Takes back a remint written for a refresh that was then refused (its one-time secret is
+/// redeemed here, so nothing can). A failure leaves it to expire at its deadline, unusable.
+async fn burn(state: &SessionState, remint: &Remint) {
+    let burnt = state
+        .sessions
+        .impersonations
+        .redeem_remint(
+            &remint.impersonation_id,
+            &remint.remint_id,
+            &remint.secret_hash,
+            state.clock.now_secs(),
+        )
+        .await;
+    if let Err(err) = burnt {
+        warn!(impersonation_id = %remint.impersonation_id, error = %err, "a refused refresh's remint was not taken back; it expires unused");
+    }
+}
+
 /// Ends a session that went unused for its idle timeout (on record as ended for idleness) and
 /// revokes its refresh token. Whoever ended it, it is over.
 async fn end_idle_session(
@@ -138,7 +210,13 @@ async fn end_idle_session(
 /// and allowed: unused for its idle timeout, or no longer allowed by the policy a new start
 /// would apply (both people read fresh), it ends here, its refresh token is revoked, and the
 /// call is refused.
-async fn still_in_use(state: &SessionState, imp: &Impersonation, what: &str) -> Result<()> {
+async fn still_in_use(
+    state: &SessionState,
+    imp: &Impersonation,
+    what: &str,
+    actor: EarlyRead<'_>,
+    target: EarlyRead<'_>,
+) -> Result<()> {
     let ending = PolicyEnd {
         impersonations: state.sessions.impersonations.as_ref(),
         audit: &state.audit,
@@ -148,7 +226,24 @@ async fn still_in_use(state: &SessionState, imp: &Impersonation, what: &str) -> 
         end_idle_session(state, &ending, imp).await?;
         return Err(ended_for_idleness(what));
     }
-    if let Some(denial) = denial_now(state.identity.as_ref(), imp).await? {
+    let identity = state.identity.as_ref();
+    let (actor, target) = tokio::join!(
+        person_of(
+            identity,
+            actor.1,
+            actor.0,
+            &imp.actor_username,
+            &imp.actor_sub
+        ),
+        person_of(
+            identity,
+            target.1,
+            target.0,
+            &imp.target_username,
+            &imp.target_sub
+        ),
+    );
+    if let Some(denial) = denial_given(imp, actor?.as_ref(), target?.as_ref()) {
         if ending.end(imp, denial).await? {
             crate::app::end::revoke_session(state, &state.sessions, imp).await;
         }
@@ -158,6 +253,10 @@ async fn still_in_use(state: &SessionState, imp: &Impersonation, what: &str) -> 
     }
     Ok(())
 }
+
+/// A person read before the impersonation was: by this username (`None`: not read), with this
+/// result.
+type EarlyRead<'a> = (Option<&'a str>, Option<Result<Option<UserRecord>>>);
 
 /// The refusal of a session that went unused for its idle timeout (`what`: the token it used).
 fn ended_for_idleness(what: &str) -> ActasError {
@@ -206,7 +305,7 @@ pub async fn session_user(state: &SessionState, access_token: &str) -> Result<Va
             "Access Token has been revoked: the impersonation has ended".into(),
         ));
     }
-    still_in_use(state, &imp, "Access Token").await?;
+    still_in_use(state, &imp, "Access Token", (None, None), (None, None)).await?;
     let user = state
         .identity
         .find_user(&UserRef::parse(&imp.target_username)?)
@@ -469,7 +568,11 @@ mod tests {
         world
             .store
             .keep_refresh_token(
-                &imp.id,
+                &RefreshPointer {
+                    impersonation_id: imp.id.clone(),
+                    actor_username: Some(imp.actor_username.clone()),
+                    target_username: Some(imp.target_username.clone()),
+                },
                 "sealed",
                 &hash_secret("soon-token"),
                 imp.expires_at,

@@ -25,21 +25,40 @@ pub async fn end_and_revoke(
     origin: &RequestOrigin,
 ) -> Result<StopResult> {
     let now = state.clock.now_secs();
-    let ended_now = sessions.impersonations.end(&imp.id, None, now).await?;
+    let ports = SessionPorts {
+        impersonations: sessions.impersonations.as_ref(),
+        identity: state.identity.as_ref(),
+        vault: sessions.vault.as_ref(),
+        clock: state.clock.as_ref(),
+    };
+    // The refresh token is opened while the impersonation ends (a conditional write); then the
+    // end is recorded while the token is revoked and the result read: three waves of calls,
+    // and `revoked_at` after the revoke.
+    let (ended_now, opened) = tokio::join!(
+        sessions.impersonations.end(&imp.id, None, now),
+        ports.open(&imp)
+    );
+    let ended_now = ended_now?;
     info!(impersonation_id = %imp.id, cause, ended_now, "impersonation stopped");
-    // The end is on record whether or not the revoke below succeeds.
-    let recorded = if ended_now {
-        let mut record =
-            AuditRecord::new(AuditEvent::Stopped, state.clock.now_millis(), origin).about(&imp);
-        record.cause = Some(cause.to_string());
-        state.audit.record(&record).await
-    } else {
-        Ok(())
+    // The end is on record whether or not the revoke succeeds.
+    let recording = async {
+        if ended_now {
+            let mut record =
+                AuditRecord::new(AuditEvent::Stopped, state.clock.now_millis(), origin).about(&imp);
+            record.cause = Some(cause.to_string());
+            state.audit.record(&record).await
+        } else {
+            Ok(())
+        }
     };
     // Revoking again on a second stop is harmless, and covers a first stop whose revoke failed.
-    revoke_session(state, sessions, &imp).await;
+    let (recorded, _, current) = tokio::join!(
+        recording,
+        ports.revoke_opened(&imp, opened),
+        sessions.impersonations.get(&imp.id)
+    );
     recorded?;
-    let current = sessions.impersonations.get(&imp.id).await?.unwrap_or(imp);
+    let current = current?.unwrap_or(imp);
     Ok(StopResult {
         status: "ended",
         impersonation: ImpersonationView::of(&current, now),
@@ -70,13 +89,27 @@ impl SessionPorts<'_> {
     /// the impersonation has ended either way, and the next cleanup revokes every ended
     /// impersonation that has no `revoked_at`. Returns whether the revoke succeeded.
     pub async fn revoke(&self, imp: &Impersonation) -> bool {
+        let opened = self.open(imp).await;
+        self.revoke_opened(imp, opened).await
+    }
+
+    /// The kept refresh token, opened (`None`: none was kept).
+    pub async fn open(&self, imp: &Impersonation) -> Option<Result<String>> {
         let Some(sealed) = &imp.refresh_token_sealed else {
             if imp.status == ImpersonationStatus::Active {
                 warn!(impersonation_id = %imp.id, "an active impersonation without a kept refresh token");
             }
+            return None;
+        };
+        Some(self.vault.open(&imp.id, sealed).await)
+    }
+
+    /// `revoke`, with the refresh token already opened (`open`).
+    pub async fn revoke_opened(&self, imp: &Impersonation, opened: Option<Result<String>>) -> bool {
+        let Some(opened) = opened else {
             return false;
         };
-        let revoked = match self.vault.open(&imp.id, sealed).await {
+        let revoked = match opened {
             Ok(token) => {
                 self.identity
                     .revoke_refresh_token(&imp.client_id, &token)

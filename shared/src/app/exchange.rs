@@ -5,6 +5,7 @@ use crate::app::authenticate::find_target;
 use crate::app::governance::Governance;
 use crate::app::issue_token::TokenRoute;
 use crate::app::mint::mint_session_payload;
+use crate::app::session_policy::person_of;
 use std::sync::Arc;
 
 use crate::app::directory::note_seen;
@@ -49,62 +50,99 @@ pub async fn exchange_token(
     origin: &RequestOrigin,
 ) -> Result<SessionPayload> {
     let claims = state.tokens.verify(token, route.audience()).await?;
-    let grant = state
-        .exchanges
-        .consume_exchange(&claims.jti, route.audience(), state.clock.now_secs())
-        .await?
+    // In waves of calls that do not wait for one another: (1) the grant is consumed while the
+    // actor its token names is read; (2) the target is read with the actor's tenant's settings
+    // (the target's, unless a super-admin crossed tenants: then those are read after); (3) both
+    // people are written to the directory while the session is minted.
+    let actor_named = claims
+        .act
+        .username
+        .clone()
+        .filter(|name| UserRef::parse(name).is_ok());
+    let actor_read = async {
+        match actor_named.as_deref().map(UserRef::parse) {
+            Some(Ok(actor)) => Some(state.identity.find_user(&actor).await),
+            _ => None,
+        }
+    };
+    let (grant, actor_read) = tokio::join!(
+        state
+            .exchanges
+            .consume_exchange(&claims.jti, route.audience(), state.clock.now_secs()),
+        actor_read
+    );
+    let grant = grant?
         .ok_or_else(|| ActasError::Unauthorized("invalid or expired impersonation token".into()))?;
     if grant.target_sub != claims.sub || grant.actor_sub != claims.act.sub {
         return Err(ActasError::Unauthorized(
             "invalid or expired impersonation token".into(),
         ));
     }
-    let actor = state
-        .identity
-        .find_user(&UserRef::parse(&grant.actor_username)?)
-        .await?
-        .filter(|u| u.sub == grant.actor_sub)
-        .ok_or_else(|| ActasError::Unauthorized("the impersonator no longer exists".into()))?;
+    let actor = person_of(
+        state.identity.as_ref(),
+        actor_read,
+        actor_named.as_deref(),
+        &grant.actor_username,
+        &grant.actor_sub,
+    )
+    .await?
+    .ok_or_else(|| ActasError::Unauthorized("the impersonator no longer exists".into()))?;
+    let actor_principal = actor.principal();
+    let target_ref = UserRef::parse(&grant.target_username)?;
+    let (target, settings) = tokio::join!(
+        find_target(state, &target_ref),
+        state
+            .governance
+            .settings_for(actor_principal.tenant.as_deref())
+    );
     // Bound to the person, not the name: a target deleted and re-created under the same
     // username is someone else.
-    let target = find_target(state, &UserRef::parse(&grant.target_username)?)
-        .await
+    let target = target
         .ok()
         .filter(|t| t.sub == grant.target_sub)
         .ok_or_else(|| ActasError::Unauthorized("the impersonated user no longer exists".into()))?;
-    note_seen(state.directory.as_ref(), &[&actor, &target]).await;
-    let actor_principal = actor.principal();
-    if !actor_principal.enabled {
-        return Err(Denial::ActorDisabled.into());
-    }
-    policy::check_route_role(&actor_principal, route.minimum_role())?;
-    policy::check(&actor_principal, SessionKind::Own, &target.principal())?;
-    let justification = Justification {
-        reason: grant.reason,
-        ticket: grant.ticket,
+    let checked = (|| -> Result<Terms> {
+        if !actor_principal.enabled {
+            return Err(Denial::ActorDisabled.into());
+        }
+        policy::check_route_role(&actor_principal, route.minimum_role())?;
+        policy::check(&actor_principal, SessionKind::Own, &target.principal())?;
+        let justification = Justification {
+            reason: grant.reason.clone(),
+            ticket: grant.ticket.clone(),
+        };
+        // The mode too: an actor no longer allowed a full session does not get one.
+        let mode =
+            state
+                .config
+                .mode_rules
+                .resolve(Some(grant.mode), &actor_principal, &justification)?;
+        Ok(Terms::new(justification, mode))
+    })();
+    let minting = async {
+        let mut terms = checked?;
+        // The tenant's limits as they are now (approval, if it needed any, was given at the
+        // token).
+        let tenant = target.principal().tenant;
+        let settings = if tenant == actor_principal.tenant {
+            settings?
+        } else {
+            state.governance.settings_for(tenant.as_deref()).await?
+        };
+        terms.max_duration_secs = Some(settings.max_duration_seconds);
+        terms.idle_secs = Some(settings.idle_seconds);
+        mint_session_payload(
+            state,
+            &state.sessions,
+            &actor,
+            &target,
+            GrantKind::Impersonation,
+            &terms,
+            Some((AuditEvent::Exchanged, origin)),
+        )
+        .await
     };
-    // The mode too: an actor no longer allowed a full session does not get one.
-    let mode =
-        state
-            .config
-            .mode_rules
-            .resolve(Some(grant.mode), &actor_principal, &justification)?;
-    let mut terms = Terms::new(justification, mode);
-    // The tenant's limits as they are now (approval, if it needed any, was given at the token).
-    let settings = state
-        .governance
-        .settings_for(target.principal().tenant.as_deref())
-        .await?;
-    terms.max_duration_secs = Some(settings.max_duration_seconds);
-    terms.idle_secs = Some(settings.idle_seconds);
-    mint_session_payload(
-        state,
-        &state.sessions,
-        &actor,
-        &target,
-        GrantKind::Impersonation,
-        &terms,
-        Some((AuditEvent::Exchanged, origin)),
-    )
-    .await
+    let people = [&actor, &target];
+    let ((), minted) = tokio::join!(note_seen(state.directory.as_ref(), &people), minting);
+    minted
 }

@@ -86,6 +86,20 @@ pub struct StartAsk<'a> {
 /// gets 409), a pending one is answered again (202), and otherwise a new request is made (202,
 /// audited).
 pub async fn admit(state: &Api, governance: &Governance, ask: StartAsk<'_>) -> Result<Admission> {
+    let settings = governance
+        .settings_for(ask.target.principal().tenant.as_deref())
+        .await?;
+    admit_under(state, governance, ask, settings).await
+}
+
+/// `admit`, with the target tenant's settings already read (fresh, by this request: a start
+/// reads them at the same time as its other reads).
+pub async fn admit_under(
+    state: &Api,
+    governance: &Governance,
+    ask: StartAsk<'_>,
+    settings: TenantSettings,
+) -> Result<Admission> {
     let actor = ask.actor.principal();
     let target = ask.target.principal();
     if ask.break_glass {
@@ -100,7 +114,6 @@ pub async fn admit(state: &Api, governance: &Governance, ask: StartAsk<'_>) -> R
             ));
         }
     }
-    let settings = governance.settings_for(target.tenant.as_deref()).await?;
     let needs = settings.needs(&StartFacts {
         actor_role: actor.role,
         target_role: target.role,

@@ -10,6 +10,7 @@ use crate::domain::payload::{ActorSummary, ImpersonationSummary, SessionPayload,
 use crate::domain::secrets::{hash_secret, new_secret};
 use crate::domain::user::UserRecord;
 use crate::ports::clock::rfc3339_millis;
+use crate::ports::grants::RefreshPointer;
 use crate::ports::identity::MintRequest;
 use tracing::{info, warn};
 
@@ -29,8 +30,9 @@ pub(crate) fn refresh_endpoint(state: &Api, origin: Option<&RequestOrigin>) -> R
 
 /// Writes the grant, has Cognito redeem it, and builds the payload. The grant is written before
 /// any token exists. The start's audit record (when `audit` is given) is written once the
-/// session exists, with outcome `success`; if minting fails the grant is marked `failed` and the
-/// record says `failed` with its cause: it never produced a session and holds nothing.
+/// session exists, with outcome `success`, at the same time as its refresh token is kept; if
+/// minting or keeping fails the grant is marked `failed` and a record says `failed` with its
+/// cause: it holds nothing (a session minted but not kept or not recorded is revoked).
 pub async fn mint_session_payload(
     state: &Api,
     sessions: &Sessions,
@@ -120,14 +122,6 @@ pub async fn mint_session_payload(
             secret: &mint_secret,
         })
         .await;
-    let minted = match minted {
-        Ok(tokens) if impersonated => {
-            keep_refresh_token(state, sessions, &grant, &tokens.refresh_token)
-                .await
-                .map(|()| tokens)
-        }
-        other => other,
-    };
     let tokens = match minted {
         Ok(tokens) => tokens,
         Err(err) => {
@@ -135,10 +129,36 @@ pub async fn mint_session_payload(
             return Err(err);
         }
     };
-    if let Some((event, origin)) = audit {
-        let record = AuditRecord::new(event, state.clock.now_millis(), origin).about(&grant);
+    // The refresh token is kept (sealed, with its hash pointer) while the start is recorded: the
+    // two wait for the mint, not for each other. No session without both: if either fails, the
+    // session is revoked and the grant is `failed`.
+    let keep = async {
+        if impersonated {
+            keep_refresh_token(state, sessions, &grant, &tokens.refresh_token).await
+        } else {
+            Ok(())
+        }
+    };
+    let record = audit.map(|(event, origin)| {
+        AuditRecord::new(event, state.clock.now_millis(), origin).about(&grant)
+    });
+    let recording = async {
+        match &record {
+            Some(record) => state.audit.record(record).await,
+            None => Ok(()),
+        }
+    };
+    let (kept, recorded) = tokio::join!(keep, recording);
+    match (kept, recorded) {
+        (Ok(()), Ok(())) => {}
+        // Not kept: `keep_refresh_token` revoked the session. The start is on record as failed
+        // (after its record of success, when that one was written).
+        (Err(err), _) => {
+            fail_start(state, sessions, &grant, &err, audit).await;
+            return Err(err);
+        }
         // No session without its record: if the record cannot be written, the session ends.
-        if let Err(err) = state.audit.record(&record).await {
+        (Ok(()), Err(err)) => {
             revoke_unrecorded(state, sessions, &grant, &tokens.refresh_token).await;
             fail_start(state, sessions, &grant, &err, None).await;
             return Err(err);
@@ -259,7 +279,11 @@ pub(crate) async fn keep_refresh_token(
             sessions
                 .impersonations
                 .keep_refresh_token(
-                    &grant.id,
+                    &RefreshPointer {
+                        impersonation_id: grant.id.clone(),
+                        actor_username: Some(grant.actor_username.clone()),
+                        target_username: Some(grant.target_username.clone()),
+                    },
                     &sealed,
                     &hash_secret(refresh_token),
                     grant.expires_at,

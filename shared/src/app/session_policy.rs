@@ -42,14 +42,40 @@ pub async fn denial_now(
         fresh(identity, &imp.actor_username, &imp.actor_sub),
         fresh(identity, &imp.target_username, &imp.target_sub),
     );
+    Ok(denial_given(imp, actor?.as_ref(), target?.as_ref()))
+}
+
+/// `denial_now`, with both people already read fresh (`None`: not found), as a route that reads
+/// them together with the impersonation does. A person whose `sub` is not the impersonation's
+/// is someone else of the same name: deleted, as far as it is concerned.
+pub fn denial_given(
+    imp: &Impersonation,
+    actor: Option<&UserRecord>,
+    target: Option<&UserRecord>,
+) -> Option<Denial> {
     // Deleted is the strongest form of disabled.
-    let Some(actor) = actor? else {
-        return Ok(Some(Denial::ActorDisabled));
+    let Some(actor) = actor.filter(|u| u.sub == imp.actor_sub) else {
+        return Some(Denial::ActorDisabled);
     };
-    let Some(target) = target? else {
-        return Ok(Some(Denial::TargetDisabled));
+    let Some(target) = target.filter(|u| u.sub == imp.target_sub) else {
+        return Some(Denial::TargetDisabled);
     };
-    Ok(policy::check(&actor.principal(), SessionKind::Own, &target.principal()).err())
+    policy::check(&actor.principal(), SessionKind::Own, &target.principal()).err()
+}
+
+/// A person of `imp` read by a route before it had `imp` (by the name its token or pointer
+/// gave), or read now when that read was of someone else's name.
+pub async fn person_of(
+    identity: &dyn IdentityProvider,
+    read: Option<Result<Option<UserRecord>>>,
+    read_as: Option<&str>,
+    username: &str,
+    sub: &str,
+) -> Result<Option<UserRecord>> {
+    match read {
+        Some(read) if read_as == Some(username) => Ok(read?.filter(|u| u.sub == sub)),
+        _ => fresh(identity, username, sub).await,
+    }
 }
 
 /// The audit cause of an impersonation ended because its session went unused for its idle

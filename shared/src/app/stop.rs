@@ -2,13 +2,14 @@
 //! them, and `DELETE /auth/impersonate` from the impersonated session. A stopped impersonation
 //! reads inactive at once, its refresh token is revoked, and stopping twice is harmless.
 
-use crate::app::authenticate::Caller;
+use crate::app::authenticate::{caller_of, Caller};
 use crate::app::end::{end_and_revoke, StopResult};
 use crate::app::state::SessionState;
 use crate::domain::audit::RequestOrigin;
 use crate::domain::error::{ActasError, Result};
 use crate::domain::grant::{GrantKind, Impersonation};
 use crate::domain::policy::{Denial, Role, SessionKind};
+use crate::domain::token::VerifiedToken;
 use crate::domain::user::UserRef;
 
 pub(crate) async fn find_impersonation(state: &SessionState, id: &str) -> Result<Impersonation> {
@@ -33,10 +34,32 @@ pub async fn stop_by_id(
     id: &str,
     origin: &RequestOrigin,
 ) -> Result<StopResult> {
+    stop_as(state, async { Ok(caller.clone()) }, id, origin).await
+}
+
+/// `stop_by_id` for a verified token whose caller is not read yet: the caller and the
+/// impersonation are then read at once.
+pub async fn stop_by_id_for(
+    state: &SessionState,
+    token: VerifiedToken,
+    id: &str,
+    origin: &RequestOrigin,
+) -> Result<StopResult> {
+    stop_as(state, caller_of(state, token), id, origin).await
+}
+
+async fn stop_as(
+    state: &SessionState,
+    caller: impl std::future::Future<Output = Result<Caller>>,
+    id: &str,
+    origin: &RequestOrigin,
+) -> Result<StopResult> {
+    let (caller, imp) = tokio::join!(caller, find_impersonation(state, id));
+    let caller = caller?;
     if caller.session_kind(state) == SessionKind::Impersonated {
         return Err(Denial::ChainedImpersonation.into());
     }
-    let imp = find_impersonation(state, id).await?;
+    let imp = imp?;
     let me = caller.user.principal();
     // Another tenant's impersonation is "not found", like an unknown id: nobody learns what
     // goes on elsewhere.

@@ -1,6 +1,6 @@
 //! `GET /auth/token` (seed 000): is this token valid, and whose impersonation is it.
 
-use crate::app::session_policy::{enforce, PolicyEnd};
+use crate::app::session_policy::{denial_given, person_of, PolicyEnd};
 use crate::app::state::ReadState;
 use crate::domain::error::{ActasError, Result};
 use crate::domain::grant::Impersonation;
@@ -78,16 +78,13 @@ pub struct TokenStatus {
 pub async fn check_token(state: &ReadState, authorization: Option<&str>) -> Result<TokenStatus> {
     let token = state.verifier.verify_header(authorization).await?;
     let now = state.clock.now_secs();
-    // A signature outlives its user: deleted or disabled since sign-in is not valid. The user
-    // and the impersonation are read at once.
+    // A signature outlives its user: deleted or disabled since sign-in is not valid. The user,
+    // the impersonation and its actor (as the token's `act` names them) are read at once: one
+    // wave of calls. The user is the impersonation's target, read fresh.
     let user_lookup = async {
         match UserRef::parse(&token.username) {
-            Ok(user) => Ok(state
-                .identity
-                .find_user(&user)
-                .await?
-                .is_some_and(|u| u.sub == token.sub && u.enabled)),
-            Err(_) => Ok::<bool, ActasError>(false),
+            Ok(user) => state.identity.find_user(&user).await,
+            Err(_) => Ok(None),
         }
     };
     let impersonation_lookup = async {
@@ -104,8 +101,23 @@ pub async fn check_token(state: &ReadState, authorization: Option<&str>) -> Resu
             None => Ok(None),
         }
     };
-    let (user_active, imp) = tokio::join!(user_lookup, impersonation_lookup);
-    let (user_active, mut imp) = (user_active?, imp?);
+    let actor_named = token
+        .impersonation_id
+        .as_ref()
+        .and(token.act.as_ref())
+        .and_then(|act| act.get("username")?.as_str())
+        .filter(|name| UserRef::parse(name).is_ok());
+    let actor_lookup = async {
+        match actor_named.map(UserRef::parse) {
+            Some(Ok(actor)) => Some(state.identity.find_user(&actor).await),
+            _ => None,
+        }
+    };
+    let (user, imp, actor) = tokio::join!(user_lookup, impersonation_lookup, actor_lookup);
+    let (user, mut imp) = (user?, imp?);
+    let user_active = user
+        .as_ref()
+        .is_some_and(|u| u.sub == token.sub && u.enabled);
     // The rules hold for the whole session: a session unused for its idle timeout is over, the
     // actor is read fresh too, and an impersonation the policy no longer allows (actor
     // disabled, demoted, moved; target gone) ends here. Its refresh token is revoked by the
@@ -120,9 +132,30 @@ pub async fn check_token(state: &ReadState, authorization: Option<&str>) -> Resu
             ending.end_idle(live).await?;
             true
         } else {
-            enforce(state.identity.as_ref(), &ending, live)
-                .await?
-                .is_some()
+            let identity = state.identity.as_ref();
+            let (actor, target) = tokio::join!(
+                person_of(
+                    identity,
+                    actor,
+                    actor_named,
+                    &live.actor_username,
+                    &live.actor_sub
+                ),
+                person_of(
+                    identity,
+                    Some(Ok(user)),
+                    Some(token.username.as_str()),
+                    &live.target_username,
+                    &live.target_sub
+                ),
+            );
+            match denial_given(live, actor?.as_ref(), target?.as_ref()) {
+                Some(denial) => {
+                    ending.end(live, denial).await?;
+                    true
+                }
+                None => false,
+            }
         };
         if ended {
             imp = state.impersonations.get(&live.id).await?;

@@ -1,9 +1,9 @@
 //! `POST /auth/impersonate` (seeds 000/001): body `{"username"}` or `?uuid=`, a reason, a ticket and a mode.
 
-use crate::app::authenticate::authenticate;
+use crate::app::authenticate::caller_of;
 use crate::app::governance::Started;
 use crate::app::impersonate::ImpersonateState;
-use crate::app::impersonate::{start_impersonation, Dialect, StartRequest};
+use crate::app::impersonate::{start_impersonation_by, Dialect, StartRequest};
 use crate::domain::audit::RequestOrigin;
 use crate::domain::error::{ActasError, Result};
 use crate::domain::justification::Justification;
@@ -35,7 +35,26 @@ pub(crate) async fn impersonate_request(
     req: &Request,
     origin: &RequestOrigin,
 ) -> Result<Started<SessionPayload>> {
-    let caller = authenticate(state, header(req, "authorization")).await?;
+    let token = state
+        .verifier
+        .verify_header(header(req, "authorization"))
+        .await?;
+    match start_request(state, req, origin) {
+        // The caller is read with the target and the API key, at once.
+        Ok(request) => start_impersonation_by(state, token, request).await,
+        // A bad request from someone no longer in the pool is still a 401 first.
+        Err(err) => {
+            caller_of(state, token).await?;
+            Err(err)
+        }
+    }
+}
+
+fn start_request<'r>(
+    state: &ImpersonateState,
+    req: &'r Request,
+    origin: &RequestOrigin,
+) -> Result<StartRequest<'r>> {
     let body = json_object_body(req)?;
     let username = string_field(body.as_ref(), "username")?;
     let uuid = query_param(req, "uuid").filter(|v| !v.trim().is_empty());
@@ -70,18 +89,13 @@ pub(crate) async fn impersonate_request(
     let mode = Mode::requested(mode.as_deref())?;
     let api_key = header(req, "x-api-key");
     let origin = origin.clone();
-    start_impersonation(
-        state,
-        &caller,
-        StartRequest {
-            target,
-            dialect,
-            api_key,
-            justification,
-            mode,
-            break_glass,
-            origin,
-        },
-    )
-    .await
+    Ok(StartRequest {
+        target,
+        dialect,
+        api_key,
+        justification,
+        mode,
+        break_glass,
+        origin,
+    })
 }

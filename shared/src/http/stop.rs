@@ -1,6 +1,5 @@
 //! `DELETE /auth/impersonations/{id}` and `DELETE /auth/impersonate` (sign-out).
 
-use crate::app::authenticate::authenticate;
 use crate::app::state::SessionState;
 use crate::domain::audit::RequestOrigin;
 use crate::domain::error::Result;
@@ -27,8 +26,8 @@ pub(crate) async fn stop_request(
     let authorization = header(req, "authorization");
     match path_param(req, "id") {
         Some(id) => {
-            let caller = authenticate(state, authorization).await?;
-            crate::app::stop::stop_by_id(state, &caller, &id, origin).await
+            let token = state.verifier.verify_header(authorization).await?;
+            crate::app::stop::stop_by_id_for(state, token, &id, origin).await
         }
         None => crate::app::stop::stop_own(state, authorization, origin).await,
     }

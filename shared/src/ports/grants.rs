@@ -6,6 +6,17 @@ use crate::domain::error::Result;
 use crate::domain::grant::{ApiKey, ExchangeGrant, Impersonation, Remint};
 use async_trait::async_trait;
 
+/// What a refresh token's pointer says: the impersonation the token was minted for, and the
+/// usernames of its two people (fixed at its start), so that a refresh reads both people fresh
+/// at the same time as the impersonation itself.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RefreshPointer {
+    pub impersonation_id: String,
+    /// `None` in a pointer kept before pointers carried them.
+    pub actor_username: Option<String>,
+    pub target_username: Option<String>,
+}
+
 #[async_trait]
 pub trait ImpersonationStore: Send + Sync {
     /// Writes a new grant, once. Several impersonations of one target may be live at the same
@@ -20,18 +31,18 @@ pub trait ImpersonationStore: Send + Sync {
     async fn activate(&self, redemption: &Redemption<'_>) -> Result<bool>;
 
     /// Keeps the sealed refresh token of a minted session, and the token's hash as the key that
-    /// maps a refresh back to this impersonation (and no other).
+    /// maps a refresh back to this impersonation (and no other): the pointer.
     /// The pointer expires with the record (`expires_at`).
     async fn keep_refresh_token(
         &self,
-        id: &str,
+        pointer: &RefreshPointer,
         sealed: &str,
         token_hash: &str,
         expires_at: i64,
     ) -> Result<()>;
 
-    /// The impersonation a refresh token (by its hash) was minted for.
-    async fn find_by_refresh_token(&self, token_hash: &str) -> Result<Option<String>>;
+    /// The pointer of a refresh token (by its hash): the impersonation it was minted for.
+    async fn find_by_refresh_token(&self, token_hash: &str) -> Result<Option<RefreshPointer>>;
 
     /// Writes a one-time secret with which actas may mint fresh tokens for a live
     /// impersonation (how a refresh through actas is served).

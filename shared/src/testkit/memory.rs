@@ -16,7 +16,7 @@ use crate::ports::directory::{Directory, DirectoryScope};
 use crate::ports::governance::{GovernanceStore, RequestScope};
 use crate::ports::grants::{
     ApiKeyStore, CleanupPage, CleanupStore, CleanupWork, ExchangeStore, ImpersonationPage,
-    ImpersonationStore, ListQuery, ListScope, Redemption,
+    ImpersonationStore, ListQuery, ListScope, Redemption, RefreshPointer,
 };
 use crate::ports::identity::{CognitoTokens, IdentityProvider, MintRequest, UserPage};
 use crate::triggers::grant::{redeem_grant, GrantAnswer};
@@ -27,8 +27,8 @@ use std::sync::{Arc, Mutex};
 #[derive(Default)]
 pub struct MemoryStore {
     impersonations: Mutex<HashMap<String, Impersonation>>,
-    /// Refresh token hash → impersonation id.
-    refresh_tokens: Mutex<HashMap<String, String>>,
+    /// Refresh token hash → its pointer.
+    refresh_tokens: Mutex<HashMap<String, RefreshPointer>>,
     /// (impersonation id, remint id) → remint.
     remints: Mutex<HashMap<(String, String), Remint>>,
     exchanges: Mutex<HashMap<String, (ExchangeGrant, bool)>>,
@@ -369,24 +369,24 @@ impl ImpersonationStore for MemoryStore {
 
     async fn keep_refresh_token(
         &self,
-        id: &str,
+        pointer: &RefreshPointer,
         sealed: &str,
         token_hash: &str,
         _expires_at: i64,
     ) -> Result<()> {
         let mut map = self.impersonations.lock().map_err(|_| poisoned())?;
         let imp = map
-            .get_mut(id)
+            .get_mut(&pointer.impersonation_id)
             .ok_or_else(|| ActasError::Internal("no such impersonation".into()))?;
         imp.refresh_token_sealed = Some(sealed.to_string());
         self.refresh_tokens
             .lock()
             .map_err(|_| poisoned())?
-            .insert(token_hash.to_string(), id.to_string());
+            .insert(token_hash.to_string(), pointer.clone());
         Ok(())
     }
 
-    async fn find_by_refresh_token(&self, token_hash: &str) -> Result<Option<String>> {
+    async fn find_by_refresh_token(&self, token_hash: &str) -> Result<Option<RefreshPointer>> {
         Ok(self
             .refresh_tokens
             .lock()

@@ -88,14 +88,21 @@ impl CognitoIdentityProvider {
     }
 
     async fn by_username(&self, username: &str) -> Result<Option<UserRecord>> {
-        let output = match self
-            .client
-            .admin_get_user()
-            .user_pool_id(&self.user_pool_id)
-            .username(username)
-            .send()
-            .await
-        {
+        // The user and their groups are read at once (one wave, not two): both are read fresh,
+        // in the same moment. The groups read is kept only if it named the same user.
+        let (got, groups) = tokio::join!(
+            self.client
+                .admin_get_user()
+                .user_pool_id(&self.user_pool_id)
+                .username(username)
+                .send(),
+            self.client
+                .admin_list_groups_for_user()
+                .user_pool_id(&self.user_pool_id)
+                .username(username)
+                .send()
+        );
+        let output = match got {
             Ok(output) => output,
             Err(err)
                 if err
@@ -110,11 +117,22 @@ impl CognitoIdentityProvider {
         let Some(sub) = attributes.get("sub").cloned() else {
             return Err(ActasError::Internal(format!("user {username} has no sub")));
         };
+        let asked = username;
         let username = output.username().to_string();
+        // An alias (or a name in another case) finds the user under their own username: the
+        // groups are then read again by it (so are more than one page, and a read that failed).
+        let groups = match groups {
+            Ok(page) if username == asked && page.next_token().is_none_or(str::is_empty) => page
+                .groups()
+                .iter()
+                .filter_map(|g| g.group_name().map(str::to_string))
+                .collect(),
+            _ => self.groups_of(&username).await?,
+        };
         Ok(Some(UserRecord::read(
             &self.mapping,
             PoolUser {
-                groups: self.groups_of(&username).await?,
+                groups,
                 username,
                 sub,
                 enabled: output.enabled(),

@@ -12,7 +12,7 @@ use crate::adapters::aws::dynamodb::{
 use crate::domain::error::{ActasError, Result};
 use crate::domain::grant::{Impersonation, ImpersonationStatus, Remint};
 use crate::ports::grants::{
-    ImpersonationPage, ImpersonationStore, ListQuery, ListScope, Redemption,
+    ImpersonationPage, ImpersonationStore, ListQuery, ListScope, Redemption, RefreshPointer,
 };
 use async_trait::async_trait;
 use aws_sdk_dynamodb::types::{AttributeValue, Put, TransactWriteItem, Update};
@@ -96,11 +96,12 @@ impl ImpersonationStore for DynamoStore {
 
     async fn keep_refresh_token(
         &self,
-        id: &str,
+        kept: &RefreshPointer,
         sealed: &str,
         token_hash: &str,
         expires_at: i64,
     ) -> Result<()> {
+        let id = kept.impersonation_id.as_str();
         let keep = Update::builder()
             .table_name(&self.table)
             .set_key(Some(key(impersonation_pk(id), IMPERSONATION_SK)))
@@ -116,6 +117,14 @@ impl ImpersonationStore for DynamoStore {
             // Kept as long as the impersonation's record: a refresh after that finds nothing.
             ("expires_at".to_string(), n(expires_at)),
         ]);
+        for (name, value) in [
+            ("actor_username", &kept.actor_username),
+            ("target_username", &kept.target_username),
+        ] {
+            if let Some(value) = value {
+                pointer.insert(name.to_string(), s(value));
+            }
+        }
         let point = Put::builder()
             .table_name(&self.table)
             .set_item(Some(pointer))
@@ -132,11 +141,19 @@ impl ImpersonationStore for DynamoStore {
         Ok(())
     }
 
-    async fn find_by_refresh_token(&self, token_hash: &str) -> Result<Option<String>> {
-        self.get_consistent(refresh_token_pk(token_hash), REFRESH_TOKEN_SK)
+    async fn find_by_refresh_token(&self, token_hash: &str) -> Result<Option<RefreshPointer>> {
+        let Some(item) = self
+            .get_consistent(refresh_token_pk(token_hash), REFRESH_TOKEN_SK)
             .await?
-            .map(|item| get_s(&item, "impersonation_id"))
-            .transpose()
+        else {
+            return Ok(None);
+        };
+        let text = |name: &str| get_s(&item, name).ok();
+        Ok(Some(RefreshPointer {
+            impersonation_id: get_s(&item, "impersonation_id")?,
+            actor_username: text("actor_username"),
+            target_username: text("target_username"),
+        }))
     }
 
     async fn put_remint(&self, remint: &Remint) -> Result<()> {

@@ -15,8 +15,8 @@ use actas::ports::clock::{Clock, SystemClock};
 use crate::CliResult;
 
 /// Where settings live, with the deployment's limits from the environment
-/// (`IMPERSONATION_MAX_SECONDS`, `IMPERSONATION_IDLE_SECONDS`, `FULL_MODE_ROLES`; the
-/// template's defaults otherwise).
+/// (`IMPERSONATION_MAX_SECONDS`, `IMPERSONATION_IDLE_SECONDS`, `FULL_MODE_ROLES`,
+/// `STEP_UP_MAX_AGE_SECONDS`; the template's defaults otherwise).
 pub fn governance(sdk: &aws_config::SdkConfig, table: &str) -> Governance {
     let max_duration_seconds = std::env::var("IMPERSONATION_MAX_SECONDS")
         .ok()
@@ -35,6 +35,7 @@ pub fn governance(sdk: &aws_config::SdkConfig, table: &str) -> Governance {
             token_horizon_seconds: env_secs("MINT_WINDOW_SECONDS", 60)
                 + env_secs("IMPERSONATION_TOKEN_MINUTES", 5) * 60,
             idle_seconds: env_secs("IMPERSONATION_IDLE_SECONDS", 1800),
+            step_up_max_age_seconds: env_secs("STEP_UP_MAX_AGE_SECONDS", 0),
         },
         request_window_secs: 900,
     }

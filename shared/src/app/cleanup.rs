@@ -276,6 +276,8 @@ mod tests {
             reason: None,
             ticket: None,
             mode: crate::domain::mode::Mode::Full,
+            max_duration_secs: None,
+            approved: None,
             token_expires_at: expires_at - 86_400,
             expires_at,
         };

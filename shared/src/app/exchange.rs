@@ -129,8 +129,16 @@ pub async fn exchange_token(
         } else {
             state.governance.settings_for(tenant.as_deref()).await?
         };
-        terms.max_duration_secs = Some(settings.max_duration_seconds);
+        // No longer than an approver allowed, when one shortened it.
+        terms.max_duration_secs = Some(
+            grant
+                .max_duration_secs
+                .map_or(settings.max_duration_seconds, |approved| {
+                    approved.min(settings.max_duration_seconds)
+                }),
+        );
         terms.idle_secs = Some(settings.idle_seconds);
+        terms.approved = grant.approved.clone();
         mint_session_payload(
             state,
             &state.sessions,

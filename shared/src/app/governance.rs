@@ -7,10 +7,11 @@ use crate::bootstrap::config::ApiConfig;
 use crate::domain::audit::{bounded, AuditEvent, AuditRecord, RequestOrigin, MAX_TEXT_CHARS};
 use crate::domain::error::{ActasError, Result};
 use crate::domain::governance::{
-    AccessRequest, Approval, Consent, DeploymentLimits, RequestStatus, StartFacts, TenantSettings,
+    AccessRequest, Approval, ApprovedTerms, Consent, DeploymentLimits, RequestStatus, StartFacts,
+    StepUpAction, TenantSettings,
 };
 use crate::domain::justification::Justification;
-use crate::domain::mode::Mode;
+use crate::domain::mode::{ApprovedStart, Mode};
 use crate::domain::policy::{self, Denial, Role, SessionKind};
 use crate::domain::user::{UserRecord, UserRef};
 use crate::ports::clock::rfc3339_millis;
@@ -37,6 +38,7 @@ impl Governance {
                 full_mode_roles: config.mode_rules.full_roles.clone(),
                 token_horizon_seconds: config.token_horizon_secs(),
                 idle_seconds: config.impersonation_idle_secs,
+                step_up_max_age_seconds: config.step_up_max_age_secs,
             },
             request_window_secs: config.request_window_secs,
         }
@@ -62,10 +64,13 @@ pub enum Started<T> {
 /// What a start may do now.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Admission {
-    /// Go ahead: with the tenant's maximum duration and idle timeout.
+    /// Go ahead: with the tenant's maximum duration and idle timeout, in this mode; a start that
+    /// redeemed an approval gets the approver's terms (a narrower mode, a shorter duration).
     Proceed {
         max_duration_secs: i64,
         idle_secs: i64,
+        mode: Mode,
+        approved: Option<ApprovedStart>,
     },
     /// Wait: the request (202).
     Pending(Box<AccessRequest>),
@@ -79,6 +84,8 @@ pub struct StartAsk<'a> {
     pub justification: &'a Justification,
     pub break_glass: bool,
     pub origin: &'a RequestOrigin,
+    /// When the actor signed in (their token's `auth_time`), for the tenant's step-up.
+    pub signed_in_at: Option<i64>,
 }
 
 /// Decides whether a start may go ahead. A start that needs approval or consent finds its
@@ -121,9 +128,21 @@ pub async fn admit_under(
         protected: ask.target.is_protected(),
         break_glass: ask.break_glass,
     })?;
+    // Who may start and how are settled first: a fresh sign-in is asked only of a start that
+    // could otherwise go on (or wait for approval).
+    settings.step_up.check(
+        StepUpAction::Start {
+            mode: ask.mode,
+            break_glass: ask.break_glass,
+        },
+        ask.signed_in_at,
+        state.clock.now_secs(),
+    )?;
     let proceed = Admission::Proceed {
         max_duration_secs: settings.max_duration_seconds,
         idle_secs: settings.idle_seconds,
+        mode: ask.mode,
+        approved: None,
     };
     if !needs.approval && !needs.consent {
         return Ok(proceed);
@@ -149,7 +168,7 @@ pub async fn admit_under(
             return require_now(state, governance, approved, &needs, ask.origin).await;
         }
         return if governance.store.redeem(&approved.id, now).await? {
-            Ok(proceed)
+            Ok(on_approved_terms(approved, proceed))
         } else {
             Err(ActasError::Conflict(
                 "this approval was already used: ask again".into(),
@@ -207,6 +226,8 @@ pub async fn admit_under(
         expires_at: now + governance.request_window_secs,
         decided_by: None,
         comment: None,
+        approved_mode: None,
+        approved_duration_seconds: None,
         used: false,
     };
     governance.store.create_request(&request).await?;
@@ -219,6 +240,35 @@ pub async fn admit_under(
     )
     .await?;
     Ok(Admission::Pending(Box::new(request)))
+}
+
+/// What a start that redeemed `approved` gets: exactly the approver's terms — its mode, and
+/// no longer than they allowed (nor than the tenant allows now).
+fn on_approved_terms(approved: &AccessRequest, proceed: Admission) -> Admission {
+    let Admission::Proceed {
+        max_duration_secs,
+        idle_secs,
+        ..
+    } = proceed
+    else {
+        return proceed;
+    };
+    let by = approved.decided_by.as_deref().unwrap_or("an approver");
+    let note = match approved.approved_terms() {
+        Some(terms) => format!("approved by {by} on these terms: {terms}"),
+        None => format!("approved by {by}"),
+    };
+    Admission::Proceed {
+        max_duration_secs: approved
+            .approved_duration_seconds
+            .map_or(max_duration_secs, |s| s.min(max_duration_secs)),
+        idle_secs,
+        mode: approved.granted_mode(),
+        approved: Some(ApprovedStart {
+            request_id: approved.id.clone(),
+            note,
+        }),
+    }
 }
 
 /// The request now also needs what the rules in force require (202 with what is missing),
@@ -300,6 +350,10 @@ pub struct RequestView {
     pub expires_at: String,
     pub decided_by: Option<String>,
     pub comment: Option<String>,
+    /// The approver's terms: the mode the session gets when they narrowed it, else null.
+    pub approved_mode: Option<Mode>,
+    /// The approver's terms: the longest the session may last when they shortened it, else null.
+    pub approved_duration_seconds: Option<i64>,
 }
 
 impl RequestView {
@@ -325,6 +379,8 @@ impl RequestView {
             expires_at: rfc3339_millis(r.expires_at * 1000),
             decided_by: r.decided_by.clone(),
             comment: r.comment.clone(),
+            approved_mode: r.approved_mode,
+            approved_duration_seconds: r.approved_duration_seconds,
         }
     }
 }
@@ -414,18 +470,38 @@ pub async fn list_requests(
     Ok(view(decidable))
 }
 
+/// An approver's decision: approve (on the request's terms, or shorter and narrower ones) or
+/// deny, with an optional comment.
+pub struct Decision {
+    pub approve: bool,
+    pub comment: Option<String>,
+    pub terms: ApprovedTerms,
+}
+
 /// Approves or denies a pending request: not its requester, and only someone who may act as
-/// the target themself; once (a conditional write), before it expires.
+/// the target themself; once (a conditional write), before it expires. An approval may set a
+/// shorter duration and a narrower mode, never wider ones; it needs a fresh sign-in when the
+/// tenant has a step-up.
 pub async fn decide(
     state: &Api,
     governance: &Governance,
     caller: &Caller,
     id: &str,
-    approve: bool,
-    comment: Option<String>,
+    decision: Decision,
     origin: &RequestOrigin,
 ) -> Result<RequestView> {
+    let Decision {
+        approve,
+        comment,
+        terms: decision_terms,
+    } = decision;
     own_session(state, caller)?;
+    if !approve && decision_terms != ApprovedTerms::default() {
+        return Err(ActasError::BadRequest(
+            "duration_seconds and mode are an approval's terms: a denial takes only a comment"
+                .into(),
+        ));
+    }
     let me = caller.user.principal();
     let request = governance
         .store
@@ -445,17 +521,30 @@ pub async fn decide(
             "only someone who may act as the user themself may decide".into(),
         ));
     }
-    // An approver must be allowed to start the same session themself: a team admin, who may
-    // only look, cannot approve a full one.
-    if approve && request.mode == crate::domain::mode::Mode::Full {
+    let mut terms = ApprovedTerms::default();
+    if approve {
         let settings = governance.settings_for(request.tenant.as_deref()).await?;
-        if !state.config.mode_rules.full_roles.contains(&me.role)
-            || !settings.full_mode_roles.contains(&me.role)
+        terms = decision_terms.checked(
+            &request,
+            settings.max_duration_seconds,
+            governance.limits.min_duration_seconds(),
+        )?;
+        // An approver must be allowed to start the same session themself: a team admin, who
+        // may only look, cannot approve a full one (but may approve it as read-only).
+        let granted = terms.mode.unwrap_or(request.mode);
+        if granted == Mode::Full
+            && (!state.config.mode_rules.full_roles.contains(&me.role)
+                || !settings.full_mode_roles.contains(&me.role))
         {
             return Err(ActasError::Forbidden(
                 "you may not start a full impersonation yourself, so you cannot approve one".into(),
             ));
         }
+        settings.step_up.check(
+            StepUpAction::Approve,
+            caller.token.auth_time,
+            state.clock.now_secs(),
+        )?;
     }
     let comment = comment
         .map(|c| c.trim().to_string())
@@ -473,7 +562,7 @@ pub async fn decide(
     let now = state.clock.now_secs();
     let decided = governance
         .store
-        .decide(id, decision, &me.username, comment.as_deref(), now)
+        .decide(id, decision, &me.username, comment.as_deref(), terms, now)
         .await?
         .ok_or_else(|| {
             ActasError::Conflict("the request was already decided, or it expired".into())
@@ -483,9 +572,13 @@ pub async fn decide(
     } else {
         AuditEvent::ApprovalDenied
     };
+    let on_terms = decided
+        .approved_terms()
+        .map(|terms| format!(" on these terms: {terms}"))
+        .unwrap_or_default();
     let cause = Some(match &comment {
-        Some(comment) => format!("by {}: {comment}", me.username),
-        None => format!("by {}", me.username),
+        Some(comment) => format!("by {}{on_terms}: {comment}", me.username),
+        None => format!("by {}{on_terms}", me.username),
     });
     record(state, event, &decided, origin, cause).await?;
     Ok(RequestView::of(&decided, now))
@@ -793,5 +886,230 @@ mod tests {
         let settings = world.governance().settings_for(Some("acme")).await.unwrap();
         assert_eq!(settings.idle_seconds, 1000);
         assert_eq!(started_idle_secs(&world).await, (1000, 1000));
+    }
+
+    async fn set(world: &TestWorld, change: Value) -> TenantSettings {
+        let by = ChangedBy {
+            sub: None,
+            username: "cli:test".into(),
+        };
+        apply_settings_change(
+            &world.governance(),
+            &world.api().audit,
+            "acme",
+            change.as_object().unwrap(),
+            &by,
+            0,
+            &RequestOrigin::default(),
+        )
+        .await
+        .unwrap()
+    }
+
+    /// `username` signed in `age` seconds ago (`None`: a token without `auth_time`).
+    async fn signed_in(world: &TestWorld, username: &str, age: Option<i64>) -> Caller {
+        let bearer = format!("Bearer {}", world.id_token(username));
+        let mut caller = authenticate(&world.api(), Some(&bearer)).await.unwrap();
+        caller.token.auth_time = age.map(|age| world.api().clock.now_secs() - age);
+        caller
+    }
+
+    async fn start_as(
+        world: &TestWorld,
+        caller: &Caller,
+        mode: Mode,
+        break_glass: bool,
+    ) -> Result<Started<crate::domain::payload::SessionPayload>> {
+        let request = StartRequest {
+            target: UserRef::parse("acme-support-1").unwrap(),
+            dialect: Dialect::Uuid,
+            api_key: None,
+            justification: Justification {
+                reason: Some("support".into()),
+                ticket: Some("T-1".into()),
+            },
+            mode: Some(mode),
+            break_glass,
+            origin: RequestOrigin::default(),
+        };
+        start_impersonation(&world.impersonate_state(), caller, request).await
+    }
+
+    fn step_up_refusal<T: std::fmt::Debug>(result: Result<T>) -> i64 {
+        match result {
+            Err(ActasError::StepUpRequired { max_age_seconds }) => max_age_seconds,
+            other => panic!("expected step_up_required, got {other:?}"),
+        }
+    }
+
+    #[tokio::test]
+    async fn a_start_needs_a_fresh_sign_in_when_the_tenant_asks_for_one() {
+        let world = TestWorld::new();
+        set(&world, json!({"step_up": {"max_age_seconds": 60}})).await;
+        let fresh = signed_in(&world, "acme-admin", Some(5)).await;
+        let stale = signed_in(&world, "acme-admin", Some(61)).await;
+        let unknown = signed_in(&world, "acme-admin", None).await;
+        assert!(matches!(
+            start_as(&world, &fresh, Mode::Full, false).await,
+            Ok(Started::Now(_))
+        ));
+        assert_eq!(
+            step_up_refusal(start_as(&world, &stale, Mode::Full, false).await),
+            60
+        );
+        assert_eq!(
+            step_up_refusal(start_as(&world, &unknown, Mode::Full, false).await),
+            60
+        );
+        // Read-only starts too, until the tenant leaves them out.
+        step_up_refusal(start_as(&world, &stale, Mode::ReadOnly, false).await);
+        set(&world, json!({"step_up": {"read_only_starts": false}})).await;
+        assert!(matches!(
+            start_as(&world, &stale, Mode::ReadOnly, false).await,
+            Ok(Started::Now(_))
+        ));
+        step_up_refusal(start_as(&world, &stale, Mode::Full, false).await);
+        // Break-glass always, even read-only.
+        let glass_stale = signed_in(&world, "acme-super", Some(61)).await;
+        step_up_refusal(start_as(&world, &glass_stale, Mode::ReadOnly, true).await);
+        let glass_fresh = signed_in(&world, "acme-super", Some(0)).await;
+        assert!(matches!(
+            start_as(&world, &glass_fresh, Mode::ReadOnly, true).await,
+            Ok(Started::Now(_))
+        ));
+        // Who may start comes first: a team admin asking for full mode is refused (403), not
+        // asked to sign in again.
+        let team_admin = signed_in(&world, "acme-team-admin", Some(3600)).await;
+        assert_eq!(
+            start_as(&world, &team_admin, Mode::Full, false)
+                .await
+                .unwrap_err()
+                .status(),
+            403
+        );
+    }
+
+    #[tokio::test]
+    async fn an_approver_shortens_and_narrows_and_the_redeeming_start_gets_exactly_that() {
+        let world = TestWorld::new();
+        let governance = world.governance();
+        let state = world.api();
+        set(
+            &world,
+            json!({"approval": {"always": true}, "step_up": {"max_age_seconds": 60}}),
+        )
+        .await;
+        let operator = signed_in(&world, "acme-operator", Some(0)).await;
+        let Started::Pending(request) = start_as(&world, &operator, Mode::Full, false)
+            .await
+            .unwrap()
+        else {
+            panic!("approval is needed")
+        };
+        let approve = |terms: ApprovedTerms| Decision {
+            approve: true,
+            comment: Some("checked".into()),
+            terms,
+        };
+        let origin = RequestOrigin::default();
+        let admin = signed_in(&world, "acme-admin", Some(0)).await;
+        // Widening is refused; so is a stale approver's sign-in; nothing is decided.
+        let longer = ApprovedTerms {
+            mode: None,
+            duration_seconds: Some(3601),
+        };
+        let err = decide(
+            &state,
+            &governance,
+            &admin,
+            &request.id,
+            approve(longer),
+            &origin,
+        )
+        .await
+        .unwrap_err();
+        assert_eq!(err.status(), 400, "{err}");
+        let stale_admin = signed_in(&world, "acme-admin", Some(61)).await;
+        let narrower = ApprovedTerms {
+            mode: Some(Mode::ReadOnly),
+            duration_seconds: Some(1000),
+        };
+        step_up_refusal(
+            decide(
+                &state,
+                &governance,
+                &stale_admin,
+                &request.id,
+                approve(narrower),
+                &origin,
+            )
+            .await,
+        );
+        let denial_with_terms = Decision {
+            approve: false,
+            comment: None,
+            terms: narrower,
+        };
+        let err = decide(
+            &state,
+            &governance,
+            &admin,
+            &request.id,
+            denial_with_terms,
+            &origin,
+        )
+        .await
+        .unwrap_err();
+        assert_eq!(err.status(), 400, "{err}");
+
+        let approved = decide(
+            &state,
+            &governance,
+            &admin,
+            &request.id,
+            approve(narrower),
+            &origin,
+        )
+        .await
+        .unwrap();
+        assert_eq!(approved.status, RequestStatus::Approved);
+        assert_eq!(
+            (approved.approved_mode, approved.approved_duration_seconds),
+            (Some(Mode::ReadOnly), Some(1000))
+        );
+        let Started::Now(payload) = start_as(&world, &operator, Mode::Full, false)
+            .await
+            .unwrap()
+        else {
+            panic!("the approval is redeemed")
+        };
+        let summary = payload.impersonation.unwrap();
+        let grant = world.store.get(&summary.id).await.unwrap().unwrap();
+        assert_eq!(grant.mode, Mode::ReadOnly, "the approver's mode");
+        assert_eq!(
+            grant.ends_at - grant.created_at_millis.div_euclid(1000),
+            1000,
+            "the approver's duration"
+        );
+        // On record, with the terms.
+        let records = world.store.audit_records();
+        let started = records
+            .iter()
+            .rev()
+            .find(|r| r.event == AuditEvent::Started)
+            .unwrap();
+        assert_eq!(started.request_id.as_deref(), Some(request.id.as_str()));
+        assert_eq!(
+            started.cause.as_deref(),
+            Some("approved by acme-admin on these terms: read_only, at most 1000 s")
+        );
+        let decided = records
+            .iter()
+            .find(|r| r.event == AuditEvent::ApprovalApproved)
+            .unwrap();
+        assert_eq!(
+            decided.cause.as_deref(),
+            Some("by acme-admin on these terms: read_only, at most 1000 s: checked")
+        );
     }
 }

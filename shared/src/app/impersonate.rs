@@ -176,15 +176,18 @@ async fn start(
             justification: &request.justification,
             break_glass: request.break_glass,
             origin: &request.origin,
+            signed_in_at: caller.token.auth_time,
         },
         settings,
     )
     .await?;
-    let (max_duration_secs, idle_secs) = match admission {
+    let (max_duration_secs, idle_secs, mode, approved) = match admission {
         Admission::Proceed {
             max_duration_secs,
             idle_secs,
-        } => (max_duration_secs, idle_secs),
+            mode,
+            approved,
+        } => (max_duration_secs, idle_secs, mode, approved),
         Admission::Pending(waiting) => {
             return Ok(Started::Pending(Box::new(RequestView::of(
                 &waiting,
@@ -196,6 +199,7 @@ async fn start(
     terms.max_duration_secs = Some(max_duration_secs);
     terms.idle_secs = Some(idle_secs);
     terms.break_glass = request.break_glass;
+    terms.approved = approved;
     mint_session_payload(
         state,
         &state.sessions,

@@ -100,15 +100,29 @@ pub async fn issue_exchange_token(
             justification: &justification,
             break_glass: false,
             origin,
+            signed_in_at: caller.token.auth_time,
         },
     )
     .await?;
-    if let Admission::Pending(waiting) = admission {
-        return Ok(Started::Pending(Box::new(RequestView::of(
-            &waiting,
-            state.clock.now_secs(),
-        ))));
-    }
+    // An approval's terms travel with the token: the exchanged session gets exactly them.
+    let (mode, max_duration_secs, approved) = match admission {
+        Admission::Pending(waiting) => {
+            return Ok(Started::Pending(Box::new(RequestView::of(
+                &waiting,
+                state.clock.now_secs(),
+            ))))
+        }
+        Admission::Proceed {
+            mode,
+            max_duration_secs,
+            approved,
+            ..
+        } => (
+            mode,
+            approved.is_some().then_some(max_duration_secs),
+            approved,
+        ),
+    };
 
     let now = state.clock.now_secs();
     let exp = now + state.config.exchange_token_secs;
@@ -122,12 +136,15 @@ pub async fn issue_exchange_token(
         reason: justification.reason,
         ticket: justification.ticket,
         mode,
+        max_duration_secs,
+        approved,
         token_expires_at: exp,
         expires_at: exp + 86_400,
     };
     state.exchanges.put_exchange(&grant).await?;
     // The token is not handed out unless its issue is on record.
-    let mut record = AuditRecord::new(AuditEvent::TokenIssued, state.clock.now_millis(), origin);
+    let mut record = AuditRecord::new(AuditEvent::TokenIssued, state.clock.now_millis(), origin)
+        .approved(grant.approved.as_ref());
     record.actor_sub = Some(grant.actor_sub.clone());
     record.actor_username = Some(grant.actor_username.clone());
     record.target_sub = Some(grant.target_sub.clone());

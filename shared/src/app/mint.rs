@@ -140,7 +140,9 @@ pub async fn mint_session_payload(
         }
     };
     let record = audit.map(|(event, origin)| {
-        AuditRecord::new(event, state.clock.now_millis(), origin).about(&grant)
+        AuditRecord::new(event, state.clock.now_millis(), origin)
+            .about(&grant)
+            .approved(terms.approved.as_ref())
     });
     let recording = async {
         match &record {

@@ -63,6 +63,10 @@ pub fn notice_text(
     if record.break_glass {
         text.push_str("\nThis was an emergency (break-glass) access by a super-admin.\n");
     }
+    // A start that redeemed an approval names it, and the approver's terms when they set any.
+    if let (Some(note), Some(_), "started") = (&record.cause, &record.request_id, edge) {
+        text.push_str(&format!("\nThis start was {note}.\n"));
+    }
     if let Some(url) = console_url {
         text.push_str(&format!(
             "\nSee every time someone acted as you: {}#/who-acted-as-me\n",

@@ -33,6 +33,8 @@ pub(crate) struct CognitoClaims {
     impersonation_id: Option<String>,
     #[serde(default, rename = "custom:tenant_id")]
     tenant: Option<String>,
+    #[serde(default)]
+    auth_time: Option<i64>,
 }
 
 pub(crate) struct KeyCache {
@@ -139,6 +141,7 @@ impl JwtVerifier {
             act: claims.act,
             impersonation_id: claims.impersonation_id,
             tenant: claims.tenant.filter(|t| !t.is_empty()),
+            auth_time: claims.auth_time,
         })
     }
 

@@ -172,6 +172,10 @@ pub struct ApiConfig {
     /// How long an access request waits for approval and consent (`REQUEST_WINDOW_SECONDS`,
     /// default 900).
     pub request_window_secs: i64,
+    /// Step-up (`STEP_UP_MAX_AGE_SECONDS`, default 0: off): how recent the actor's sign-in must
+    /// be to start, break glass or approve. A tenant may set one of its own, stricter when this
+    /// is set.
+    pub step_up_max_age_secs: i64,
     /// Where the pool keeps role, tenant, team and protection (`ROLE_GROUPS`, ...).
     pub identity_mapping: IdentityMapping,
 }
@@ -208,6 +212,7 @@ impl ApiConfig {
             mode_rules,
             identity_mapping,
             request_window_secs: env.parsed_or("REQUEST_WINDOW_SECONDS", 900),
+            step_up_max_age_secs: env.parsed_or("STEP_UP_MAX_AGE_SECONDS", 0),
             table_name: env.required("TABLE_NAME"),
             sign_in_client_id: env.required("SIGN_IN_CLIENT_ID"),
             impersonation_client_id: env.required("IMPERSONATION_CLIENT_ID"),
@@ -246,6 +251,14 @@ impl ApiConfig {
                 "IMPERSONATION_MAX_SECONDS ({}) may not be shorter than MINT_WINDOW_SECONDS plus IMPERSONATION_TOKEN_MINUTES ({} s): no token may outlive its impersonation",
                 config.impersonation_max_secs,
                 config.token_horizon_secs()
+            ));
+        }
+        if !(0..=crate::domain::governance::MAX_STEP_UP_SECONDS)
+            .contains(&config.step_up_max_age_secs)
+        {
+            env.reject(format!(
+                "STEP_UP_MAX_AGE_SECONDS must be from 0 (off) to {} seconds",
+                crate::domain::governance::MAX_STEP_UP_SECONDS
             ));
         }
         if config.impersonation_idle_secs < config.token_horizon_secs() {

@@ -197,6 +197,18 @@ impl AuditRecord {
         }
     }
 
+    /// Names the approval a start redeemed, and the approver's terms, when it redeemed one.
+    pub fn approved(
+        mut self,
+        approved: Option<&crate::domain::mode::ApprovedStart>,
+    ) -> AuditRecord {
+        if let Some(approved) = approved {
+            self.request_id = Some(approved.request_id.clone());
+            self.cause = Some(bounded(&approved.note, MAX_TEXT_CHARS));
+        }
+        self
+    }
+
     /// Fills actor, target, tenant, reason and ticket from an impersonation.
     pub fn about(mut self, imp: &crate::domain::grant::Impersonation) -> AuditRecord {
         self.actor_sub = Some(imp.actor_sub.clone());

@@ -12,6 +12,11 @@ pub enum ActasError {
     /// No credentials, or credentials that are not valid (bad signature, expired, unknown user).
     #[error("{0}")]
     Unauthorized(String),
+    /// The caller's sign-in is older than this needs (step-up): sign in again. A 401 whose body
+    /// also says `reason: step_up_required` and the maximum age, so a client can ask for a fresh
+    /// sign-in and try again.
+    #[error("sign in again: this needs a sign-in from the last {max_age_seconds} seconds")]
+    StepUpRequired { max_age_seconds: i64 },
     /// The caller is known but may not do this.
     #[error("{0}")]
     Forbidden(String),
@@ -42,7 +47,7 @@ impl ActasError {
     pub fn status(&self) -> u16 {
         match self {
             ActasError::BadRequest(_) => 400,
-            ActasError::Unauthorized(_) => 401,
+            ActasError::Unauthorized(_) | ActasError::StepUpRequired { .. } => 401,
             ActasError::Forbidden(_) | ActasError::Denied(_) => 403,
             ActasError::NotFound(_) => 404,
             ActasError::MethodNotAllowed(_) => 405,

@@ -52,6 +52,10 @@ pub struct TenantSettings {
     #[serde(default)]
     pub idle_seconds: i64,
     pub full_mode_roles: Vec<Role>,
+    /// How fresh the actor's sign-in must be to start, break glass or approve. Settings stored
+    /// before step-up existed read the deployment's (`normalized`).
+    #[serde(default)]
+    pub step_up: StepUp,
     /// RFC 3339, when last changed; `None` for defaults.
     pub updated_at: Option<String>,
     pub updated_by: Option<String>,
@@ -69,6 +73,76 @@ pub struct DeploymentLimits {
     /// The deployment's idle timeout (`ImpersonationIdleSeconds`): a tenant's may only be
     /// shorter.
     pub idle_seconds: i64,
+    /// The deployment's step-up (`StepUpMaxAgeSeconds`), 0 for none: when it has one, a tenant's
+    /// may only be stricter (shorter, and never off).
+    pub step_up_max_age_seconds: i64,
+}
+
+/// The longest a step-up may allow (a day): beyond that it would not ask for anything.
+pub const MAX_STEP_UP_SECONDS: i64 = 86_400;
+
+/// Step-up: how recent the actor's sign-in (the token's `auth_time`) must be for a start, a
+/// break-glass start and an approval. A stale sign-in on an unattended laptop is not enough to act
+/// as someone.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct StepUp {
+    /// The oldest sign-in that will do, in seconds; 0: no step-up.
+    pub max_age_seconds: i64,
+    /// Whether read-only starts need it too (`full` starts, break-glass and approvals always do).
+    pub read_only_starts: bool,
+}
+
+impl Default for StepUp {
+    /// Off; when turned on it covers every start unless read-only starts are left out.
+    fn default() -> Self {
+        StepUp {
+            max_age_seconds: 0,
+            read_only_starts: true,
+        }
+    }
+}
+
+/// What a fresh sign-in is asked for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum StepUpAction {
+    Start { mode: Mode, break_glass: bool },
+    Approve,
+}
+
+/// How far a sign-in may seem to lie in the future (clocks differ a little), in seconds.
+const AUTH_TIME_LEEWAY_SECS: i64 = 5;
+
+impl StepUp {
+    /// Whether `action` needs a fresh sign-in under this rule.
+    pub fn applies_to(&self, action: StepUpAction) -> bool {
+        self.max_age_seconds > 0
+            && match action {
+                StepUpAction::Start {
+                    mode: Mode::ReadOnly,
+                    break_glass: false,
+                } => self.read_only_starts,
+                _ => true,
+            }
+    }
+
+    /// Refuses (401 `step_up_required`) an action that needs a fresh sign-in when the actor's is
+    /// older than the maximum age, or cannot be told: a token without `auth_time` fails closed.
+    pub fn check(&self, action: StepUpAction, auth_time: Option<i64>, now_secs: i64) -> Result<()> {
+        if !self.applies_to(action) {
+            return Ok(());
+        }
+        match auth_time {
+            Some(at)
+                if at <= now_secs + AUTH_TIME_LEEWAY_SECS
+                    && now_secs - at <= self.max_age_seconds =>
+            {
+                Ok(())
+            }
+            _ => Err(ActasError::StepUpRequired {
+                max_age_seconds: self.max_age_seconds,
+            }),
+        }
+    }
 }
 
 /// The shortest maximum duration a tenant may set, whatever the tokens' validity.
@@ -97,16 +171,27 @@ impl TenantSettings {
             max_duration_seconds: limits.max_duration_seconds,
             idle_seconds: limits.idle_seconds,
             full_mode_roles: limits.full_mode_roles.clone(),
+            step_up: StepUp {
+                max_age_seconds: limits.step_up_max_age_seconds,
+                read_only_starts: true,
+            },
             updated_at: None,
             updated_by: None,
         }
     }
 
     /// The settings as they apply under these limits: an idle timeout never set (stored before
-    /// idle timeouts existed) or longer than the deployment's now is the deployment's.
+    /// idle timeouts existed) or longer than the deployment's now is the deployment's; so is a
+    /// step-up that is off or looser while the deployment has one.
     pub fn normalized(mut self, limits: &DeploymentLimits) -> TenantSettings {
         if self.idle_seconds <= 0 || self.idle_seconds > limits.idle_seconds {
             self.idle_seconds = limits.idle_seconds;
+        }
+        let deployment = limits.step_up_max_age_seconds;
+        if deployment > 0
+            && (self.step_up.max_age_seconds <= 0 || self.step_up.max_age_seconds > deployment)
+        {
+            self.step_up.max_age_seconds = deployment;
         }
         self
     }
@@ -167,6 +252,7 @@ impl TenantSettings {
                         })?;
                     next.idle_seconds = seconds;
                 }
+                "step_up" => next.step_up = step_up(value, &next.step_up, limits)?,
                 "full_mode_roles" => {
                     let roles = roles(value, "full_mode_roles")?;
                     if roles.iter().any(|r| !limits.full_mode_roles.contains(r)) {
@@ -270,6 +356,47 @@ fn roles(value: &Value, key: &str) -> Result<Vec<Role>> {
                 })
         })
         .collect()
+}
+
+fn step_up(value: &Value, current: &StepUp, limits: &DeploymentLimits) -> Result<StepUp> {
+    let fields = value
+        .as_object()
+        .ok_or_else(|| invalid("step_up must be an object"))?;
+    let mut rule = *current;
+    for (key, value) in fields {
+        match key.as_str() {
+            "max_age_seconds" => {
+                let deployment = limits.step_up_max_age_seconds;
+                let (min, max) = if deployment > 0 {
+                    (1, deployment)
+                } else {
+                    (0, MAX_STEP_UP_SECONDS)
+                };
+                rule.max_age_seconds = value
+                    .as_i64()
+                    .filter(|s| (min..=max).contains(s))
+                    .ok_or_else(|| {
+                        invalid(&if deployment > 0 {
+                            format!("step_up.max_age_seconds must be a whole number from 1 to {deployment} (the deployment's step-up: a tenant's may only be stricter)")
+                        } else {
+                            format!("step_up.max_age_seconds must be a whole number from 0 (off) to {MAX_STEP_UP_SECONDS}")
+                        })
+                    })?;
+            }
+            "read_only_starts" => {
+                rule.read_only_starts = value
+                    .as_bool()
+                    .ok_or_else(|| invalid("step_up.read_only_starts must be true or false"))?
+            }
+            other => {
+                return Err(invalid(&format!(
+                    "unknown setting step_up.{}",
+                    crate::domain::audit::bounded(other, 64)
+                )))
+            }
+        }
+    }
+    Ok(rule)
 }
 
 fn approval_rules(value: &Value, current: &ApprovalRules) -> Result<ApprovalRules> {
@@ -381,7 +508,73 @@ pub struct AccessRequest {
     pub expires_at: i64,
     pub decided_by: Option<String>,
     pub comment: Option<String>,
+    /// The approver's terms: the mode the session gets when narrower than asked (`full` asked,
+    /// `read_only` approved); `None`: as asked.
+    pub approved_mode: Option<Mode>,
+    /// The approver's terms: the longest the session may last; `None`: the tenant's maximum.
+    pub approved_duration_seconds: Option<i64>,
     pub used: bool,
+}
+
+/// What an approver sets: a shorter duration and a narrower mode than the start would get, never
+/// more. `None`s leave the request's own.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct ApprovedTerms {
+    pub mode: Option<Mode>,
+    pub duration_seconds: Option<i64>,
+}
+
+impl ApprovedTerms {
+    /// Checks an approver's terms against the request and the tenant's limits: the mode may go
+    /// from `full` to `read_only` (the same mode is no change), the duration may be anything from
+    /// the shortest a session may last (no token may outlive its impersonation) to the tenant's
+    /// maximum, which is what the start would get. Widening either is a 400.
+    pub fn checked(
+        self,
+        request: &AccessRequest,
+        max_duration_seconds: i64,
+        min_duration_seconds: i64,
+    ) -> Result<ApprovedTerms> {
+        let mode = match (request.mode, self.mode) {
+            (_, None) => None,
+            (asked, Some(mode)) if mode == asked => None,
+            (Mode::Full, Some(Mode::ReadOnly)) => Some(Mode::ReadOnly),
+            (asked, Some(mode)) => {
+                return Err(ActasError::BadRequest(format!(
+                    "an approval may narrow the mode (full to read_only), never widen it: the request asks for {asked}, not {mode}"
+                )))
+            }
+        };
+        if let Some(seconds) = self.duration_seconds {
+            if seconds > max_duration_seconds {
+                return Err(ActasError::BadRequest(format!(
+                    "an approval may shorten the session, never lengthen it: duration_seconds may be at most {max_duration_seconds} (what the start would get)"
+                )));
+            }
+            if seconds < min_duration_seconds {
+                return Err(ActasError::Unprocessable(format!(
+                    "duration_seconds must be at least {min_duration_seconds}: no token may outlive its impersonation"
+                )));
+            }
+        }
+        Ok(ApprovedTerms {
+            mode,
+            duration_seconds: self.duration_seconds,
+        })
+    }
+
+    /// "read_only, at most 900 s" — what the approver changed, for the audit record and the
+    /// notice; `None` when they changed nothing.
+    pub fn describe(mode: Option<Mode>, duration_seconds: Option<i64>) -> Option<String> {
+        let parts: Vec<String> = [
+            mode.map(|m| m.as_str().to_string()),
+            duration_seconds.map(|s| format!("at most {s} s")),
+        ]
+        .into_iter()
+        .flatten()
+        .collect();
+        (!parts.is_empty()).then(|| parts.join(", "))
+    }
 }
 
 /// Where a request stands as a whole.
@@ -396,6 +589,16 @@ pub enum RequestStatus {
 }
 
 impl AccessRequest {
+    /// The mode a session redeeming this request gets: the approver's when they narrowed it.
+    pub fn granted_mode(&self) -> Mode {
+        self.approved_mode.unwrap_or(self.mode)
+    }
+
+    /// The approver's terms in words, if they set any: "read_only, at most 900 s".
+    pub fn approved_terms(&self) -> Option<String> {
+        ApprovedTerms::describe(self.approved_mode, self.approved_duration_seconds)
+    }
+
     pub fn status(&self, now_secs: i64) -> RequestStatus {
         if self.used {
             RequestStatus::Used
@@ -412,8 +615,8 @@ impl AccessRequest {
         }
     }
 
-    /// The same start: requester, target, mode, reason and ticket (an approval is given for
-    /// one ticket, not for whatever ticket comes next).
+    /// The same start: requester, target, mode (as asked, or as the approver narrowed it),
+    /// reason and ticket (an approval is given for one ticket, not for whatever ticket comes next).
     pub fn is_for(
         &self,
         requester: &str,
@@ -424,7 +627,7 @@ impl AccessRequest {
     ) -> bool {
         self.requester_sub == requester
             && self.target_sub == target
-            && self.mode == mode
+            && (self.mode == mode || self.approved_mode == Some(mode))
             && self.reason.as_deref() == reason
             && self.ticket.as_deref() == ticket
     }
@@ -448,6 +651,7 @@ mod tests {
             full_mode_roles: vec![Role::Operator, Role::Admin, Role::SuperAdmin],
             token_horizon_seconds: 360,
             idle_seconds: 1800,
+            step_up_max_age_seconds: 0,
         }
     }
 
@@ -634,6 +838,8 @@ mod tests {
             expires_at: 100,
             decided_by: None,
             comment: None,
+            approved_mode: None,
+            approved_duration_seconds: None,
             used: false,
         };
         assert_eq!(r.status(10), RequestStatus::Pending);
@@ -675,5 +881,180 @@ mod tests {
         assert!(!r.lacks(&approval_only));
         r.consent = Consent::Given;
         assert!(!r.lacks(&both));
+    }
+
+    #[test]
+    fn step_up_asks_for_a_fresh_sign_in_where_it_applies() {
+        let rule = StepUp {
+            max_age_seconds: 300,
+            read_only_starts: false,
+        };
+        let full = StepUpAction::Start {
+            mode: Mode::Full,
+            break_glass: false,
+        };
+        let read_only = StepUpAction::Start {
+            mode: Mode::ReadOnly,
+            break_glass: false,
+        };
+        let glass = StepUpAction::Start {
+            mode: Mode::ReadOnly,
+            break_glass: true,
+        };
+        let now = 10_000;
+        for (action, auth_time, passes) in [
+            (full, Some(now - 300), true),
+            (full, Some(now - 301), false),
+            (full, None, false),
+            (full, Some(now + 60), false),
+            (StepUpAction::Approve, Some(now - 10), true),
+            (StepUpAction::Approve, Some(now - 3600), false),
+            (glass, Some(now - 3600), false),
+            (glass, Some(now), true),
+            // Left out by the setting: a stale or missing sign-in is enough.
+            (read_only, Some(now - 3600), true),
+            (read_only, None, true),
+        ] {
+            match rule.check(action, auth_time, now) {
+                Ok(()) => assert!(passes, "{action:?} {auth_time:?} passed"),
+                Err(err) => {
+                    assert!(!passes, "{action:?} {auth_time:?} refused");
+                    assert_eq!(err.status(), 401);
+                    assert!(matches!(
+                        err,
+                        ActasError::StepUpRequired {
+                            max_age_seconds: 300
+                        }
+                    ));
+                }
+            }
+        }
+        let every_start = StepUp {
+            read_only_starts: true,
+            ..rule
+        };
+        assert!(every_start.check(read_only, Some(now - 301), now).is_err());
+        let off = StepUp::default();
+        assert!(off.check(full, None, now).is_ok(), "0 is off");
+    }
+
+    #[test]
+    fn a_tenants_step_up_is_bounded_by_the_deployments() {
+        // The deployment has none: a tenant may turn it on, with any age up to a day, or off.
+        let s = changed(json!({"step_up": {"max_age_seconds": 2}})).unwrap();
+        assert_eq!(
+            s.step_up,
+            StepUp {
+                max_age_seconds: 2,
+                read_only_starts: true
+            }
+        );
+        let s =
+            changed(json!({"step_up": {"max_age_seconds": 0, "read_only_starts": false}})).unwrap();
+        assert!(!s.step_up.read_only_starts);
+        for bad in [
+            json!({"step_up": {"max_age_seconds": -1}}),
+            json!({"step_up": {"max_age_seconds": 86_401}}),
+            json!({"step_up": {"max_age_seconds": "900"}}),
+            json!({"step_up": {"read_only_starts": "no"}}),
+            json!({"step_up": {"max_age": 900}}),
+            json!({"step_up": 900}),
+        ] {
+            assert_eq!(changed(bad.clone()).unwrap_err().status(), 422, "{bad}");
+        }
+        // The deployment has one: a tenant's may only be stricter, never off.
+        let strict = DeploymentLimits {
+            step_up_max_age_seconds: 900,
+            ..limits()
+        };
+        let mut settings = TenantSettings::defaults("acme", &strict);
+        assert_eq!(settings.step_up.max_age_seconds, 900);
+        for (age, accepted) in [
+            (0, false),
+            (1, true),
+            (600, true),
+            (900, true),
+            (901, false),
+        ] {
+            let change = json!({"step_up": {"max_age_seconds": age}});
+            let result = settings.apply(change.as_object().unwrap(), &strict);
+            assert_eq!(result.is_ok(), accepted, "{age}");
+            if let Err(err) = result {
+                assert!(err.to_string().contains("900"), "{err}");
+            }
+        }
+        // Stored before step-up existed, or looser than the deployment now: the deployment's.
+        let mut stored = serde_json::to_value(TenantSettings::defaults("acme", &limits())).unwrap();
+        stored.as_object_mut().unwrap().remove("step_up");
+        let read: TenantSettings = serde_json::from_value(stored).unwrap();
+        assert_eq!(read.step_up, StepUp::default());
+        assert_eq!(read.normalized(&strict).step_up.max_age_seconds, 900);
+        let mut looser = TenantSettings::defaults("acme", &limits());
+        looser.step_up.max_age_seconds = 3600;
+        assert_eq!(looser.normalized(&strict).step_up.max_age_seconds, 900);
+        let mut stricter = TenantSettings::defaults("acme", &limits());
+        stricter.step_up.max_age_seconds = 60;
+        assert_eq!(stricter.normalized(&strict).step_up.max_age_seconds, 60);
+    }
+
+    #[test]
+    fn an_approver_may_shorten_and_narrow_never_widen() {
+        let request = |mode| AccessRequest {
+            id: "r".into(),
+            requester_sub: "a".into(),
+            requester_username: "alice".into(),
+            target_sub: "t".into(),
+            target_username: "tom".into(),
+            tenant: Some("acme".into()),
+            mode,
+            reason: Some("why".into()),
+            ticket: None,
+            approval: Approval::Pending,
+            consent: Consent::NotRequired,
+            created_at_millis: 0,
+            expires_at: 100,
+            decided_by: None,
+            comment: None,
+            approved_mode: None,
+            approved_duration_seconds: None,
+            used: false,
+        };
+        let terms = |mode, duration_seconds| ApprovedTerms {
+            mode,
+            duration_seconds,
+        };
+        let full = request(Mode::Full);
+        let narrowed = terms(Some(Mode::ReadOnly), Some(900))
+            .checked(&full, 3600, 360)
+            .unwrap();
+        assert_eq!(narrowed, terms(Some(Mode::ReadOnly), Some(900)));
+        // The same mode is no change; nothing set is nothing changed.
+        assert_eq!(
+            terms(Some(Mode::Full), None)
+                .checked(&full, 3600, 360)
+                .unwrap(),
+            terms(None, None)
+        );
+        let read_only = request(Mode::ReadOnly);
+        for (asked, status) in [
+            (terms(Some(Mode::Full), None), 400),
+            (terms(None, Some(3601)), 400),
+            (terms(None, Some(359)), 422),
+        ] {
+            let err = asked.checked(&read_only, 3600, 360).unwrap_err();
+            assert_eq!(err.status(), status, "{asked:?}: {err}");
+        }
+        assert_eq!(
+            ApprovedTerms::describe(Some(Mode::ReadOnly), Some(900)).as_deref(),
+            Some("read_only, at most 900 s")
+        );
+        assert_eq!(ApprovedTerms::describe(None, None), None);
+        // Redeemed by the start as asked, or as narrowed; the session gets the narrowed mode.
+        let mut approved = full.clone();
+        approved.approved_mode = Some(Mode::ReadOnly);
+        assert!(approved.is_for("a", "t", Mode::Full, Some("why"), None));
+        assert!(approved.is_for("a", "t", Mode::ReadOnly, Some("why"), None));
+        assert_eq!(approved.granted_mode(), Mode::ReadOnly);
+        assert!(!full.is_for("a", "t", Mode::ReadOnly, Some("why"), None));
     }
 }

@@ -191,6 +191,10 @@ pub struct ExchangeGrant {
     pub ticket: Option<String>,
     /// The mode the exchanged session gets, decided when the token was issued.
     pub mode: Mode,
+    /// The longest the exchanged session may last when an approver shortened it.
+    pub max_duration_secs: Option<i64>,
+    /// The approval the token's start redeemed, if any.
+    pub approved: Option<crate::domain::mode::ApprovedStart>,
     /// When the token expires (epoch seconds).
     pub token_expires_at: i64,
     /// DynamoDB TTL.

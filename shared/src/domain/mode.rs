@@ -133,6 +133,16 @@ pub struct Terms {
     pub idle_secs: Option<i64>,
     /// A super-admin's break-glass start.
     pub break_glass: bool,
+    /// The approval this start redeemed, named in its audit record (and so in the notice).
+    pub approved: Option<ApprovedStart>,
+}
+
+/// An approval a start redeemed: which request, and who approved on which terms ("approved by
+/// bob: read_only, at most 900 s").
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ApprovedStart {
+    pub request_id: String,
+    pub note: String,
 }
 
 impl Terms {
@@ -143,6 +153,7 @@ impl Terms {
             max_duration_secs: None,
             idle_secs: None,
             break_glass: false,
+            approved: None,
         }
     }
 }

@@ -30,6 +30,9 @@ pub struct VerifiedToken {
     pub impersonation_id: Option<String>,
     /// `custom:tenant_id`, which id tokens carry (access tokens do not).
     pub tenant: Option<String>,
+    /// When the bearer signed in (`auth_time`, epoch seconds): Cognito keeps it across refreshes,
+    /// so it says how fresh the sign-in is, not the token. `None` when the token has none.
+    pub auth_time: Option<i64>,
 }
 
 impl VerifiedToken {

@@ -168,9 +168,10 @@ pub async fn serve(
 pub fn error_type(err: &ActasError) -> &'static str {
     match err {
         ActasError::BadRequest(_) => "InvalidParameterException",
-        ActasError::Unauthorized(_) | ActasError::Forbidden(_) | ActasError::Denied(_) => {
-            "NotAuthorizedException"
-        }
+        ActasError::Unauthorized(_)
+        | ActasError::StepUpRequired { .. }
+        | ActasError::Forbidden(_)
+        | ActasError::Denied(_) => "NotAuthorizedException",
         ActasError::NotFound(_) => "UserNotFoundException",
         ActasError::MethodNotAllowed(_) => "InvalidParameterException",
         ActasError::Throttled => "TooManyRequestsException",

@@ -1,15 +1,17 @@
 //! `GET /auth/requests`, `POST /auth/requests/{id}/approve|deny|consent`: access requests.
 
 use crate::app::authenticate::authenticate;
-use crate::app::governance::{consent, decide, list_requests};
+use crate::app::governance::{consent, decide, list_requests, Decision};
 use crate::app::state::GovernanceState;
 use crate::domain::error::{ActasError, Result};
+use crate::domain::governance::ApprovedTerms;
+use crate::domain::mode::Mode;
 use crate::http::extract::{header, json_object_body, path_param, query_param, string_field};
 use crate::http::origin::origin_of;
 use crate::http::respond::respond;
 use lambda_http::http::Method;
 use lambda_http::{Body, Request, Response};
-use serde_json::Value;
+use serde_json::{Map, Value};
 use tracing::instrument;
 
 #[instrument(name = "requests", skip_all)]
@@ -33,17 +35,12 @@ async fn requests_request(state: &GovernanceState, req: &Request) -> Result<Valu
     let action = req.uri().path().rsplit('/').next().unwrap_or_default();
     let answer = match action {
         "approve" | "deny" => {
-            let comment = string_field(body.as_ref(), "comment")?;
-            decide(
-                state,
-                &state.governance,
-                &caller,
-                &id,
-                action == "approve",
-                comment,
-                &origin,
-            )
-            .await?
+            let decision = Decision {
+                approve: action == "approve",
+                comment: string_field(body.as_ref(), "comment")?,
+                terms: approver_terms(body.as_ref())?,
+            };
+            decide(state, &state.governance, &caller, &id, decision, &origin).await?
         }
         "consent" => {
             let accept = body
@@ -56,6 +53,28 @@ async fn requests_request(state: &GovernanceState, req: &Request) -> Result<Valu
         _ => return Err(ActasError::NotFound("no such route".into())),
     };
     to_json(&answer)
+}
+
+/// An approval's terms as asked: `duration_seconds` (a whole number) and `mode` (`read_only`
+/// or `full`); whether they are allowed is the approval's to decide.
+fn approver_terms(body: Option<&Map<String, Value>>) -> Result<ApprovedTerms> {
+    let duration_seconds = match body.and_then(|b| b.get("duration_seconds")) {
+        None | Some(Value::Null) => None,
+        Some(value) => Some(value.as_i64().filter(|s| *s > 0).ok_or_else(|| {
+            ActasError::BadRequest("duration_seconds must be a positive whole number".into())
+        })?),
+    };
+    let mode = match string_field(body, "mode")? {
+        None => None,
+        Some(mode) => Some(
+            Mode::parse(mode.trim())
+                .ok_or_else(|| ActasError::BadRequest("mode must be read_only or full".into()))?,
+        ),
+    };
+    Ok(ApprovedTerms {
+        mode,
+        duration_seconds,
+    })
 }
 
 /// The route's answers (a list, or one request) as one JSON value.

@@ -40,10 +40,13 @@ pub fn error_response(err: &ActasError) -> Response<Body> {
         ActasError::Denied(denial) => info!(status, denial = denial.code(), "request denied"),
         _ => warn!(status, error = %err, "request refused"),
     }
-    json_response(
-        status,
-        &json!({"status": "error", "message": err.public_message()}),
-    )
+    let mut body = json!({"status": "error", "message": err.public_message()});
+    // The machine-readable part of a step-up refusal: why, and how fresh a sign-in must be.
+    if let ActasError::StepUpRequired { max_age_seconds } = err {
+        body["reason"] = json!("step_up_required");
+        body["max_age_seconds"] = json!(max_age_seconds);
+    }
+    json_response(status, &body)
 }
 
 pub fn respond<T: Serialize>(result: Result<T>) -> Response<Body> {

@@ -2,7 +2,7 @@
 //! sent to people acted as (SES).
 
 use crate::domain::error::Result;
-use crate::domain::governance::{AccessRequest, Approval, Consent, TenantSettings};
+use crate::domain::governance::{AccessRequest, Approval, ApprovedTerms, Consent, TenantSettings};
 use async_trait::async_trait;
 
 /// Whose requests a listing reads.
@@ -26,12 +26,14 @@ pub trait GovernanceStore: Send + Sync {
     async fn requests(&self, scope: &RequestScope) -> Result<Vec<AccessRequest>>;
     /// Records a decision on a pending, unexpired approval; `None` if it was not pending (or
     /// expired) when the write happened — a conditional write, so two deciders cannot both win.
+    /// An approval's terms (a narrower mode, a shorter duration) are written with it.
     async fn decide(
         &self,
         id: &str,
         decision: Approval,
         decided_by: &str,
         comment: Option<&str>,
+        terms: ApprovedTerms,
         now_secs: i64,
     ) -> Result<Option<AccessRequest>>;
     /// Records the target's answer on a pending, unexpired consent; `None` otherwise.

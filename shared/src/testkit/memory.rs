@@ -5,7 +5,9 @@
 
 use crate::domain::audit::AuditRecord;
 use crate::domain::error::{ActasError, Result};
-use crate::domain::governance::{AccessRequest, Approval, Consent, RequestStatus, TenantSettings};
+use crate::domain::governance::{
+    AccessRequest, Approval, ApprovedTerms, Consent, RequestStatus, TenantSettings,
+};
 use crate::domain::grant::{
     ApiKey, ApiKeyStatus, ExchangeGrant, GrantKind, Impersonation, ImpersonationStatus, Remint,
 };
@@ -102,6 +104,7 @@ impl GovernanceStore for MemoryStore {
         decision: Approval,
         decided_by: &str,
         comment: Option<&str>,
+        terms: ApprovedTerms,
         now_secs: i64,
     ) -> Result<Option<AccessRequest>> {
         let mut requests = self.requests.lock().map_err(|_| poisoned())?;
@@ -112,6 +115,8 @@ impl GovernanceStore for MemoryStore {
                 r.approval = decision;
                 r.decided_by = Some(decided_by.to_string());
                 r.comment = comment.map(str::to_string);
+                r.approved_mode = terms.mode;
+                r.approved_duration_seconds = terms.duration_seconds;
                 r.clone()
             }))
     }

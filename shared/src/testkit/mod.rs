@@ -258,6 +258,7 @@ impl TestWorld {
             identity_mapping: Default::default(),
             mode_rules: crate::domain::mode::ModeRules::default(),
             request_window_secs: 900,
+            step_up_max_age_secs: 0,
             public_api_url: Some(TEST_API_URL.into()),
             region: "us-east-1".into(),
             table_name: "actas-test".into(),

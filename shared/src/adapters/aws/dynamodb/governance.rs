@@ -6,7 +6,7 @@ use crate::adapters::aws::dynamodb::{
     condition_failed, get_n, get_opt_s, get_s, key, n, s, upstream, DynamoStore, Item,
 };
 use crate::domain::error::{ActasError, Result};
-use crate::domain::governance::{AccessRequest, Approval, Consent, TenantSettings};
+use crate::domain::governance::{AccessRequest, Approval, ApprovedTerms, Consent, TenantSettings};
 use crate::domain::mode::Mode;
 use crate::ports::governance::{GovernanceStore, RequestScope};
 use async_trait::async_trait;
@@ -72,6 +72,12 @@ fn request_item(r: &AccessRequest) -> Item {
             item.insert(name.to_string(), s(value));
         }
     }
+    if let Some(mode) = r.approved_mode {
+        item.insert("approved_mode".to_string(), s(mode.as_str()));
+    }
+    if let Some(seconds) = r.approved_duration_seconds {
+        item.insert("approved_duration".to_string(), n(seconds));
+    }
     item
 }
 
@@ -94,6 +100,14 @@ fn request_from(item: &Item) -> Result<AccessRequest> {
         expires_at: get_n(item, "request_expires_at")?,
         decided_by: get_opt_s(item, "decided_by"),
         comment: get_opt_s(item, "decision_comment"),
+        // An approved mode that cannot be read is read-only: never more than it can prove.
+        approved_mode: item
+            .contains_key("approved_mode")
+            .then(|| Mode::stored(get_opt_s(item, "approved_mode").as_deref())),
+        approved_duration_seconds: item
+            .contains_key("approved_duration")
+            .then(|| get_n(item, "approved_duration"))
+            .transpose()?,
         used: matches!(item.get("is_used"), Some(AttributeValue::Bool(true))),
     })
 }
@@ -230,6 +244,7 @@ impl GovernanceStore for DynamoStore {
         decision: Approval,
         decided_by: &str,
         comment: Option<&str>,
+        terms: ApprovedTerms,
         now_secs: i64,
     ) -> Result<Option<AccessRequest>> {
         let mut values = vec![
@@ -238,16 +253,23 @@ impl GovernanceStore for DynamoStore {
             (":pending", s(Approval::Pending.as_str())),
             (":now", n(now_secs)),
         ];
-        let update = match comment {
-            Some(comment) => {
-                values.push((":comment", s(comment)));
-                "SET approval_state = :decision, decided_by = :by, decision_comment = :comment"
-            }
-            None => "SET approval_state = :decision, decided_by = :by",
-        };
+        let mut update = "SET approval_state = :decision, decided_by = :by".to_string();
+        if let Some(comment) = comment {
+            values.push((":comment", s(comment)));
+            update.push_str(", decision_comment = :comment");
+        }
+        // The terms in the same conditional write as the decision: no approval without them.
+        if let Some(mode) = terms.mode {
+            values.push((":approved_mode", s(mode.as_str())));
+            update.push_str(", approved_mode = :approved_mode");
+        }
+        if let Some(seconds) = terms.duration_seconds {
+            values.push((":approved_duration", n(seconds)));
+            update.push_str(", approved_duration = :approved_duration");
+        }
         self.updated_request(
             id,
-            update,
+            &update,
             "approval_state = :pending AND request_expires_at > :now",
             values,
         )

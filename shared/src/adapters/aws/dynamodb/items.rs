@@ -252,6 +252,13 @@ pub(crate) fn exchange_item(grant: &ExchangeGrant) -> Item {
     ]);
     insert_optional(&mut item, "reason", grant.reason.as_deref());
     insert_optional(&mut item, "ticket", grant.ticket.as_deref());
+    if let Some(seconds) = grant.max_duration_secs {
+        item.insert("approved_duration".to_string(), n(seconds));
+    }
+    if let Some(approved) = &grant.approved {
+        item.insert("request_id".to_string(), s(&approved.request_id));
+        item.insert("approval_note".to_string(), s(&approved.note));
+    }
     item
 }
 
@@ -266,6 +273,16 @@ pub(crate) fn exchange_from(item: &Item) -> Result<ExchangeGrant> {
         reason: get_opt_s(item, "reason"),
         ticket: get_opt_s(item, "ticket"),
         mode: Mode::stored(get_opt_s(item, "mode").as_deref()),
+        max_duration_secs: item
+            .contains_key("approved_duration")
+            .then(|| get_n(item, "approved_duration"))
+            .transpose()?,
+        approved: get_opt_s(item, "request_id").map(|request_id| {
+            crate::domain::mode::ApprovedStart {
+                request_id,
+                note: get_opt_s(item, "approval_note").unwrap_or_default(),
+            }
+        }),
         token_expires_at: get_n(item, "token_expires_at")?,
         expires_at: get_n(item, "expires_at")?,
     })

@@ -84,10 +84,32 @@ impl Pushes {
     }
 }
 
-/// A receiver registered with the CLI library, removed (with its stream) when the test is done.
+/// A receiver registered with the CLI library, removed (with its stream) when the test is done,
+/// passed or not: a stream to a test's closed port would take every later stop's SET.
 struct Registered {
     id: String,
     credential: String,
+    sdk: aws_config::SdkConfig,
+    table: String,
+}
+
+impl Drop for Registered {
+    fn drop(&mut self) {
+        let (sdk, table, id) = (self.sdk.clone(), self.table.clone(), self.id.clone());
+        // Drop cannot await, and the test's runtime may be the one dropping: a thread of its own.
+        let removed = std::thread::spawn(move || {
+            tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()
+                .expect("a runtime")
+                .block_on(actas_cli::ssf::remove_receiver(&sdk, &table, &id))
+                .map_err(|e| e.to_string())
+        })
+        .join();
+        if !matches!(removed, Ok(Ok(_))) {
+            eprintln!("receiver {} not removed: {removed:?}", self.id);
+        }
+    }
 }
 
 async fn register(h: &Harness, name: &str, audience: &str) -> Registered {
@@ -99,7 +121,7 @@ async fn register(h: &Harness, name: &str, audience: &str) -> Registered {
         let stale = old["name"].as_str().is_some_and(|n| n.starts_with("it-"))
             && old["created_at"]
                 .as_str()
-                .is_some_and(|at| at < rfc3339_minutes_ago(10).as_str());
+                .is_some_and(|at| at < rfc3339_minutes_ago(5).as_str());
         if stale {
             let id = old["id"].as_str().unwrap();
             actas_cli::ssf::remove_receiver(&h.sdk, &h.stack.table_name, id)
@@ -113,6 +135,8 @@ async fn register(h: &Harness, name: &str, audience: &str) -> Registered {
     Registered {
         id: added["id"].as_str().unwrap().to_string(),
         credential: added["credential"].as_str().unwrap().to_string(),
+        sdk: h.sdk.clone(),
+        table: h.stack.table_name.clone(),
     }
 }
 
@@ -120,12 +144,17 @@ fn rfc3339_minutes_ago(minutes: i64) -> String {
     actas::ports::clock::rfc3339_millis(actas_integration_tests::now_millis() - minutes * 60_000)
 }
 
+/// Removes a receiver now (it must exist); the drop that follows finds nothing to remove.
 async fn unregister(h: &Harness, receiver: &Registered) {
     assert!(
         actas_cli::ssf::remove_receiver(&h.sdk, &h.stack.table_name, &receiver.id)
             .await
             .unwrap()
     );
+    let listed = actas_cli::ssf::list_receivers(&h.sdk, &h.stack.table_name)
+        .await
+        .unwrap();
+    assert!(listed.iter().all(|r| r["id"] != receiver.id.as_str()), "removed");
 }
 
 async fn create_stream(h: &Harness, receiver: &Registered, endpoint: &str) -> Value {

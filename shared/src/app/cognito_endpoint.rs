@@ -588,6 +588,89 @@ mod tests {
     }
 
     #[tokio::test]
+    async fn a_refused_refresh_takes_back_the_remint_it_wrote_beside_its_reads() {
+        let world = TestWorld::new();
+        let stopped = start(&world, "acme-admin", "acme-support-1").await;
+        let disabled = start(&world, "acme-operator", "acme-support-1").await;
+        // A refresh that goes through leaves none either: the verify trigger redeemed it.
+        refresh(&world, &disabled).await.expect("refreshed");
+        assert_eq!(world.store.remints_of(&id_of(&disabled)), 0);
+
+        let imp = world.store.get(&id_of(&stopped)).await.unwrap().unwrap();
+        crate::app::end::end_and_revoke(
+            &world.api(),
+            &world.sessions(),
+            imp,
+            "stopped by test",
+            &RequestOrigin::default(),
+        )
+        .await
+        .unwrap();
+        let refused = refresh(&world, &stopped).await;
+        assert!(
+            matches!(refused, Err(ActasError::Unauthorized(_))),
+            "{refused:?}"
+        );
+        assert_eq!(world.store.remints_of(&id_of(&stopped)), 0, "ended");
+
+        world
+            .identity
+            .update_user("acme-operator", |u| u.enabled = false);
+        let refused = refresh(&world, &disabled).await;
+        assert!(
+            matches!(refused, Err(ActasError::Unauthorized(_))),
+            "{refused:?}"
+        );
+        assert_eq!(
+            world.store.remints_of(&id_of(&disabled)),
+            0,
+            "no longer allowed"
+        );
+    }
+
+    #[tokio::test]
+    async fn a_pointer_without_its_people_or_naming_others_refreshes_under_the_impersonations_own()
+    {
+        let world = TestWorld::new();
+        let session = start(&world, "acme-operator", "acme-support-1").await;
+        let imp = world.store.get(&id_of(&session)).await.unwrap().unwrap();
+        let keep = |token: &'static str, actor: Option<&str>, target: Option<&str>| {
+            let pointer = RefreshPointer {
+                impersonation_id: imp.id.clone(),
+                actor_username: actor.map(str::to_string),
+                target_username: target.map(str::to_string),
+            };
+            let store = world.store.clone();
+            let expires_at = imp.expires_at;
+            async move {
+                store
+                    .keep_refresh_token(&pointer, "sealed", &hash_secret(token), expires_at)
+                    .await
+                    .unwrap()
+            }
+        };
+        // Kept before pointers carried the people, and one naming an enabled admin and another
+        // target: both read the impersonation's own people.
+        keep("old-token", None, None).await;
+        keep("misnamed-token", Some("acme-admin"), Some("acme-support-2")).await;
+        let state = world.session_state();
+        for token in ["old-token", "misnamed-token"] {
+            refresh_session(&state, IMPERSONATION_CLIENT, token)
+                .await
+                .unwrap_or_else(|e| panic!("{token}: {e:?}"));
+        }
+        // Its actor, not the one the pointer names, decides.
+        world
+            .identity
+            .update_user("acme-operator", |u| u.enabled = false);
+        let refused = refresh_session(&state, IMPERSONATION_CLIENT, "misnamed-token").await;
+        assert!(
+            matches!(refused, Err(ActasError::Unauthorized(_))),
+            "{refused:?}"
+        );
+    }
+
+    #[tokio::test]
     async fn every_self_service_operation_is_refused() {
         let world = TestWorld::new();
         let session = start(&world, "acme-admin", "acme-support-1").await;

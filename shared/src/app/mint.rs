@@ -323,6 +323,7 @@ mod tests {
     use crate::domain::mode::Mode;
     use crate::ports::audit::{AuditPage, AuditQuery, AuditStore};
     use crate::ports::grants::{ImpersonationStore, ListQuery, ListScope};
+    use crate::ports::vault::RefreshTokenVault;
     use crate::testkit::{TestWorld, IMPERSONATION_CLIENT};
     use async_trait::async_trait;
     use std::sync::Arc;
@@ -349,11 +350,34 @@ mod tests {
         }
     }
 
+    /// A vault whose key refuses to seal (as a KMS `Encrypt` denied to the function would).
+    struct UnsealableVault;
+
+    #[async_trait]
+    impl RefreshTokenVault for UnsealableVault {
+        async fn seal(&self, _id: &str, _refresh_token: &str) -> Result<String> {
+            Err(ActasError::Upstream("Encrypt: access denied".into()))
+        }
+
+        async fn open(&self, _id: &str, _sealed: &str) -> Result<String> {
+            Err(ActasError::Upstream("Decrypt: access denied".into()))
+        }
+    }
+
     const ACTOR: &str = "acme-admin";
     const TARGET: &str = "acme-support-1";
 
     /// `ACTOR` starts an impersonation of `TARGET` over `api` (whose audit trail a test chooses).
     async fn start(world: &TestWorld, api: &Api) -> Result<SessionPayload> {
+        start_keeping(world, api, &world.sessions()).await
+    }
+
+    /// `start`, keeping the refresh token in `sessions` (whose vault a test chooses).
+    async fn start_keeping(
+        world: &TestWorld,
+        api: &Api,
+        sessions: &Sessions,
+    ) -> Result<SessionPayload> {
         let terms = Terms::new(
             Justification {
                 reason: Some("support".into()),
@@ -363,7 +387,7 @@ mod tests {
         );
         mint_session_payload(
             api,
-            &world.sessions(),
+            sessions,
             &world.user(ACTOR),
             &world.user(TARGET),
             GrantKind::Impersonation,
@@ -456,5 +480,48 @@ mod tests {
             matches!(refreshed, Err(ActasError::Unauthorized(_))),
             "{refreshed:?}"
         );
+    }
+
+    #[tokio::test]
+    async fn a_session_whose_refresh_token_cannot_be_kept_is_revoked_and_its_start_recorded_failed()
+    {
+        // The start is recorded while its refresh token is kept; here the keeping fails.
+        let world = TestWorld::new();
+        let mut sessions = world.sessions();
+        sessions.vault = Arc::new(UnsealableVault);
+        let refused = start_keeping(&world, &world.api(), &sessions).await;
+        assert!(
+            matches!(refused, Err(ActasError::Upstream(_))),
+            "the start fails with the keeping: {refused:?}"
+        );
+
+        let grants = grants_of_target(&world).await;
+        assert_eq!(grants.len(), 1, "one grant was written: {grants:?}");
+        let grant = &grants[0];
+        assert_eq!(grant.status, ImpersonationStatus::Failed);
+        assert!(!grant.is_live(world.clock.now_secs()));
+        assert!(grant.refresh_token_sealed.is_none(), "nothing was kept");
+        let revoked = world.identity.revoked.lock().unwrap().clone();
+        assert_eq!(revoked.len(), 1, "the minted session is revoked in Cognito");
+        assert!(grant.revoked_at.is_some(), "and the revoke is on record");
+
+        // On record: the start's success, written beside the keeping, then its failure with
+        // the cause, last.
+        let records: Vec<AuditRecord> = world
+            .store
+            .audit_records()
+            .into_iter()
+            .filter(|r| r.impersonation_id.as_deref() == Some(grant.id.as_str()))
+            .collect();
+        let last = records.last().expect("records");
+        assert_eq!(last.event, AuditEvent::Started);
+        assert_eq!(last.outcome, crate::domain::audit::OUTCOME_FAILED);
+        assert!(
+            last.cause
+                .as_deref()
+                .is_some_and(|c| c.starts_with("the session could not be minted")),
+            "{last:?}"
+        );
+        assert!(records.len() <= 2, "{records:?}");
     }
 }

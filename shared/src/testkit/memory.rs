@@ -715,6 +715,14 @@ impl IdentityProvider for MemoryIdentityProvider {
 }
 
 impl MemoryStore {
+    /// How many remints of `impersonation_id` are written and not redeemed.
+    pub fn remints_of(&self, impersonation_id: &str) -> usize {
+        self.remints
+            .lock()
+            .map(|r| r.keys().filter(|(id, _)| id == impersonation_id).count())
+            .unwrap_or_default()
+    }
+
     /// Every audit record written, in order.
     pub fn audit_records(&self) -> Vec<AuditRecord> {
         self.audit.lock().map(|a| a.clone()).unwrap_or_default()

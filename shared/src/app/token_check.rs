@@ -190,6 +190,54 @@ mod tests {
     use std::sync::Arc;
 
     #[tokio::test]
+    async fn the_impersonations_own_actor_decides_whoever_the_tokens_act_names() {
+        // The actor is read at once with the rest, by the name the token's `act` gives; a name
+        // that is not the impersonation's actor's is read again by the impersonation's.
+        let world = TestWorld::new();
+        let terms = Terms::new(
+            Justification {
+                reason: Some("support".into()),
+                ticket: None,
+            },
+            Mode::ReadOnly,
+        );
+        let payload = mint_session_payload(
+            &world.api(),
+            &world.sessions(),
+            &world.user("acme-operator"),
+            &world.user("acme-support-1"),
+            GrantKind::Impersonation,
+            &terms,
+            Some((AuditEvent::Started, &RequestOrigin::default())),
+        )
+        .await
+        .expect("started");
+        let id = payload.impersonation.map(|i| i.id).unwrap_or_default();
+        let check = |actor: &str| {
+            let bearer = format!(
+                "Bearer {}",
+                world.impersonated_access_token("acme-support-1", actor, &id)
+            );
+            let state = world.read_state();
+            async move { check_token(&state, Some(&bearer)).await.unwrap() }
+        };
+        for named in ["acme-operator", "acme-admin"] {
+            let status = check(named).await;
+            assert!(status.valid, "act naming {named}: {status:?}");
+        }
+        world
+            .identity
+            .update_user("acme-operator", |u| u.enabled = false);
+        let status = check("acme-admin").await;
+        assert!(!status.valid, "{status:?}");
+        assert_eq!(
+            status.impersonation.map(|i| i.status).as_deref(),
+            Some("ended"),
+            "ended by the policy"
+        );
+    }
+
+    #[tokio::test]
     async fn an_idle_session_is_not_valid_and_ends_on_record() {
         let mut world = TestWorld::new();
         let clock = Arc::new(ManualClock::at_millis(now_secs() * 1000));

@@ -679,4 +679,4 @@ pub async fn receiver_summary(store: &dyn SsfStore, receiver: &Receiver) -> Resu
 }
 
 #[cfg(test)]
-mod tests;
+pub(crate) mod tests;

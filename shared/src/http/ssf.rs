@@ -166,3 +166,215 @@ fn no_content() -> Response<Body> {
     *response.status_mut() = lambda_http::http::StatusCode::NO_CONTENT;
     response
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::app::ssf::tests::world;
+    use serde_json::json;
+
+    fn event(name: &str) -> Value {
+        let path = format!("{}/../events/{name}", env!("CARGO_MANIFEST_DIR"));
+        serde_json::from_str(&std::fs::read_to_string(path).expect("event file")).expect("JSON")
+    }
+
+    fn request(event: &Value) -> Request {
+        crate::http::runtime::request_from_event(event.clone()).expect("a REST event")
+    }
+
+    fn with(
+        event: &Value,
+        method: &str,
+        path: &str,
+        authorization: Option<&str>,
+        body: Option<&str>,
+    ) -> Value {
+        let mut event = event.clone();
+        event["httpMethod"] = json!(method);
+        event["requestContext"]["httpMethod"] = json!(method);
+        event["path"] = json!(path);
+        event["resource"] = json!(path);
+        event["requestContext"]["resourcePath"] = json!(path);
+        for map in ["headers", "multiValueHeaders"] {
+            let headers = event[map].as_object_mut().unwrap();
+            headers.remove("Authorization");
+            if let Some(value) = authorization {
+                let value = if map == "headers" {
+                    json!(value)
+                } else {
+                    json!([value])
+                };
+                headers.insert("Authorization".into(), value);
+            }
+        }
+        event["body"] = body.map_or(Value::Null, |b| json!(b));
+        if let Some((path, query)) = path.split_once('?') {
+            let (name, value) = query.split_once('=').unwrap();
+            event["path"] = json!(path);
+            event["queryStringParameters"] = json!({name: value});
+            event["multiValueQueryStringParameters"] = json!({name: [value]});
+        }
+        event
+    }
+
+    async fn answer(routes: &SsfRoutes, event: &Value) -> (u16, Value) {
+        let response = handle(routes, request(event)).await;
+        let status = response.status().as_u16();
+        let body = match response.body() {
+            Body::Text(text) => serde_json::from_str(text).unwrap_or(Value::Null),
+            Body::Binary(bytes) => serde_json::from_slice(bytes).unwrap_or(Value::Null),
+            Body::Empty => Value::Null,
+            _ => Value::Null,
+        };
+        (status, body)
+    }
+
+    #[tokio::test]
+    async fn the_event_creates_a_stream_and_bad_input_gets_the_right_4xx() {
+        let world = world();
+        let (_, credential) = crate::app::ssf::add_receiver(
+            world.store.as_ref(),
+            world.clock.as_ref(),
+            "billing",
+            "billing-aud",
+        )
+        .await
+        .unwrap();
+        let routes = SsfRoutes {
+            ssf: world.state,
+            issuer: None,
+            public_api_url: None,
+            region: "us-east-1".into(),
+        };
+        let base = event("ssf-streams.json");
+        let bearer = format!("Bearer {credential}");
+        let mut post = base.clone();
+        for map in ["headers", "multiValueHeaders"] {
+            let value = if map == "headers" {
+                json!(bearer)
+            } else {
+                json!([bearer])
+            };
+            post[map]["Authorization"] = value;
+        }
+        let (status, created) = answer(&routes, &post).await;
+        assert_eq!(status, 201, "{created}");
+        assert_eq!(
+            created["iss"],
+            "https://a1b2c3d4e5.execute-api.us-east-1.amazonaws.com/v1"
+        );
+        assert_eq!(created["aud"], "billing-aud");
+        assert!(created["delivery"].get("authorization_header").is_none());
+        let stream_id = created["stream_id"].as_str().unwrap().to_string();
+
+        let (status, metadata) = answer(
+            &routes,
+            &with(&base, "GET", "/.well-known/ssf-configuration", None, None),
+        )
+        .await;
+        assert_eq!(status, 200);
+        assert_eq!(metadata["issuer"], created["iss"]);
+        assert_eq!(
+            metadata["jwks_uri"],
+            "https://a1b2c3d4e5.execute-api.us-east-1.amazonaws.com/v1/ssf/jwks"
+        );
+
+        let status_path = format!("/ssf/status?stream_id={stream_id}");
+        let cases: Vec<(&str, String, Option<String>, Option<&str>, u16)> = vec![
+            ("no credential", "/ssf/streams".into(), None, None, 401),
+            (
+                "an API key",
+                "/ssf/streams".into(),
+                Some("Bearer actas.x.y".into()),
+                None,
+                401,
+            ),
+            (
+                "wrong secret",
+                "/ssf/streams".into(),
+                Some(format!("{bearer}x")),
+                None,
+                401,
+            ),
+            (
+                "bad JSON",
+                "/ssf/streams".into(),
+                Some(bearer.clone()),
+                Some("{nope"),
+                400,
+            ),
+            (
+                "not an object",
+                "/ssf/streams".into(),
+                Some(bearer.clone()),
+                Some("[1]"),
+                400,
+            ),
+            (
+                "no body",
+                "/ssf/streams".into(),
+                Some(bearer.clone()),
+                None,
+                400,
+            ),
+            (
+                "a second stream",
+                "/ssf/streams".into(),
+                Some(bearer.clone()),
+                Some(r#"{"delivery":{"endpoint_url":"https://x.example/"}}"#),
+                409,
+            ),
+        ];
+        for (name, path, authorization, body, want) in cases {
+            let (status, body) = answer(
+                &routes,
+                &with(&base, "POST", &path, authorization.as_deref(), body),
+            )
+            .await;
+            assert_eq!(status, want, "{name}: {body}");
+            assert_eq!(body["status"], "error", "{name}");
+        }
+        let (status, _) = answer(
+            &routes,
+            &with(
+                &base,
+                "GET",
+                "/ssf/streams?stream_id=other",
+                Some(&bearer),
+                None,
+            ),
+        )
+        .await;
+        assert_eq!(status, 404);
+        let (status, _) = answer(
+            &routes,
+            &with(&base, "PATCH", "/ssf/streams", Some(&bearer), Some("{}")),
+        )
+        .await;
+        assert_eq!(status, 400, "no stream id");
+        let (status, shown) = answer(
+            &routes,
+            &with(&base, "GET", &status_path, Some(&bearer), None),
+        )
+        .await;
+        assert_eq!((status, shown["status"].as_str()), (200, Some("enabled")));
+        let (status, _) = answer(
+            &routes,
+            &with(
+                &base,
+                "DELETE",
+                &format!("/ssf/streams?stream_id={stream_id}"),
+                Some(&bearer),
+                None,
+            ),
+        )
+        .await;
+        assert_eq!(status, 204);
+        let (status, _) = answer(
+            &routes,
+            &with(&base, "GET", &status_path, Some(&bearer), None),
+        )
+        .await;
+        assert_eq!(status, 404);
+    }
+}

@@ -14,7 +14,7 @@ use std::sync::Mutex;
 const ISSUER: &str = "https://actas.example/v1";
 
 #[derive(Default)]
-struct Store {
+pub(crate) struct Store {
     receivers: Mutex<BTreeMap<String, Receiver>>,
     pending: Mutex<BTreeMap<(String, String), PendingDelivery>>,
     delivered: Mutex<Vec<(String, String)>>,
@@ -155,9 +155,9 @@ impl SetSigner for DigestSigner {
 }
 
 #[derive(Default)]
-struct Pusher {
-    down: AtomicBool,
-    pushed: Mutex<Vec<(String, Option<String>, String)>>,
+pub(crate) struct Pusher {
+    pub(crate) down: AtomicBool,
+    pub(crate) pushed: Mutex<Vec<(String, Option<String>, String)>>,
 }
 
 #[async_trait]
@@ -180,14 +180,14 @@ impl SetPusher for Pusher {
     }
 }
 
-struct World {
-    state: SsfState,
-    store: Arc<Store>,
-    pusher: Arc<Pusher>,
-    clock: Arc<ManualClock>,
+pub(crate) struct World {
+    pub(crate) state: SsfState,
+    pub(crate) store: Arc<Store>,
+    pub(crate) pusher: Arc<Pusher>,
+    pub(crate) clock: Arc<ManualClock>,
 }
 
-fn world() -> World {
+pub(crate) fn world() -> World {
     let store = Arc::new(Store::default());
     let pusher = Arc::new(Pusher::default());
     let clock = Arc::new(ManualClock::at_millis(1_800_000_000_000));

@@ -1,7 +1,7 @@
 // What the console and the sample app share: where the API is, the stored sessions, readable
 // errors, progress, and a small DOM builder.
 
-import { ActasApiError, ActasClient, decodeClaims } from './vendor/actas/index.js';
+import { ActasApiError, ActasClient, decodeClaims, isStepUpRequired } from './vendor/actas/index.js';
 import type { SessionPayload, SignInResult } from './vendor/actas/index.js';
 
 /** sessionStorage: the signed-in user's own tokens, {idToken, accessToken, refreshToken}. */
@@ -215,22 +215,104 @@ export class Feedback {
   /**
    * Runs `work` with `text` (e.g. "Loading…") in the status line and `aria-busy` on `region`;
    * clears both afterwards. Failures go to the alert (an ended sign-in to `onSignedOut`) and
-   * resolve undefined.
+   * resolve undefined. A step-up refusal (the sign-in is too old for this) asks for the password
+   * again and, once signed in, runs `work` again: the start or approval resumes.
    */
   async busy<T>(region: HTMLElement, text: string, work: () => Promise<T>): Promise<T | undefined> {
-    this.clearError();
-    this.say(text);
-    region.setAttribute('aria-busy', 'true');
-    try {
-      return await work();
-    } catch (error) {
-      if (error instanceof SignedOut && this.onSignedOut) this.onSignedOut(error);
-      else this.error(error);
-      return undefined;
-    } finally {
-      region.removeAttribute('aria-busy');
-      if (this.status.textContent === text) this.say('');
+    for (;;) {
+      this.clearError();
+      this.say(text);
+      region.setAttribute('aria-busy', 'true');
+      let stepUp: ActasApiError | null = null;
+      try {
+        return await work();
+      } catch (error) {
+        if (isStepUpRequired(error)) stepUp = error;
+        else if (error instanceof SignedOut && this.onSignedOut) this.onSignedOut(error);
+        else this.error(error);
+      } finally {
+        region.removeAttribute('aria-busy');
+        if (this.status.textContent === text) this.say('');
+      }
+      if (!stepUp || !(await this.signInAgain(stepUp))) return undefined;
     }
+  }
+
+  /**
+   * Step-up: says why, and asks for the signed-in person's password; resolves true once they
+   * signed in again (the new tokens stored), false if they cancel.
+   */
+  signInAgain(error: ActasApiError): Promise<boolean> {
+    const username = actorUsername();
+    if (!username) {
+      this.error('Sign in again to continue.');
+      return Promise.resolve(false);
+    }
+    return new Promise((resolve) => {
+      const password = h('input', { id: 'step-up-password', name: 'password', type: 'password', autocomplete: 'current-password', required: true });
+      const problem = h('div', { class: 'alert-slot' });
+      const form = h(
+        'form',
+        { class: 'step-up', novalidate: true, 'aria-labelledby': 'step-up-title' },
+        h('p', { id: 'step-up-title' }, h('strong', {}, 'Sign in again to continue'), ` (as ${username}).`),
+        field('step-up-password', 'Password', password),
+        problem,
+        h(
+          'p',
+          { class: 'actions' },
+          h('button', { type: 'submit', class: 'primary' }, 'Sign in again'),
+          h('button', { type: 'button', onclick: () => { this.clearError(); resolve(false); } }, 'Cancel'),
+        ),
+      );
+      let pending = false;
+      form.addEventListener('submit', (event) => {
+        event.preventDefault();
+        if (pending) return;
+        if (!password.value) {
+          problem.replaceChildren(h('p', { role: 'alert', class: 'alert' }, 'Enter your password.'));
+          password.focus();
+          return;
+        }
+        pending = true;
+        this.say('Signing in…');
+        loadConfig()
+          .then((config) => client(config).signIn(username, password.value))
+          .then((tokens) => {
+            storeActor(tokens);
+            resolve(true);
+          })
+          .catch((failure: unknown) => {
+            pending = false;
+            this.say('');
+            problem.replaceChildren(h('p', { role: 'alert', class: 'alert' }, readableError(failure)));
+            password.focus();
+          });
+      });
+      this.alertSlot.replaceChildren(
+        h('div', { role: 'alert', class: 'alert' }, stepUpMessage(error.maxAgeSeconds)),
+        form,
+      );
+      password.focus();
+    });
+  }
+}
+
+/** Why a fresh sign-in is needed, in words: "… within the last 15 minutes …". */
+export function stepUpMessage(maxAgeSeconds: number | undefined): string {
+  const age = maxAgeSeconds ?? 0;
+  const span = age >= 120 && age % 60 === 0 ? `${age / 60} minutes` : `${age} second${age === 1 ? '' : 's'}`;
+  return `For this, you must have signed in within the last ${span}. Sign in again to continue.`;
+}
+
+/** The signed-in person's username, from their stored id token. */
+function actorUsername(): string | null {
+  const actor = readActor();
+  if (!actor) return null;
+  try {
+    const name = decodeClaims(actor.idToken)['cognito:username'];
+    return typeof name === 'string' && name ? name : null;
+  } catch {
+    return null;
   }
 }
 
@@ -300,7 +382,8 @@ export async function asActor<T>(call: (idToken: string) => Promise<T>): Promise
   try {
     return await call(idToken);
   } catch (error) {
-    if (error instanceof ActasApiError && error.status === 401) throw new SignedOut();
+    // A step-up refusal is not the end of the sign-in: `Feedback.busy` asks to sign in again.
+    if (error instanceof ActasApiError && error.status === 401 && !isStepUpRequired(error)) throw new SignedOut();
     throw error;
   }
 }

@@ -24,6 +24,7 @@ import {
 import type { Ctx } from './common.js';
 import { ActasApiError, bannerState, endImpersonation, isPending, readStoredSession } from './vendor/actas/index.js';
 import type {
+  ApprovalTerms,
   ImpersonationRequest,
   Me,
   PendingStart,
@@ -45,6 +46,15 @@ const ROLES: Array<[RoleSlug, string]> = [
   ['admin', 'Admin'],
   ['super-admin', 'Super Admin'],
 ];
+
+/** The approver's terms in words ("read-only, at most 20 minutes"), or '' when they set none. */
+export function approvedTerms(r: ImpersonationRequest): string {
+  const parts: string[] = [];
+  if (r.approved_mode) parts.push(modeLabel(r.approved_mode).toLowerCase());
+  const s = r.approved_duration_seconds;
+  if (typeof s === 'number') parts.push(`at most ${s % 60 === 0 ? `${s / 60} minutes` : `${s} seconds`}`);
+  return parts.join(', ');
+}
 
 /** A person as the API names them (an object, or just a username); a dash for none. */
 export function personName(p: Person | string | null | undefined): string {
@@ -304,7 +314,7 @@ export function requestsPage(ctx: Ctx, who: Me): void {
                 'tr',
                 {},
                 cell(nowrap(personName(r.target))),
-                cell(nowrap(modeLabel(r.mode))),
+                cell(nowrap(modeLabel(r.mode)), approvedTerms(r) ? h('span', { class: 'hint' }, ` approved: ${approvedTerms(r)}`) : null),
                 freeCell(orDash(r.reason)),
                 freeCell(orDash(r.ticket)),
                 cell(
@@ -341,7 +351,17 @@ export function requestsPage(ctx: Ctx, who: Me): void {
     const target = personName(r.target);
     const n = ++seq;
     const comment = h('input', { id: `comment-${n}`, name: 'comment', autocomplete: 'off', maxlength: 500, 'aria-describedby': `comment-${n}-hint` });
-    const decide = (approve: boolean) => void decideOn(r, approve, comment);
+    // The approver's terms: a shorter session, and read-only for a full request; never more.
+    const minutes = h('input', { id: `minutes-${n}`, name: 'minutes', type: 'number', inputmode: 'numeric', min: 1, step: 1, 'aria-describedby': `minutes-${n}-hint` });
+    const readOnly = r.mode === 'full' ? h('input', { id: `read-only-${n}`, name: 'read_only', type: 'checkbox' }) : null;
+    const terms = (): ApprovalTerms => {
+      const m = Number(minutes.value);
+      return {
+        duration_seconds: minutes.value.trim() && Number.isFinite(m) ? Math.round(m * 60) : undefined,
+        mode: readOnly?.checked ? 'read_only' : undefined,
+      };
+    };
+    const decide = (approve: boolean) => void decideOn(r, approve, comment, approve ? terms() : {});
     return h(
       'li',
       { class: 'card request' },
@@ -367,6 +387,16 @@ export function requestsPage(ctx: Ctx, who: Me): void {
         ),
         h(
           'p',
+          { class: 'field' },
+          h('label', { for: `minutes-${n}` }, 'Approve for at most (minutes)'),
+          h('span', { class: 'hint', id: `minutes-${n}-hint` }, 'Optional: a shorter session than the tenant’s maximum. Never longer.'),
+          minutes,
+        ),
+        readOnly
+          ? h('div', { class: 'choice' }, readOnly, h('label', { for: `read-only-${n}` }, 'Approve as read-only (looking, no changes)'))
+          : null,
+        h(
+          'p',
           { class: 'actions' },
           h('button', { type: 'button', class: 'primary', 'aria-label': `Approve request from ${requester} to act as ${target}`, onclick: () => decide(true) }, 'Approve'),
           h('button', { type: 'button', class: 'danger', 'aria-label': `Deny request from ${requester} to act as ${target}`, onclick: () => decide(false) }, 'Deny'),
@@ -376,14 +406,14 @@ export function requestsPage(ctx: Ctx, who: Me): void {
   };
 
   let deciding = false;
-  const decideOn = async (r: ImpersonationRequest, approve: boolean, comment: HTMLInputElement): Promise<void> => {
+  const decideOn = async (r: ImpersonationRequest, approve: boolean, comment: HTMLInputElement, terms: ApprovalTerms): Promise<void> => {
     if (deciding) return;
     deciding = true;
     const requester = personName(r.requester);
     const target = personName(r.target);
     const index = toDecide.indexOf(r);
     const done = await ctx.fb.busy(decideSection, `${approve ? 'Approving' : 'Denying'} the request from ${requester}…`, () =>
-      asActor((token) => (approve ? client().approve(r.id, comment.value.trim(), token) : client().deny(r.id, comment.value.trim(), token))),
+      asActor((token) => (approve ? client().approve(r.id, comment.value.trim(), token, terms) : client().deny(r.id, comment.value.trim(), token))),
     );
     deciding = false;
     if (!ctx.alive()) return;
@@ -398,7 +428,8 @@ export function requestsPage(ctx: Ctx, who: Me): void {
     }
     toDecide = toDecide.filter((x) => x.id !== r.id);
     draw();
-    ctx.fb.say(`${approve ? 'Approved' : 'Denied'} the request from ${requester} to act as ${target}.`);
+    const onTerms = approve ? approvedTerms(done) : '';
+    ctx.fb.say(`${approve ? 'Approved' : 'Denied'} the request from ${requester} to act as ${target}${onTerms ? ` (${onTerms})` : ''}.`);
     const buttons = decideList.querySelectorAll<HTMLButtonElement>('button.primary');
     (buttons[Math.min(index, buttons.length - 1)] ?? refresh).focus();
   };

@@ -14,7 +14,7 @@ import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
 import {
   READ_ONLY, SCREENSHOTS, api, appear, axeViolations, cognitoSignIn, deepText, eventually, formatViolations, launch,
-  loadStack, navLink, newPage, openFromNav, screenshot, settled, signIn, runTag, stepper, suiteOptions,
+  loadStack, navLink, newPage, openFromNav, screenshot, settled, signIn, runTag, stepper, suiteOptions, user,
 } from './lib.mjs';
 
 const stack = loadStack();
@@ -330,10 +330,13 @@ test('1. approval: acme-operator asks to act as acme-support-1, acme-admin appro
       if (violations.length) axeFindings.push(formatViolations('requests (with a request to decide)', violations));
     });
 
-    await step('acme-admin approves it with a comment: "Approved …" (role=status), the request leaves the list', async () => {
+    await step('acme-admin approves it with a comment, for at most 20 minutes (the approver\'s terms): "Approved … (at most 20 minutes)" (role=status), the request leaves the list', async () => {
       const item = requestItem(a, REASON);
+      // A read-only request has nothing to narrow: only a shorter session is offered.
+      assert.equal(await item.getByLabel('Approve as read-only (looking, no changes)', { exact: true }).count(), 0, 'read-only offered for a read-only request');
+      await item.getByLabel('Approve for at most (minutes)', { exact: true }).fill('20');
       await item.getByRole('button', { name: 'Approve request from acme-operator to act as acme-support-1', exact: true }).click();
-      await appear(a, a.getByRole('status').filter({ hasText: /Approved the request from acme-operator/ }));
+      await appear(a, a.getByRole('status').filter({ hasText: /Approved the request from acme-operator.*at most 20 minutes/ }));
       await eventually(async () => (await item.count()) === 0, 'the approved request is still listed');
     });
 
@@ -345,6 +348,8 @@ test('1. approval: acme-operator asks to act as acme-support-1, acme-admin appro
       assert.equal(mine.status, 'approved', `status: ${JSON.stringify(mine)}`);
       assert.equal(mine.approval, 'approved', `approval: ${JSON.stringify(mine)}`);
       assert.equal(mine.comment, COMMENT, `comment: ${JSON.stringify(mine)}`);
+      assert.equal(mine.approved_duration_seconds, 1200, `the approver's duration: ${JSON.stringify(mine)}`);
+      assert.equal(mine.approved_mode, null, `no approved mode: ${JSON.stringify(mine)}`);
       const decider = typeof mine.decided_by === 'string' ? mine.decided_by : mine.decided_by?.username;
       assert.equal(decider, 'acme-admin', `decided_by: ${JSON.stringify(mine)}`);
     });
@@ -367,6 +372,8 @@ test('1. approval: acme-operator asks to act as acme-support-1, acme-admin appro
       assert.equal(payload.username, 'acme-support-1', 'the session is not acme-support-1\'s');
       assert.equal(payload.impersonation.actor?.username, 'acme-operator', 'the session\'s actor');
       assert.equal(payload.impersonation.mode, 'read_only', 'the session\'s mode');
+      const lasts = (Date.parse(payload.impersonation.expires_at) - Date.parse(payload.created_at)) / 1000;
+      assert.ok(Math.abs(lasts - 1200) <= 2, `the session lasts the approver's 20 minutes, not ${lasts} s`);
       assert.equal(payload.impersonation.reason, REASON, 'the session\'s reason');
       const text = await deepText(banner);
       assert.match(text, /Acting as acme-support-1/, `banner: ${text}`);
@@ -614,5 +621,98 @@ test('5. Requests and Settings at 320 px: no horizontal scroll, controls reachab
     });
   } finally {
     await context.close();
+  }
+});
+
+test('6. step-up: a stale sign-in starting Full gets "Sign in again"; the console resumes the start after it', options, async () => {
+  // acme's step_up is on (full starts only, a few seconds) from just after acme-operator signs in
+  // until the resumed start has answered: the one window where acme's full starts ask for it.
+  const MAX_AGE = 4;
+  const operator = await newPage(browser);
+  const o = operator.page;
+  const step = stepper('g6-step-up', () => o, operator.log);
+  const guard = settingsGuard('test 6: step_up');
+  let payload = null;
+  let stopped = false;
+  const starts = /\/api\/public\/coworkers\/[^/]+\/impersonate/;
+  try {
+    let signedInAt = 0;
+    await step('acme-operator signs in; Act as acme-support-1: Full, reason, ticket (not started yet)', async () => {
+      await signIn(o, stack, 'acme-operator');
+      signedInAt = Date.now();
+      const search = o.getByLabel('Search people', { exact: true });
+      await openFromNav(o, 'Act as', search);
+      await search.fill('acme-support-1');
+      const pick = o.getByRole('button', { name: 'Act as acme-support-1', exact: true });
+      await appear(o, pick);
+      await pick.click();
+      await o.getByRole('radio', { name: 'Full', exact: true }).check();
+      await o.getByLabel('Reason', { exact: true }).fill(`${REASON} (step-up)`);
+      await o.getByLabel('Ticket', { exact: true }).fill(TICKET);
+    });
+
+    await step(`acme's step_up (API, as acme-admin): ${MAX_AGE} s for full starts; the sign-in grows older than that`, async () => {
+      const before = await guard.read();
+      guard.previous = before;
+      await guard.change({ step_up: { max_age_seconds: MAX_AGE, read_only_starts: false } });
+      const wait = signedInAt + (MAX_AGE + 1) * 1000 - Date.now();
+      if (wait > 0) await new Promise((r) => setTimeout(r, wait));
+    });
+
+    let refusal = null;
+    await step('Start impersonation: 401 step_up_required; the console says why and asks for the password (role=alert)', async () => {
+      const answer = o.waitForResponse((r) => starts.test(r.url()));
+      await o.getByRole('button', { name: 'Start impersonation', exact: true }).click();
+      const first = await answer;
+      refusal = { status: first.status(), json: await first.json().catch(() => null) };
+      assert.equal(refusal.status, 401, `the stale start answered ${refusal.status}: ${JSON.stringify(refusal.json)}`);
+      assert.equal(refusal.json?.status, 'error', JSON.stringify(refusal.json));
+      assert.equal(refusal.json?.reason, 'step_up_required', JSON.stringify(refusal.json));
+      assert.equal(refusal.json?.max_age_seconds, MAX_AGE, JSON.stringify(refusal.json));
+      const alert = o.getByRole('alert').filter({ hasText: /signed in within the last 4 seconds/ });
+      await alert.waitFor();
+      await o.getByLabel('Password', { exact: true }).waitFor();
+      assert.ok(!/demo\.html/.test(o.url()), 'the sample app opened without a fresh sign-in');
+      assert.ok(!/#\/sign-in/.test(o.url()), 'a step-up is not a sign-out: the page stays');
+      await screenshot(o, 'step-up');
+      const violations = await axeViolations(o);
+      assert.deepEqual(violations, [], formatViolations('act as, asking to sign in again', violations));
+    });
+
+    await step('"Sign in again" with the password: the same start resumes and the sample app opens', async () => {
+      const resumed = o.waitForResponse((r) => starts.test(r.url()));
+      await o.getByLabel('Password', { exact: true }).fill(user(stack, 'acme-operator').password);
+      await o.getByRole('button', { name: 'Sign in again', exact: true }).click();
+      const second = await resumed;
+      assert.equal(second.status(), 200, `the resumed start answered ${second.status()}: ${await second.text().catch(() => '')}`);
+      await o.waitForURL(/\/demo\.html/);
+    });
+    await guard.restore();
+    console.log(`  acme's step_up was on for ${(guard.onMs / 1000).toFixed(1)} s`);
+
+    await step('the sample app: acme-support-1, Full, for acme-operator; acme\'s step_up is back', async () => {
+      const banner = o.getByRole('region', { name: 'Impersonation', exact: true });
+      await banner.waitFor();
+      payload = await o.evaluate(() => JSON.parse(sessionStorage.getItem('actas.session') || 'null'));
+      assert.equal(payload?.username, 'acme-support-1', JSON.stringify(payload)?.slice(0, 300));
+      assert.equal(payload.impersonation.actor?.username, 'acme-operator');
+      assert.equal(payload.impersonation.mode, 'full');
+      const now = await guard.read();
+      assert.deepEqual(now.step_up, guard.previous.step_up, 'step_up is not restored');
+    });
+
+    await step('Stop from the banner', async () => {
+      const banner = o.getByRole('region', { name: 'Impersonation', exact: true });
+      await banner.getByRole('button', { name: 'Stop impersonation', exact: true }).click();
+      await o.waitForURL(/#\/active/);
+      stopped = true;
+    });
+  } finally {
+    await guard.restore().catch((error) => console.error(error.message));
+    payload ??= await o.evaluate(() => JSON.parse(sessionStorage.getItem('actas.session') || 'null')).catch(() => null);
+    if (payload?.impersonation?.id && !stopped) {
+      await api.stop(stack, await idToken('acme-operator'), payload.impersonation.id).catch(() => undefined);
+    }
+    await operator.context.close();
   }
 });

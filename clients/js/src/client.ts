@@ -19,13 +19,34 @@ export class ActasApiError extends Error {
   readonly operation: string;
   /** Cognito's error name (`__type`, e.g. `NotAuthorizedException`) when there is one. */
   readonly code: string | undefined;
+  /** actas's machine-readable reason when it gave one: `step_up_required` (see `isStepUpRequired`). */
+  readonly reason: string | undefined;
+  /** With `step_up_required`: how recent (seconds) a sign-in must be. */
+  readonly maxAgeSeconds: number | undefined;
 
-  constructor(status: number, operation: string, message: string, code?: string, options?: { cause?: unknown }) {
-    super(message, options);
+  constructor(
+    status: number,
+    operation: string,
+    message: string,
+    code?: string,
+    options?: { cause?: unknown; reason?: string; maxAgeSeconds?: number },
+  ) {
+    super(message, options?.cause === undefined ? undefined : { cause: options.cause });
     this.status = status;
     this.operation = operation;
     this.code = code;
+    this.reason = options?.reason;
+    this.maxAgeSeconds = options?.maxAgeSeconds;
   }
+}
+
+/**
+ * Whether an error is actas's step-up refusal (401, `reason: step_up_required`): the caller's
+ * sign-in is older than the tenant allows for this (a full or break-glass start, an approval).
+ * Sign in again and repeat the call with the new token; `maxAgeSeconds` says how recent it must be.
+ */
+export function isStepUpRequired(error: unknown): error is ActasApiError & { maxAgeSeconds: number } {
+  return error instanceof ActasApiError && error.status === 401 && error.reason === 'step_up_required';
 }
 
 /** Who impersonated whom. */
@@ -249,6 +270,9 @@ export interface Settings {
   idle_seconds: number;
   /** A subset of the deployment's FullModeRoles. */
   full_mode_roles: RoleSlug[];
+  /** Step-up: how recent the actor's sign-in must be to start (full, break-glass; read-only
+   * unless left out) and to approve; 0 is off. */
+  step_up: { max_age_seconds: number; read_only_starts: boolean };
   /** RFC 3339, or null before the first change. */
   updated_at: string | null;
   /** Who changed them last (a person, or their username), or null. */
@@ -281,6 +305,16 @@ export interface ImpersonationRequest {
   decided_by: Person | string | null;
   /** The decider's comment, or null. */
   comment: string | null;
+  /** The approver's terms: the mode the session gets when they narrowed it (`read_only`), or null. */
+  approved_mode: ImpersonationMode | null;
+  /** The approver's terms: the longest the session may last when they shortened it, or null. */
+  approved_duration_seconds: number | null;
+}
+
+/** What an approver may set: a shorter session, and `read_only` for a `full` request; never more (400). */
+export interface ApprovalTerms {
+  duration_seconds?: number;
+  mode?: ImpersonationMode;
 }
 
 /**
@@ -688,9 +722,12 @@ export class ActasClient {
     });
   }
 
-  /** `POST /auth/requests/{id}/approve`: 403 for one's own or out of scope, 409 when decided or expired. */
-  approve(requestId: string, comment: string | null | undefined, idToken: string): Promise<ImpersonationRequest> {
-    return this.decide('approve', requestId, comment, idToken);
+  /**
+   * `POST /auth/requests/{id}/approve`: 403 for one's own or out of scope, 409 when decided or
+   * expired; `terms` may shorten the session and narrow `full` to `read_only` (400 for wider).
+   */
+  approve(requestId: string, comment: string | null | undefined, idToken: string, terms: ApprovalTerms = {}): Promise<ImpersonationRequest> {
+    return this.decide('approve', requestId, comment, idToken, terms);
   }
 
   /** `POST /auth/requests/{id}/deny`: as `approve`. */
@@ -698,13 +735,19 @@ export class ActasClient {
     return this.decide('deny', requestId, comment, idToken);
   }
 
-  private decide(op: 'approve' | 'deny', requestId: string, comment: string | null | undefined, idToken: string): Promise<ImpersonationRequest> {
+  private decide(
+    op: 'approve' | 'deny',
+    requestId: string,
+    comment: string | null | undefined,
+    idToken: string,
+    terms: ApprovalTerms = {},
+  ): Promise<ImpersonationRequest> {
     return this.call({
       op,
       method: 'POST',
       path: `/auth/requests/${encodeURIComponent(requestId)}/${op}`,
       token: idToken,
-      body: { comment: comment ? comment : undefined },
+      body: { comment: comment ? comment : undefined, duration_seconds: terms.duration_seconds, mode: terms.mode },
     });
   }
 
@@ -775,6 +818,8 @@ export class ActasClient {
       const fields = typeof json === 'object' && json !== null ? (json as Record<string, unknown>) : {};
       const message = fields['message'] ?? fields['Message']; // Cognito uses either
       const code = typeof fields['__type'] === 'string' ? fields['__type'] : undefined;
+      const reason = typeof fields['reason'] === 'string' ? fields['reason'] : undefined;
+      const maxAge = typeof fields['max_age_seconds'] === 'number' ? fields['max_age_seconds'] : undefined;
       throw new ActasApiError(
         response.status,
         op,
@@ -783,6 +828,7 @@ export class ActasClient {
           : `${op}: HTTP ${response.status}${response.statusText ? ` ${response.statusText}` : ''}` +
               (json === undefined ? ' (not a JSON answer)' : ''),
         code,
+        { reason, maxAgeSeconds: maxAge },
       );
     }
     if (json === undefined) {

@@ -21,7 +21,7 @@ export type {
   SessionPayloadLike,
   TokenSet,
 } from './session.js';
-export { ActasClient, ActasApiError, isPending } from './client.js';
+export { ActasClient, ActasApiError, isPending, isStepUpRequired } from './client.js';
 export {
   apiUrlFromSession,
   bannerState,
@@ -38,6 +38,7 @@ export {
 export type { ActasBannerElement, BannerState, EndOptions, StorageLike } from './banner.js';
 export type {
   ActasClientOptions,
+  ApprovalTerms,
   AuditEventName,
   AuditEventFilter,
   AuditPage,

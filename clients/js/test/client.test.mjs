@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, before, beforeEach, describe, test } from 'node:test';
 
-import { ActasApiError, ActasClient, isPending } from '../dist/index.js';
+import { ActasApiError, ActasClient, isPending, isStepUpRequired } from '../dist/index.js';
 import { deadUrl, listen, readBody } from './support.mjs';
 
 // A fake actas and Cognito: records each request and answers with `reply` (status, body, type).
@@ -362,6 +362,32 @@ describe('governance routes', () => {
     await assert.rejects(client().approve('req-1', 'x', 'tok'), { status: 409, operation: 'approve', message: 'the request was decided already' });
     reply = () => ({ status: 403, json: { status: 'error', message: 'you cannot decide your own request' } });
     await assert.rejects(client().deny('req-1', 'x', 'tok'), { status: 403, operation: 'deny' });
+  });
+
+  test("approve with the approver's terms: duration_seconds and mode in the body", async () => {
+    reply = () => ({ json: { ...REQUEST, status: 'approved', approval: 'approved', approved_mode: 'read_only', approved_duration_seconds: 1200 } });
+    const approved = await client().approve('req-1', 'look only', 'tok', { duration_seconds: 1200, mode: 'read_only' });
+    assert.equal(approved.approved_mode, 'read_only');
+    assert.deepEqual(json(last()), { comment: 'look only', duration_seconds: 1200, mode: 'read_only' });
+    reply = () => ({ status: 400, json: { status: 'error', message: 'an approval may narrow the mode (full to read_only), never widen it' } });
+    await assert.rejects(client().approve('req-1', null, 'tok', { mode: 'full' }), { status: 400, operation: 'approve', message: /never widen/ });
+  });
+
+  test('step-up: a 401 with reason step_up_required is told apart, with the maximum age', async () => {
+    reply = () => ({
+      status: 401,
+      json: { status: 'error', message: 'sign in again: this needs a sign-in from the last 900 seconds', reason: 'step_up_required', max_age_seconds: 900 },
+    });
+    const err = await client().approve('req-1', null, 'tok').catch((e) => e);
+    assert.ok(isStepUpRequired(err));
+    assert.equal(err.reason, 'step_up_required');
+    assert.equal(err.maxAgeSeconds, 900);
+    assert.match(err.message, /sign in again/);
+    reply = () => ({ status: 401, json: { status: 'error', message: 'invalid token: expired' } });
+    const plain = await client().approve('req-1', null, 'tok').catch((e) => e);
+    assert.equal(plain.status, 401);
+    assert.ok(!isStepUpRequired(plain), 'an ordinary 401 is not a step-up');
+    assert.equal(plain.reason, undefined);
   });
 
   test('consent: POST {"accept"}', async () => {

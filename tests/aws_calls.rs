@@ -152,10 +152,6 @@ fn expect_concurrent(operation: &str, got: Vec<String>, want: &[&str]) {
     assert_eq!(got, want, "{operation}: AWS calls (some at once)");
 }
 
-fn expect(operation: &str, got: Vec<String>, want: &[&str]) {
-    assert_eq!(got, want, "{operation}: AWS calls, in order");
-}
-
 const FIND_USER: [&str; 2] = ["cognito:AdminGetUser", "cognito:AdminListGroupsForUser"];
 
 /// The two tests of this file one at a time: the waves are timed on a machine not also
@@ -311,7 +307,7 @@ async fn every_operation_makes_the_documented_aws_calls() {
     )
     .await;
     assert_eq!(status, 200, "{token}");
-    expect(
+    expect_concurrent(
         "token issue",
         calls(&log),
         &[
@@ -360,7 +356,7 @@ async fn every_operation_makes_the_documented_aws_calls() {
     );
     let (status, own) = body(http::revert::handle(&revert_state, request(&revert)).await).await;
     assert_eq!(status, 200, "{own}");
-    expect(
+    expect_concurrent(
         "revert",
         calls(&log),
         &[
@@ -435,7 +431,8 @@ async fn every_operation_takes_its_documented_waves() {
     let stop_state = bootstrap::stop(config.clone(), &sdk).expect("wired");
     let coworker_impersonate_state =
         bootstrap::coworker_impersonate(config.clone(), &sdk).expect("wired");
-    let login_exchange_state = bootstrap::login_exchange(config, &sdk).expect("wired");
+    let login_exchange_state = bootstrap::login_exchange(config.clone(), &sdk).expect("wired");
+    let revert_state = bootstrap::revert(config, &sdk).expect("wired");
     let target = h.fresh_user("user", "acme", None).await;
     let admin = format!("Bearer {}", h.id_token("acme-admin").await);
     let team_admin = format!("Bearer {}", h.id_token("acme-team-admin").await);
@@ -473,11 +470,28 @@ async fn every_operation_takes_its_documented_waves() {
         async move {
             let (status, exchanged) = body(http::login_exchange::handle(state, req).await).await;
             assert_eq!(status, 200, "{exchanged}");
+            exchanged
+        }
+    };
+    let revert = |exchanged: Value| {
+        let mut ev = event("revert.json");
+        ev["body"] = json!(json!({
+            "impersonator_revert_token": exchanged["impersonator_revert_token"]
+        })
+        .to_string());
+        let bearer = exchanged["session"]["accessToken"]
+            .as_str()
+            .expect("a token");
+        set_header(&mut ev, "Authorization", &format!("Bearer {bearer}"));
+        let (req, state) = (request(&ev), &revert_state);
+        async move {
+            let (status, own) = body(http::revert::handle(state, req).await).await;
+            assert_eq!(status, 200, "{own}");
         }
     };
     // Warm: every function caches the keys it verifies and signs with after its first call.
     let session = start().await;
-    exchange(issue().await).await;
+    revert(exchange(issue().await).await).await;
     let refresh = {
         let mut ev = event("cognito-endpoint.json");
         ev["body"] = json!(json!({
@@ -554,7 +568,15 @@ async fn every_operation_takes_its_documented_waves() {
                 })
                 .await,
             );
-            time("exchange", timed(&delay, hold, exchange(token)).await);
+            let mut exchanged = Value::Null;
+            time(
+                "exchange",
+                timed(&delay, hold, async {
+                    exchanged = exchange(token).await;
+                })
+                .await,
+            );
+            time("revert", timed(&delay, hold, revert(exchanged)).await);
         }
     }
     calls(&log);
@@ -563,8 +585,9 @@ async fn every_operation_takes_its_documented_waves() {
         ("refresh", 5),
         ("token check", 1),
         ("stop", 4),
-        ("token issue", 5),
+        ("token issue", 4),
         ("exchange", 7),
+        ("revert", 6),
     ] {
         let [plain, held] = &times[operation];
         expect_waves(operation, waves, plain, held);

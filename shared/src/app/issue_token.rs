@@ -1,7 +1,7 @@
 //! Issuing a two-step token (seeds 002 `coworker-impersonate` and 003 `sys-impersonate`): the
 //! policy is checked, a single-use grant written, and a short-lived token signed for it.
 
-use crate::app::authenticate::{check_may_start, find_target, Caller};
+use crate::app::authenticate::{caller_of, check_may_start, find_target, Caller};
 use crate::app::governance::{admit, Admission, Governance, RequestView, StartAsk, Started};
 use std::sync::Arc;
 
@@ -15,7 +15,7 @@ use crate::domain::justification::Justification;
 use crate::domain::mode::Mode;
 use crate::domain::payload::TokenResponse;
 use crate::domain::policy::{self, Denial, Role, SessionKind};
-use crate::domain::token::ActorClaim;
+use crate::domain::token::{ActorClaim, VerifiedToken};
 use crate::domain::user::UserRef;
 use crate::ports::grants::ExchangeStore;
 use tracing::info;
@@ -60,16 +60,41 @@ impl TokenRoute {
     }
 }
 
-/// Seeds 002/003: a short-lived token whose `jti` is a single-use grant bound to actor and target.
-pub async fn issue_exchange_token(
+/// Seeds 002/003: a short-lived token whose `jti` is a single-use grant bound to actor and
+/// target. The caller (of a verified token) and the target are read at once.
+pub async fn issue_exchange_token_by(
     state: &IssueTokenState,
-    caller: &Caller,
-    target: &UserRef,
-    route: TokenRoute,
-    justification: Justification,
-    requested_mode: Option<Mode>,
-    origin: &RequestOrigin,
+    token: VerifiedToken,
+    ask: TokenAsk<'_>,
 ) -> Result<Started<TokenResponse>> {
+    issue(state, caller_of(state, token), ask).await
+}
+
+/// What a two-step token is asked for.
+pub struct TokenAsk<'a> {
+    pub target: &'a UserRef,
+    pub route: TokenRoute,
+    pub justification: Justification,
+    pub requested_mode: Option<Mode>,
+    pub origin: &'a RequestOrigin,
+}
+
+/// The caller and the target are read at once; every check is then made in the order it was
+/// when the target was read after the caller's checks.
+async fn issue(
+    state: &IssueTokenState,
+    caller: impl std::future::Future<Output = Result<Caller>>,
+    ask: TokenAsk<'_>,
+) -> Result<Started<TokenResponse>> {
+    let TokenAsk {
+        target,
+        route,
+        justification,
+        requested_mode,
+        origin,
+    } = ask;
+    let (caller, target_user) = tokio::join!(caller, find_target(state, target));
+    let caller = caller?;
     let actor = caller.user.principal();
     if caller.session_kind(state) == SessionKind::Impersonated {
         return Err(Denial::ChainedImpersonation.into());
@@ -83,7 +108,7 @@ pub async fn issue_exchange_token(
             TokenRoute::Public => Denial::RoleNotPermitted.into(),
         });
     }
-    let target_user = find_target(state, target).await?;
+    let target_user = target_user?;
     let target_principal = target_user.principal();
     check_may_start(&actor, &target_user)?;
     let mode = state

@@ -1,7 +1,9 @@
 //! `POST /auth/impersonate/revert` (seed 000): the actor's own session back, once, and only from
 //! the impersonated session.
 
+use crate::app::end::SessionPorts;
 use crate::app::mint::mint_session_payload;
+use crate::app::session_policy::person_of;
 use crate::app::state::SessionState;
 use crate::domain::audit::{AuditEvent, AuditRecord, RequestOrigin};
 use crate::domain::error::{ActasError, Result};
@@ -43,12 +45,22 @@ pub async fn revert(
             "the session in Authorization is not the impersonation this token reverts".into(),
         ));
     }
-    let imp = state
-        .sessions
-        .impersonations
-        .get(id)
-        .await?
-        .ok_or_else(refused)?;
+    // In waves of calls that do not wait for one another: the impersonation and its actor (as
+    // the session's `act` names them); the end (single use) and the refresh token opened; the
+    // record and the revoke; the own session's grant and `revoked_at`; the mint.
+    let actor_named = session
+        .act
+        .as_ref()
+        .and_then(|act| act.get("username")?.as_str())
+        .filter(|name| UserRef::parse(name).is_ok());
+    let actor_read = async {
+        match actor_named.map(UserRef::parse) {
+            Some(Ok(actor)) => Some(state.identity.find_user(&actor).await),
+            _ => None,
+        }
+    };
+    let (imp, actor_read) = tokio::join!(state.sessions.impersonations.get(id), actor_read);
+    let imp = imp?.ok_or_else(refused)?;
     if imp.kind != GrantKind::Impersonation
         || imp.target_sub != session.sub
         || !secret_matches(secret, &imp.revert_secret_hash)
@@ -56,38 +68,53 @@ pub async fn revert(
     {
         return Err(refused());
     }
-    if !state
-        .sessions
-        .impersonations
-        .end(id, Some(&imp.revert_secret_hash), state.clock.now_secs())
-        .await?
-    {
+    let ports = SessionPorts {
+        impersonations: state.sessions.impersonations.as_ref(),
+        identity: state.identity.as_ref(),
+        vault: state.sessions.vault.as_ref(),
+        clock: state.clock.as_ref(),
+    };
+    let (ended, opened) = tokio::join!(
+        state.sessions.impersonations.end(
+            id,
+            Some(&imp.revert_secret_hash),
+            state.clock.now_secs()
+        ),
+        ports.open(&imp)
+    );
+    if !ended? {
         return Err(refused());
     }
     info!(impersonation_id = id, actor = %imp.actor_username, "impersonation reverted");
     let mut reverted =
         AuditRecord::new(AuditEvent::Reverted, state.clock.now_millis(), origin).about(&imp);
     reverted.cause = Some("reverted by the impersonator".into());
-    let recorded = state.audit.record(&reverted).await;
-    crate::app::end::revoke_session(state, &state.sessions, &imp).await;
-    recorded?;
-    let actor = state
-        .identity
-        .find_user(&UserRef::parse(&imp.actor_username)?)
+    // The own session only once the revert is on record; the revoke whatever happens.
+    let own = async {
+        state.audit.record(&reverted).await?;
+        let actor = person_of(
+            state.identity.as_ref(),
+            actor_read,
+            actor_named,
+            &imp.actor_username,
+            &imp.actor_sub,
+        )
         .await?
-        .filter(|u| u.sub == imp.actor_sub)
         .ok_or_else(|| ActasError::Unauthorized("the impersonator no longer exists".into()))?;
-    if !actor.enabled {
-        return Err(Denial::ActorDisabled.into());
-    }
-    mint_session_payload(
-        state,
-        &state.sessions,
-        &actor,
-        &actor,
-        GrantKind::OwnSession,
-        &Terms::own_session(),
-        None,
-    )
-    .await
+        if !actor.enabled {
+            return Err(Denial::ActorDisabled.into());
+        }
+        mint_session_payload(
+            state,
+            &state.sessions,
+            &actor,
+            &actor,
+            GrantKind::OwnSession,
+            &Terms::own_session(),
+            None,
+        )
+        .await
+    };
+    let (_, own) = tokio::join!(ports.revoke_opened(&imp, opened), own);
+    own
 }

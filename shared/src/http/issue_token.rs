@@ -1,9 +1,9 @@
 //! The two token routes' common request: a coworker, a reason, a ticket and a mode.
 
-use crate::app::authenticate::authenticate;
+use crate::app::authenticate::caller_of;
 use crate::app::governance::Started;
 use crate::app::issue_token::IssueTokenState;
-use crate::app::issue_token::{issue_exchange_token, TokenRoute};
+use crate::app::issue_token::{issue_exchange_token_by, TokenAsk, TokenRoute};
 use crate::domain::audit::RequestOrigin;
 use crate::domain::error::Result;
 use crate::domain::justification::Justification;
@@ -36,13 +36,36 @@ pub(crate) async fn issue_token_request(
     coworker: Option<String>,
     origin: &RequestOrigin,
 ) -> Result<Started<TokenResponse>> {
-    let caller = authenticate(state, header(req, "authorization")).await?;
-    let target = UserRef::parse(&required(coworker, "coworkerId")?)?;
-    let justification = Justification::parse(
-        query_param(req, "reason"),
-        query_param(req, "ticket"),
-        state.config.reason_required,
-    )?;
-    let mode = Mode::requested(query_param(req, "mode").as_deref())?;
-    issue_exchange_token(state, &caller, &target, route, justification, mode, origin).await
+    let token = state
+        .verifier
+        .verify_header(header(req, "authorization"))
+        .await?;
+    let asked = (|| -> Result<_> {
+        let target = UserRef::parse(&required(coworker, "coworkerId")?)?;
+        let justification = Justification::parse(
+            query_param(req, "reason"),
+            query_param(req, "ticket"),
+            state.config.reason_required,
+        )?;
+        let mode = Mode::requested(query_param(req, "mode").as_deref())?;
+        Ok((target, justification, mode))
+    })();
+    match asked {
+        // The caller is read with the target, at once.
+        Ok((target, justification, requested_mode)) => {
+            let ask = TokenAsk {
+                target: &target,
+                route,
+                justification,
+                requested_mode,
+                origin,
+            };
+            issue_exchange_token_by(state, token, ask).await
+        }
+        // A bad request from someone no longer in the pool is still a 401 first.
+        Err(err) => {
+            caller_of(state, token).await?;
+            Err(err)
+        }
+    }
 }

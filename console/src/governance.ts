@@ -602,6 +602,9 @@ const SETTING_LABELS: Array<[string, string, string]> = [
   ['approval.always', 'Always need approval', 's-approval-always'],
   ['max_duration_seconds', 'Maximum duration (seconds)', 's-max-duration'],
   ['idle_seconds', 'Idle timeout (seconds)', 's-idle'],
+  ['step_up.max_age_seconds', 'Fresh sign-in within (seconds)', 's-step-up'],
+  ['step_up.read_only_starts', 'Fresh sign-in for read-only starts too', 's-step-up-read-only'],
+  ['step_up', 'Fresh sign-in within (seconds)', 's-step-up'],
   ['full_mode_roles', 'Full mode allowed for', 's-full-user'],
   ['protected_accounts', 'Protected accounts', 's-protected'],
   ['notify_target', 'Notify the person acted as', 's-notify'],
@@ -686,6 +689,8 @@ export function settingsPage(ctx: Ctx, who: Me): void {
   const maxDuration = h('input', { id: 's-max-duration', name: 'max_duration_seconds', type: 'number', min: 300, step: 1, inputmode: 'numeric' });
   const idleTimeout = h('input', { id: 's-idle', name: 'idle_seconds', type: 'number', min: 300, step: 1, inputmode: 'numeric' });
   const fullRoles = ROLES.map(([slug, label]) => [slug, check(`s-full-${slug}`, prefixed('Full mode allowed for', label))] as const);
+  const stepUpAge = h('input', { id: 's-step-up', name: 'step_up_max_age_seconds', type: 'number', min: 0, step: 1, inputmode: 'numeric' });
+  const stepUpReadOnly = check('s-step-up-read-only', 'Fresh sign-in for read-only starts too', 'Full and break-glass starts and approvals always need it.');
   const updated = h('p', { class: 'hint' });
   // Saving speaks next to its button: the form may be taller than the screen.
   const saveFb = new Feedback(ctx.fb.onSignedOut);
@@ -738,6 +743,18 @@ export function settingsPage(ctx: Ctx, who: Me): void {
         h('div', { class: 'choices' }, ...fullRoles.map(([slug]) => row(`s-full-${slug}`))),
       ),
     ),
+    h(
+      'fieldset',
+      { id: 's-step-up-set' },
+      h('legend', {}, 'Step-up'),
+      field(
+        's-step-up',
+        'Fresh sign-in within (seconds)',
+        stepUpAge,
+        'Starting, breaking glass and approving need a sign-in at most this old; 0 is off.',
+      ),
+      row('s-step-up-read-only'),
+    ),
     updated,
     saveFb.alertSlot,
     h('p', { class: 'actions' }, save),
@@ -759,6 +776,11 @@ export function settingsPage(ctx: Ctx, who: Me): void {
     idleTimeout.value = typeof s.idle_seconds === 'number' ? String(s.idle_seconds) : '';
     idleTimeout.closest('.field')?.toggleAttribute('hidden', typeof s.idle_seconds !== 'number');
     for (const [slug, box] of fullRoles) box.checked = s.full_mode_roles.includes(slug);
+    // A deployment older than step-up has none to show.
+    const stepUp = s.step_up as Settings['step_up'] | undefined;
+    stepUpAge.value = stepUp ? String(stepUp.max_age_seconds) : '';
+    stepUpReadOnly.checked = stepUp?.read_only_starts ?? false;
+    (form.querySelector('#s-step-up-set') as HTMLElement).toggleAttribute('hidden', !stepUp);
     for (const invalid of form.querySelectorAll('[aria-invalid]')) revalidate(invalid as HTMLElement);
     (form.querySelector('#settings-title') as HTMLElement).textContent = `Settings of ${s.tenant}`;
     updated.replaceChildren(
@@ -798,6 +820,13 @@ export function settingsPage(ctx: Ctx, who: Me): void {
       queueMicrotask(() => idleTimeout.focus());
       return '“Idle timeout (seconds)” must be a whole number of seconds, at least 300.';
     }
+    const stepUpKnown = typeof (s.step_up as Settings['step_up'] | undefined)?.max_age_seconds === 'number';
+    const stepUpSeconds = Number(stepUpAge.value);
+    if (stepUpKnown && (!stepUpAge.value.trim() || !Number.isInteger(stepUpSeconds) || stepUpSeconds < 0)) {
+      invalidate(stepUpAge);
+      queueMicrotask(() => stepUpAge.focus());
+      return '“Fresh sign-in within (seconds)” must be a whole number of seconds, 0 for off.';
+    }
     const next: SettingsChanges = {
       approval: {
         always: always.checked,
@@ -811,6 +840,7 @@ export function settingsPage(ctx: Ctx, who: Me): void {
       max_duration_seconds: seconds,
       ...(idleKnown ? { idle_seconds: idleSeconds } : {}),
       full_mode_roles: fullRoles.filter(([, box]) => box.checked).map(([slug]) => slug),
+      ...(stepUpKnown ? { step_up: { max_age_seconds: stepUpSeconds, read_only_starts: stepUpReadOnly.checked } } : {}),
     };
     const same = (a: unknown, b: unknown): boolean => JSON.stringify(normal(a)) === JSON.stringify(normal(b));
     const out: SettingsChanges = {};

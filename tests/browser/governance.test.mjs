@@ -461,6 +461,9 @@ test('2. Settings as acme-admin: every setting shown as the API has it; a 422 is
       for (const [slug, role] of [['user', 'User'], ['team-admin', 'Team Admin'], ['operator', 'Operator'], ['admin', 'Admin'], ['super-admin', 'Super Admin']]) {
         await expectBox(`Full mode allowed for: ${role}`, settings.full_mode_roles.includes(slug));
       }
+      const stepUp = page.getByRole('spinbutton', { name: 'Fresh sign-in within (seconds)', exact: true });
+      assert.equal(await stepUp.inputValue(), String(settings.step_up.max_age_seconds), 'Fresh sign-in within (seconds)');
+      await expectBox('Fresh sign-in for read-only starts too', settings.step_up.read_only_starts);
       await screenshot(page, 'settings');
     });
 

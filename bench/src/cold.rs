@@ -118,6 +118,9 @@ pub async fn cold_run(
                     let _ = stream.write_all(b"HTTP/1.1 202 Accepted\r\nContent-Length: 0\r\n\r\n").await;
                     let response: Value = serde_json::from_slice(&body).unwrap_or(Value::Null);
                     let status = response["statusCode"].as_i64().unwrap_or(if path.ends_with("/error") { -1 } else { 0 });
+                    if status == -1 {
+                        eprintln!("{}: the first request failed: {response}", binary.display());
+                    }
                     return Ok::<_, String>((first_poll.unwrap_or_default(), cpu, status));
                 }
             }

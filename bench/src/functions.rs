@@ -95,6 +95,10 @@ struct Stack {
     http: reqwest::Client,
     admin: String,
     team_admin: String,
+    /// A user of acme's support team made for this run (demo users may be protected, or have
+    /// sessions the tests left): every start, token and session of the bench is about them.
+    target: String,
+    target_sub: String,
 }
 
 impl Stack {
@@ -118,11 +122,22 @@ impl Stack {
         };
         let admin = bearer("acme-admin").await?;
         let team_admin = bearer("acme-team-admin").await?;
+        let team = file
+            .user("acme-team-admin")
+            .ok()
+            .and_then(|u| u.team.clone())
+            .unwrap_or_else(|| "support".to_string());
+        let target = actas_integration_tests::Harness::new()
+            .await
+            .fresh_user("user", "acme", Some(&team))
+            .await;
         Ok(Stack {
             http: reqwest::Client::new(),
             file,
             admin,
             team_admin,
+            target: target.username,
+            target_sub: target.sub,
         })
     }
 
@@ -147,7 +162,7 @@ impl Stack {
 
     /// A fresh impersonation of acme-support-1 by acme-admin, through the deployed API.
     async fn session(&self) -> Value {
-        let body = json!({"username": "acme-support-1", "reason": "cold start bench"});
+        let body = json!({"username": self.target, "reason": "cold start bench"});
         self.call(
             reqwest::Method::POST,
             "/auth/impersonate",
@@ -178,16 +193,28 @@ impl Stack {
                 let key = self.file.api_keys.get("acme").cloned().unwrap_or_default();
                 set_header(&mut ev, "X-API-Key", &key);
                 ev["body"] = json!(
-                    json!({"username": "acme-support-1", "reason": "cold start"}).to_string()
+                    json!({"username": self.target, "reason": "cold start"}).to_string()
                 );
                 ev
             }
-            "coworker-impersonate" => self.with("coworker-impersonate.json", &self.team_admin),
-            "sys-impersonate" => self.with("sys-impersonate.json", &self.admin),
+            "coworker-impersonate" => {
+                let mut ev = self.with("coworker-impersonate.json", &self.team_admin);
+                let path = format!("/api/public/coworkers/{}/impersonate", self.target);
+                ev["path"] = json!(path);
+                ev["requestContext"]["path"] = json!(format!("/v1{path}"));
+                ev["pathParameters"]["coworkerId"] = json!(self.target);
+                ev
+            }
+            "sys-impersonate" => {
+                let mut ev = self.with("sys-impersonate.json", &self.admin);
+                ev["queryStringParameters"]["coworkerId"] = json!(self.target);
+                ev["multiValueQueryStringParameters"]["coworkerId"] = json!([self.target]);
+                ev
+            }
             "login-exchange" => {
-                let path = "/api/public/coworkers/acme-support-2/impersonate?reason=bench";
+                let path = format!("/api/public/coworkers/{}/impersonate?reason=bench", self.target);
                 let token = self
-                    .call(reqwest::Method::GET, path, &self.team_admin, Value::Null)
+                    .call(reqwest::Method::GET, &path, &self.team_admin, Value::Null)
                     .await["token"]
                     .clone();
                 let mut ev = event("login-exchange.json");
@@ -195,9 +222,9 @@ impl Stack {
                 ev
             }
             "sys-exchange" => {
-                let path = "/api/sys/users/impersonate?coworkerId=acme-support-2&reason=bench";
+                let path = format!("/api/sys/users/impersonate?coworkerId={}&reason=bench", self.target);
                 let token = self
-                    .call(reqwest::Method::GET, path, &self.admin, Value::Null)
+                    .call(reqwest::Method::GET, &path, &self.admin, Value::Null)
                     .await["token"]
                     .clone();
                 let mut ev = event("sys-exchange.json");
@@ -247,7 +274,7 @@ impl Stack {
             // The grant of a fresh impersonation: read, live, the target's: claims are written.
             "pre-token-generation" => {
                 let session = self.session().await;
-                let target = self.file.user("acme-support-1").map(|u| u.sub.clone());
+                let target = Some(self.target_sub.clone());
                 let mut ev = self.client_event("pre-token-generation.json");
                 ev["request"]["clientMetadata"]["impersonation_id"] =
                     session["impersonation"]["id"].clone();
@@ -302,7 +329,15 @@ impl Stack {
                         .as_str()
                         .unwrap_or_default()
                 );
-                self.with("authorizer-request.json", &bearer)
+                let mut ev = self.with("authorizer-request.json", &bearer);
+                // The online check calls actas's API on the gateway the event names: this
+                // stack's (its URL ends in `/<api id>/<stage>`).
+                let mut parts = self.file.api_url.trim_end_matches('/').rsplit('/');
+                if let (Some(stage), Some(api_id)) = (parts.next(), parts.next()) {
+                    ev["requestContext"]["apiId"] = json!(api_id);
+                    ev["requestContext"]["stage"] = json!(stage);
+                }
+                ev
             }
             "demo-notes" => {
                 let mut ev = get_event("demo-notes-create.json", "/demo/notes", "/demo/notes");

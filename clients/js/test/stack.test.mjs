@@ -4,12 +4,14 @@
 //   ACTAS_STACK_FILE=$PWD/../../.local/stack.json npm test
 
 import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
 import { after, before, describe, test } from 'node:test';
 
 import { ActasApiError, ActasClient, decodeClaims, readSession } from '../dist/index.js';
-import { actasMiddleware, createVerifier } from '../dist/node.js';
-import { listen } from './support.mjs';
+import { SESSION_REVOKED, actasMiddleware, createSetReceiver, createVerifier, memoryRevokedSessions } from '../dist/node.js';
+import { listen, readBody } from './support.mjs';
 
 const STACK_FILE = process.env.ACTAS_STACK_FILE;
 const TIMEOUT = 120_000;
@@ -260,6 +262,65 @@ if (!STACK_FILE) {
       ]),
       [],
     );
+  });
+
+  test('Shared Signals: a stop arrives as a SET and the middleware refuses the session offline', { timeout: TIMEOUT }, async () => {
+    // A receiver registered with the CLI (its credential shown once), removed at the end.
+    const cli = fileURLToPath(new URL(`../../../target/${process.env.ACTAS_PROFILE ?? 'local'}/actas`, import.meta.url));
+    const env = { ...process.env };
+    delete env.AWS_REGION;
+    delete env.AWS_DEFAULT_REGION; // the CLI then takes the local stack's settings from the stack file
+    const run = (...args) => JSON.parse(execFileSync(cli, [...args, '--stack', STACK_FILE], { env, encoding: 'utf8' }).trim());
+    const receiver = run('ssf', 'receiver', 'add', '--name', 'it-node', '--audience', 'it-node');
+    const revoked = memoryRevokedSessions();
+    try {
+      const metadata = await (await fetch(`${stack.apiUrl}/.well-known/ssf-configuration`)).json();
+      const receiving = createSetReceiver({
+        issuer: metadata.issuer,
+        audience: 'it-node',
+        jwksUrl: metadata.jwks_uri,
+        revokedSessions: revoked,
+      });
+      const answers = [];
+      const endpoint = await listen(async (req, res) => {
+        const body = await readBody(req);
+        const answer = await receiving.receive(body);
+        answers.push(answer.status);
+        res.statusCode = answer.status;
+        res.end(answer.body ? JSON.stringify(answer.body) : undefined);
+      });
+      try {
+        const created = await fetch(`${stack.apiUrl}/ssf/streams`, {
+          method: 'POST',
+          headers: { authorization: `Bearer ${receiver.credential}`, 'content-type': 'application/json' },
+          body: JSON.stringify({ delivery: { method: 'urn:ietf:rfc:8935', endpoint_url: `${endpoint.url}/events` }, events_requested: [SESSION_REVOKED] }),
+        });
+        assert.equal(created.status, 201);
+        const offline = await protectedServer({ verifier: verifierOptions, revokedSessions: revoked });
+        try {
+          const session = await start(
+            { uuid: stack.user('acme-support-1').sub, mode: 'read_only', reason: 'JS client integration test (Shared Signals)' },
+            admin.idToken,
+          );
+          assert.equal((await call(offline, 'GET', session.token)).status, 200);
+          await client.stop(session.impersonation.id, admin.idToken);
+          const until = Date.now() + 30_000;
+          while (!(await revoked.isRevoked(session.impersonation.id)) && Date.now() < until) {
+            await new Promise((resolve) => setTimeout(resolve, 200));
+          }
+          assert.ok(await revoked.isRevoked(session.impersonation.id), `no SET for the stopped session (answers: ${answers})`);
+          const refused = await call(offline, 'GET', session.token);
+          assert.equal(refused.status, 401);
+          assert.match(refused.json.message, /revoked/);
+        } finally {
+          await offline.close();
+        }
+      } finally {
+        await endpoint.close();
+      }
+    } finally {
+      run('ssf', 'receiver', 'remove', '--id', receiver.id);
+    }
   });
 });
 

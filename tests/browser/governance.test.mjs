@@ -719,3 +719,81 @@ test('6. step-up: a stale sign-in starting Full gets "Sign in again"; the consol
     await operator.context.close();
   }
 });
+
+test('7. step-up on approving: a stale sign-in approving gets "Sign in again"; the approval resumes after it', options, async () => {
+  // acme's approval.always is on only around the API start that asks (about a second); acme's
+  // step_up (full starts and approvals, a few seconds) from after acme-admin's sign-in until the
+  // resumed approval has answered.
+  const MAX_AGE = 4;
+  const admin = await newPage(browser);
+  const a = admin.page;
+  const step = stepper('g7-step-up-approve', () => a, admin.log);
+  const guard = settingsGuard('test 7: approval.always, then step_up');
+  const reason = `${REASON} (step-up approval)`;
+  const approves = (r) => /\/auth\/requests\/[^/]+\/approve$/.test(new URL(r.url()).pathname);
+  let requestId = null;
+  try {
+    await step('acme-operator asks to act as acme-support-1 (API) while acme needs approval: 202', async () => {
+      const before = await guard.read();
+      guard.previous = before;
+      const token = await idToken('acme-operator');
+      const target = user(stack, 'acme-support-1').sub;
+      await guard.during({ approval: { ...before.approval, always: true } }, async () => {
+        const r = await apiCall('POST', `/auth/impersonate?uuid=${encodeURIComponent(target)}`, token, { reason, ticket: TICKET, mode: 'read_only' });
+        assert.equal(r.status, 202, `the start answered ${r.status}: ${r.text}`);
+        requestId = r.json.id;
+      });
+    });
+
+    let signedInAt = 0;
+    await step('acme-admin signs in; Requests lists it', async () => {
+      await signIn(a, stack, 'acme-admin');
+      signedInAt = Date.now();
+      await openFromNav(a, 'Requests', requestItem(a, reason));
+    });
+
+    await step(`acme's step_up (API): ${MAX_AGE} s; the sign-in grows older than that`, async () => {
+      await guard.change({ step_up: { max_age_seconds: MAX_AGE, read_only_starts: false } });
+      const wait = signedInAt + (MAX_AGE + 1) * 1000 - Date.now();
+      if (wait > 0) await new Promise((r) => setTimeout(r, wait));
+    });
+
+    await step('Approve: 401 step_up_required; the page says why and asks for the password; nothing is decided', async () => {
+      const answer = a.waitForResponse(approves);
+      await requestItem(a, reason).getByRole('button', { name: 'Approve request from acme-operator to act as acme-support-1', exact: true }).click();
+      const first = await answer;
+      const json = await first.json().catch(() => null);
+      assert.equal(first.status(), 401, `the stale approval answered ${first.status()}: ${JSON.stringify(json)}`);
+      assert.equal(json?.reason, 'step_up_required', JSON.stringify(json));
+      assert.equal(json?.max_age_seconds, MAX_AGE, JSON.stringify(json));
+      await a.getByRole('alert').filter({ hasText: /signed in within the last 4 seconds/ }).waitFor();
+      await a.getByLabel('Password', { exact: true }).waitFor();
+      const mine = await apiCall('GET', '/auth/requests?mine=true', await idToken('acme-operator'));
+      const request = mine.json?.requests?.find((x) => x.id === requestId);
+      assert.equal(request?.status, 'pending', `decided without a fresh sign-in: ${JSON.stringify(request)}`);
+    });
+
+    await step('"Sign in again": the approval resumes and is made', async () => {
+      const resumed = a.waitForResponse(approves);
+      await a.getByLabel('Password', { exact: true }).fill(user(stack, 'acme-admin').password);
+      await a.getByRole('button', { name: 'Sign in again', exact: true }).click();
+      const second = await resumed;
+      assert.equal(second.status(), 200, `the resumed approval answered ${second.status()}: ${await second.text().catch(() => '')}`);
+      await a.getByRole('status').filter({ hasText: /Approved the request from acme-operator/ }).waitFor();
+    });
+    await guard.restore();
+    console.log(`  acme's approval.always and step_up were on for ${(guard.onMs / 1000).toFixed(1)} s in all`);
+
+    await step('API: approved by acme-admin; acme\'s settings are back', async () => {
+      const mine = await apiCall('GET', '/auth/requests?mine=true', await idToken('acme-operator'));
+      const request = mine.json?.requests?.find((x) => x.id === requestId);
+      assert.equal(request?.status, 'approved', JSON.stringify(request));
+      const now = await guard.read();
+      assert.deepEqual(now.step_up, guard.previous.step_up, 'step_up is not restored');
+      assert.deepEqual(now.approval, guard.previous.approval, 'approval is not restored');
+    });
+  } finally {
+    await guard.restore().catch((error) => console.error(error.message));
+    await admin.context.close();
+  }
+});

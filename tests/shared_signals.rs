@@ -154,7 +154,10 @@ async fn unregister(h: &Harness, receiver: &Registered) {
     let listed = actas_cli::ssf::list_receivers(&h.sdk, &h.stack.table_name)
         .await
         .unwrap();
-    assert!(listed.iter().all(|r| r["id"] != receiver.id.as_str()), "removed");
+    assert!(
+        listed.iter().all(|r| r["id"] != receiver.id.as_str()),
+        "removed"
+    );
 }
 
 async fn create_stream(h: &Harness, receiver: &Registered, endpoint: &str) -> Value {
@@ -571,4 +574,23 @@ async fn the_stream_routes_refuse_bad_input() {
     );
     unregister(&h, &other).await;
     unregister(&h, &receiver).await;
+}
+
+#[tokio::test]
+async fn the_seed_registers_the_sample_as_a_receiver() {
+    let h = Harness::new().await;
+    let listed = actas_cli::ssf::list_receivers(&h.sdk, &h.stack.table_name)
+        .await
+        .unwrap();
+    let sample: Vec<&Value> = listed
+        .iter()
+        .filter(|r| r["name"] == "demo-notes")
+        .collect();
+    assert_eq!(sample.len(), 1, "{listed:?}");
+    assert_eq!(sample[0]["audience"], DEMO_AUDIENCE);
+    assert_eq!(sample[0]["stream"]["status"], "enabled");
+    assert_eq!(
+        sample[0]["stream"]["delivery"]["endpoint_url"],
+        format!("{}/demo/ssf/events", h.stack.api_url)
+    );
 }

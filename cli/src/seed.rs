@@ -427,6 +427,7 @@ pub async fn seed_demo(
         api_keys.insert(tenant.to_string(), key);
     }
     sync_directory(sdk, &stack).await?;
+    crate::ssf::ensure_demo_receiver(sdk, &stack).await?;
     stack.users = users;
     stack.api_keys = api_keys;
     std::fs::write(out, serde_json::to_string_pretty(&stack)?)?;

@@ -69,3 +69,49 @@ pub async fn retry(sdk: &aws_config::SdkConfig, function_name: &str) -> CliResul
     }
     Ok(payload)
 }
+
+/// The sample service's audience (its `SSF_AUDIENCE` in the template).
+pub const DEMO_AUDIENCE: &str = "actas-demo-notes";
+const DEMO_RECEIVER: &str = "demo-notes";
+
+/// Registers the sample service (when deployed) as a receiver with a push stream to its
+/// `POST /demo/ssf/events`, once: a stop is then refused by the sample at its next request with
+/// its online check off. Kept as it is when already there.
+pub async fn ensure_demo_receiver(
+    sdk: &aws_config::SdkConfig,
+    stack: &crate::StackFile,
+) -> CliResult<()> {
+    if !stack.functions.contains_key("DemoNotesFunction") {
+        return Ok(());
+    }
+    let store = store(sdk, &stack.table_name);
+    for receiver in store.list_receivers().await? {
+        if receiver.name == DEMO_RECEIVER {
+            if receiver.stream.is_some() {
+                return Ok(());
+            }
+            store.delete_receiver(&receiver.id).await?;
+        }
+    }
+    let added = add_receiver(sdk, &stack.table_name, DEMO_RECEIVER, DEMO_AUDIENCE).await?;
+    let credential = added["credential"].as_str().unwrap_or_default();
+    let response = reqwest::Client::new()
+        .post(format!("{}/ssf/streams", stack.api_url))
+        .bearer_auth(credential)
+        .json(&json!({
+            "delivery": {
+                "method": actas::domain::ssf::PUSH_DELIVERY,
+                "endpoint_url": format!("{}/demo/ssf/events", stack.api_url),
+            },
+            "events_requested": [actas::domain::ssf::SESSION_REVOKED],
+            "description": "the sample service (actas demo seed)",
+        }))
+        .send()
+        .await?;
+    if response.status().as_u16() != 201 {
+        let status = response.status();
+        let body = response.text().await.unwrap_or_default();
+        return Err(format!("the sample's stream was not created: HTTP {status} {body}").into());
+    }
+    Ok(())
+}

@@ -14,7 +14,11 @@ use tokio::net::TcpListener;
 
 const SESSION_REVOKED: &str = "https://schemas.openid.net/secevent/caep/event-type/session-revoked";
 const PUSH: &str = "urn:ietf:rfc:8935";
+const VERIFICATION: &str = "https://schemas.openid.net/secevent/ssf/event-type/verification";
 const DEMO_AUDIENCE: &str = "actas-demo-notes";
+/// A push endpoint nothing listens on (this machine's discard port): other tests' stops are
+/// pushed to every stream, and must not leave the machine.
+const CLOSED_ENDPOINT: &str = "http://127.0.0.1:9/events";
 
 /// A push endpoint on 127.0.0.1 (the functions run as local processes): every request's
 /// headers and body, answered 202.
@@ -278,6 +282,31 @@ async fn a_stop_reaches_receivers_as_a_verifiable_set_and_the_sample_refuses_the
     assert_eq!(stream["iss"], metadata["issuer"]);
     assert_eq!(stream["events_delivered"], json!([SESSION_REVOKED]));
     assert!(stream["delivery"].get("authorization_header").is_none());
+    // SSF verification: a verification SET with the receiver's state.
+    let verify = h
+        .send(
+            "POST",
+            "/ssf/verify",
+            Some(&receiver.credential),
+            Some(&json!({"stream_id": stream["stream_id"], "state": "it-state"})),
+        )
+        .await;
+    assert_eq!(verify.status, 204, "{}", verify.body);
+    let verification = {
+        let until = Instant::now() + Duration::from_secs(10);
+        loop {
+            let found = pushes.0.lock().unwrap().iter().find_map(|(_, body)| {
+                let claims = actas_integration_tests::jwt_claims(body).ok()?;
+                claims["events"][VERIFICATION]
+                    .is_object()
+                    .then(|| body.clone())
+            });
+            if found.is_some() || Instant::now() > until {
+                break found.expect("a verification SET");
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+    };
     let sample = register(&h, "it-demo-notes", DEMO_AUDIENCE).await;
     let sample_stream =
         create_stream(&h, &sample, &format!("{}/demo/ssf/events", h.stack.api_url)).await;
@@ -304,6 +333,11 @@ async fn a_stop_reaches_receivers_as_a_verifiable_set_and_the_sample_refuses_the
     ))
     .unwrap();
     let event = verifier.verify(&set).await.expect("the SET verifies");
+    let verified = verifier
+        .verify(&verification)
+        .await
+        .expect("the verification verifies");
+    assert_eq!(verified.event["state"], "it-state");
     assert_eq!(event.event_type, SESSION_REVOKED);
     assert_eq!(event.session_id.as_deref(), Some(id.as_str()));
     assert_eq!(event.event["initiating_entity"], "admin");
@@ -480,7 +514,7 @@ async fn the_stream_routes_refuse_bad_input() {
         "not http",
     );
 
-    let stream = create_stream(&h, &receiver, "https://receiver.example/events").await;
+    let stream = create_stream(&h, &receiver, CLOSED_ENDPOINT).await;
     let stream_id = stream["stream_id"].as_str().unwrap();
     assert_error(
         &post(json!({"delivery": {"endpoint_url": "https://x.example/"}})).await,
@@ -516,10 +550,7 @@ async fn the_stream_routes_refuse_bad_input() {
         .await;
     assert_eq!(patched.status, 200, "{}", patched.body);
     assert_eq!(patched.body["description"], "renamed");
-    assert_eq!(
-        patched.body["delivery"]["endpoint_url"],
-        "https://receiver.example/events"
-    );
+    assert_eq!(patched.body["delivery"]["endpoint_url"], CLOSED_ENDPOINT);
 
     let paused = h
         .send(

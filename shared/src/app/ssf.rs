@@ -1,5 +1,5 @@
 //! The Shared Signals transmitter: its metadata and key set, the receivers' stream management
-//! (SSF 1.0 §7, §8), and delivery — every audit record of an ended impersonation becomes a
+//! (SSF 1.0), and delivery — every audit record of an ended impersonation becomes a
 //! CAEP `session-revoked` SET pushed (RFC 8935) to each receiver whose stream asks for it.
 //!
 //! Delivery is at least once: a SET is written as pending (conditional on its `jti`, which is
@@ -43,7 +43,7 @@ fn seal_context(stream_id: &str) -> String {
     format!("ssf-stream:{stream_id}")
 }
 
-/// The transmitter configuration metadata (SSF 1.0 §7.1), for the API at `base_url` whose
+/// The transmitter configuration metadata (SSF 1.0), for the API at `base_url` whose
 /// SETs name `issuer`.
 pub fn metadata(issuer: &str, base_url: &str) -> Value {
     json!({
@@ -122,7 +122,7 @@ pub async fn authenticate(state: &SsfState, authorization: Option<&str>) -> Resu
     Ok(receiver)
 }
 
-/// A stream configuration as SSF 1.0 §8.1.1 shows it (the authorization header is never shown).
+/// A stream configuration as SSF 1.0 shows it (the authorization header is never shown).
 #[derive(Debug, Clone, Serialize, PartialEq, Eq)]
 pub struct StreamView {
     pub stream_id: String,
@@ -160,7 +160,7 @@ impl StreamView {
     }
 }
 
-/// A stream's status (SSF 1.0 §8.1.2) and, as actas's addition, how delivery is going.
+/// A stream's status (SSF 1.0) and, as actas's addition, how delivery is going.
 #[derive(Debug, Clone, Serialize, PartialEq, Eq)]
 pub struct StatusView {
     pub stream_id: String,
@@ -394,7 +394,7 @@ pub async fn set_status(
         return Err(ActasError::NotFound("no such stream".into()));
     }
     if status == StreamStatus::Disabled {
-        // A disabled stream keeps nothing (SSF 1.0 §8.1.2).
+        // A disabled stream keeps nothing (SSF 1.0).
         for pending in state.store.pending(&receiver.id).await? {
             state
                 .store
@@ -414,7 +414,7 @@ pub async fn set_status(
     status_of(state.store.as_ref(), &receiver.id, &stream).await
 }
 
-/// `POST /ssf/verify` `{"stream_id", "state"}`: a verification SET (SSF 1.0 §8.1.4) pushed
+/// `POST /ssf/verify` `{"stream_id", "state"}`: a verification SET (SSF 1.0) pushed
 /// to the stream, kept and retried like any other.
 pub async fn verify(
     state: &SsfState,

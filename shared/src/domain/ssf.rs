@@ -2,7 +2,7 @@
 //! services registered by an admin), their push stream (RFC 8935), the Security Event Tokens
 //! (RFC 8417) made from audit records, and the retry schedule of a delivery that failed.
 //!
-//! The subject of every session event is a complex subject (RFC 9493 / SSF 1.0 §3):
+//! The subject of every session event is a complex subject (RFC 9493, as SSF 1.0 profiles it):
 //! `{"format":"complex","session":{"format":"opaque","id":<impersonation id>},
 //!   "user":{"format":"opaque","id":<target sub>}}` — the session id is the tokens'
 //! `impersonation_id` claim, which is how a receiver matches a SET to the sessions it sees.
@@ -153,7 +153,7 @@ pub struct StreamRequest {
 }
 
 impl StreamRequest {
-    /// Reads a stream configuration object (SSF 1.0 §8.1.1). Unknown members are ignored, as
+    /// Reads a stream configuration object (SSF 1.0). Unknown members are ignored, as
     /// the spec asks; members the transmitter decides (`iss`, `aud`, `events_supported`, ...)
     /// are read-only and ignored too. Malformed members are a 400, unusable ones a 422.
     pub fn parse(body: &Map<String, Value>) -> Result<StreamRequest> {
@@ -316,7 +316,7 @@ pub fn claims_change(mode: &str, at_secs: i64) -> Value {
     })
 }
 
-/// The claims of one SET (RFC 8417 §2.2, SSF 1.0 §4): `iss`, `jti`, `iat`, `aud`, the subject
+/// The claims of one SET (RFC 8417, SSF 1.0): `iss`, `jti`, `iat`, `aud`, the subject
 /// as a top-level `sub_id`, `txn` (the audit record it came from), and one event.
 pub struct SetClaims<'a> {
     pub issuer: &'a str,

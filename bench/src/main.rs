@@ -20,36 +20,11 @@ use actas::domain::secrets::hash_secret;
 use actas::http;
 use actas::ports::clock::SystemClock;
 use actas::ports::grants::{ApiKeyStore, ImpersonationStore};
+use actas::testkit::events::{event, json_body, request};
 use actas::testkit::{TestWorld, IMPERSONATION_CLIENT, REVERT_CLIENT};
 use actas::triggers::{self, CustomAuthClients, CustomAuthTrigger, TriggerState};
 use serde_json::{json, Value};
 use std::sync::Arc;
-
-fn event(name: &str) -> Value {
-    let path = format!("{}/../events/{name}", env!("CARGO_MANIFEST_DIR"));
-    serde_json::from_str(&std::fs::read_to_string(path).expect("event file")).expect("event JSON")
-}
-
-fn set_header(event: &mut Value, name: &str, value: &str) {
-    for map in ["headers", "multiValueHeaders"] {
-        let headers = event[map].as_object_mut().expect("header map");
-        headers.retain(|k, _| !k.eq_ignore_ascii_case(name));
-        let v = if map == "headers" {
-            json!(value)
-        } else {
-            json!([value])
-        };
-        headers.insert(name.to_string(), v);
-    }
-}
-
-fn request(ev: &Value) -> lambda_http::Request {
-    lambda_http::request::from_str(&ev.to_string()).expect("a REST event")
-}
-
-fn json_body(response: &lambda_http::Response<lambda_http::Body>) -> Value {
-    serde_json::from_slice(response.body().as_ref()).unwrap_or(Value::Null)
-}
 
 /// Microseconds per run of `op` (each run gets its own prepared input).
 async fn measure<I, F, Fut>(inputs: Vec<I>, op: F) -> Vec<f64>
@@ -471,4 +446,9 @@ async fn main() {
     .expect("bench.json");
     println!();
     println!("wrote bench.json");
+}
+
+/// Sets a header in both header maps of a REST event (the bench always sets one).
+fn set_header(event: &mut Value, name: &str, value: &str) {
+    actas::testkit::events::set_header(event, name, Some(value));
 }

@@ -8,7 +8,8 @@
 //! - `adapters`: the ports' real implementations (AWS, the JWKS over HTTPS);
 //! - `http`: reading requests and writing responses, one file per route;
 //! - `bootstrap`: configuration and wiring, what each function builds, and its `main`'s one call;
-//! - `testkit` (feature `testing`): in-memory adapters, signers and fixtures.
+//! - `testkit` (feature `testing`): in-memory adapters, signers, events and fixtures;
+//! - `scenarios` (tests only): every route's handler over the in-memory world, one file per flow.
 
 pub mod adapters;
 pub mod app;
@@ -20,5 +21,8 @@ pub mod triggers;
 
 #[cfg(any(test, feature = "testing"))]
 pub mod testkit;
+
+#[cfg(test)]
+mod scenarios;
 
 pub use domain::error::{ActasError, Result};

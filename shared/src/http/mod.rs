@@ -29,5 +29,3 @@ pub mod sys_exchange;
 pub mod sys_impersonate;
 pub mod token_check;
 
-#[cfg(test)]
-mod scenarios;

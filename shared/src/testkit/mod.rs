@@ -3,6 +3,7 @@
 //! demo tenants, from which every route's state is built.
 
 pub mod clock;
+pub mod events;
 pub mod invoker;
 pub mod memory;
 pub mod pool;

@@ -285,7 +285,8 @@ impl Harness {
             Arc::new(HttpJwksSource::new(&self.stack.jwks_url).expect("http client")),
             &self.stack.token_issuer,
             vec![self.stack.impersonation_client_id.clone()],
-        );
+        )
+        .expect("a verifier");
         verifier
             .verify(token)
             .await

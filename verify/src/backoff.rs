@@ -1,6 +1,7 @@
-//! Exponential back-off for fetches that every request would otherwise retry (the pool's JWKS,
-//! the two-step signing keys): after a failure, the next attempt waits 1 s, then 2, 4, ... up
-//! to 30 s; requests in between fail fast instead of queueing behind a lock for a dead upstream.
+//! Exponential back-off for fetches that every request would otherwise retry (the pool's JWKS;
+//! in actas also the two-step signing keys): after a failure, the next attempt waits 1 s, then 2,
+//! 4, ... up to 30 s; requests in between fail fast instead of queueing behind a lock for a dead
+//! upstream.
 
 use std::sync::Mutex;
 use std::time::{Duration, Instant};

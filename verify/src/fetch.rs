@@ -1,16 +1,22 @@
 //! The two GETs this crate makes (the pool's JWKS, actas's token check): a timeout, no
-//! redirects, and a bound on what is read.
+//! redirects, and a bound on what is read. The client (reqwest) is there with the `fetch`
+//! feature only; without it the keys come from a [`KeySource`](crate::KeySource) of the host's.
 
 use crate::error::VerifyError;
+#[cfg(feature = "fetch")]
 use std::time::Duration;
 
+#[cfg(feature = "fetch")]
 pub(crate) const TIMEOUT: Duration = Duration::from_secs(5);
+#[cfg(feature = "fetch")]
 const CONNECT_TIMEOUT: Duration = Duration::from_secs(3);
 
 /// A client built on first use, so that building a verifier costs nothing at start-up.
+#[cfg(feature = "fetch")]
 #[derive(Default)]
 pub(crate) struct LazyClient(tokio::sync::OnceCell<reqwest::Client>);
 
+#[cfg(feature = "fetch")]
 impl LazyClient {
     pub(crate) fn with(client: reqwest::Client) -> LazyClient {
         LazyClient(tokio::sync::OnceCell::new_with(Some(client)))
@@ -32,6 +38,7 @@ impl LazyClient {
 }
 
 /// A response's status and at most `max_bytes` of its body (more is an upstream error).
+#[cfg(feature = "fetch")]
 pub(crate) async fn get(
     client: &LazyClient,
     context: &'static str,
@@ -77,6 +84,7 @@ pub(crate) async fn get(
 }
 
 /// Only http(s) URLs with a host.
+#[cfg_attr(not(feature = "fetch"), allow(dead_code))]
 pub(crate) fn check_url(url: &str, what: &str) -> Result<(), VerifyError> {
     let rest = url
         .strip_prefix("https://")

@@ -1,6 +1,7 @@
 //! The user pool's signing keys: where they come from (`KeySource`) and the RSA keys they hold.
 
 use crate::error::VerifyError;
+#[cfg(feature = "fetch")]
 use crate::fetch::{self, LazyClient};
 use async_trait::async_trait;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
@@ -33,8 +34,9 @@ pub struct Jwk {
     pub e: Option<String>,
 }
 
-/// Where the verifier gets the pool's keys. The default is `HttpKeySource`; tests and
-/// deployments with the keys at hand supply their own.
+/// Where the verifier gets the pool's keys. The default is `HttpKeySource` (feature `fetch`);
+/// tests, deployments with the keys at hand and hosts with an HTTP client of their own (actas
+/// fetches over the AWS SDK's connector) supply their own.
 #[async_trait]
 pub trait KeySource: Send + Sync {
     /// The current key set. A failure is an upstream error (the verifier refuses, never allows).
@@ -42,14 +44,16 @@ pub trait KeySource: Send + Sync {
 }
 
 /// A JWKS is a few keys; anything much larger is not one.
-const MAX_JWKS_BYTES: usize = 64 * 1024;
+pub const MAX_JWKS_BYTES: usize = 64 * 1024;
 
 /// The key set over HTTP(S): one GET with a timeout, no redirects, at most 64 KiB.
+#[cfg(feature = "fetch")]
 pub struct HttpKeySource {
     url: String,
     client: LazyClient,
 }
 
+#[cfg(feature = "fetch")]
 impl HttpKeySource {
     pub fn new(url: impl Into<String>) -> Result<HttpKeySource, VerifyError> {
         let url = url.into();
@@ -71,6 +75,7 @@ impl HttpKeySource {
     }
 }
 
+#[cfg(feature = "fetch")]
 #[async_trait]
 impl KeySource for HttpKeySource {
     async fn fetch(&self) -> Result<Jwks, VerifyError> {
@@ -143,6 +148,7 @@ mod tests {
         assert_eq!(kids, ["good", "no-alg"]);
     }
 
+    #[cfg(feature = "fetch")]
     #[test]
     fn only_http_urls() {
         assert!(HttpKeySource::new("https://cognito-idp.eu-west-1.amazonaws.com/p/x").is_ok());

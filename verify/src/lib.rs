@@ -24,26 +24,52 @@
 //! # Ok(()) }
 //! ```
 
+//!
+//! ## Features
+//!
+//! - `fetch` (default): the HTTP client (reqwest) that fetches the pool's keys and asks actas
+//!   whether a session is still on, and what needs it: [`HttpKeySource`], [`Verifier::new`],
+//!   [`Guard`], [`ActasLayer`], [`RevocationCheck`], the SET receiver and [`env`]. Without it
+//!   ([`Verifier::with_key_source`] and a [`KeySource`] of the host's), the crate is the token
+//!   format and its verification only: actas itself verifies tokens so, fetching the keys over
+//!   the AWS SDK's connector.
+//! - `testing`: a local RSA signer, its key set and Cognito-shaped claims ([`testing`]).
+
+mod backoff;
+pub mod claims;
+#[cfg(feature = "fetch")]
 pub mod env;
 mod error;
 mod fetch;
+#[cfg(feature = "fetch")]
 mod guard;
 mod keys;
+#[cfg(feature = "fetch")]
 mod layer;
+#[cfg(feature = "fetch")]
 mod revocation;
 mod session;
+#[cfg(feature = "fetch")]
 pub mod set;
 #[cfg(any(test, feature = "testing"))]
 pub mod testing;
 mod verifier;
 mod write_rule;
 
+pub use backoff::Backoff;
+pub use claims::Claims;
 pub use error::VerifyError;
+#[cfg(feature = "fetch")]
 pub use guard::Guard;
-pub use keys::{HttpKeySource, Jwk, Jwks, KeySource};
+#[cfg(feature = "fetch")]
+pub use keys::HttpKeySource;
+pub use keys::{Jwk, Jwks, KeySource, MAX_JWKS_BYTES};
+#[cfg(feature = "fetch")]
 pub use layer::{refusal, ActasLayer, ActasService};
+#[cfg(feature = "fetch")]
 pub use revocation::RevocationCheck;
-pub use session::{Actor, Mode, Session, TokenUse};
+pub use session::{Actor, Mode, Session, TokenUse, UnknownMode};
+#[cfg(feature = "fetch")]
 pub use set::{
     MemoryRevokedSessions, ReceiveError, RevokedSessions, SecurityEvent, SetError, SetReceiver,
     SetVerifier, SetVerifierConfig,

@@ -20,14 +20,23 @@ impl TokenUse {
     }
 }
 
-/// What an impersonated session may do, fixed when it started.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+/// What an impersonated session may do, fixed when it started: look (`read_only`) or act
+/// (`full`). actas chooses it at the start, writes it into the session's tokens
+/// ([`IMPERSONATION_MODE`](crate::claims::IMPERSONATION_MODE)) and services enforce it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize)]
+#[serde(rename_all = "snake_case")]
 pub enum Mode {
-    /// Look, never change: every write is refused.
+    /// Look, never change: every write is refused (no write scope, and
+    /// `impersonation_mode: read_only` for the authorizer and this crate).
     ReadOnly,
-    /// Act as the user.
+    /// Act as the user (never Cognito self-service).
     Full,
 }
+
+/// A mode a caller asked for that is neither `read_only` nor `full`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+#[error("mode must be read_only or full")]
+pub struct UnknownMode;
 
 impl Mode {
     pub fn as_str(self) -> &'static str {
@@ -37,13 +46,47 @@ impl Mode {
         }
     }
 
+    /// Exactly `read_only` or `full`.
+    pub fn parse(value: &str) -> Option<Mode> {
+        match value {
+            "read_only" => Some(Mode::ReadOnly),
+            "full" => Some(Mode::Full),
+            _ => None,
+        }
+    }
+
     /// The `impersonation_mode` claim of an impersonated token: only `full` is full; a missing
     /// or unknown value is read-only (never more than the token proves).
     pub fn of_claim(value: Option<&str>) -> Mode {
-        match value {
-            Some("full") => Mode::Full,
-            _ => Mode::ReadOnly,
+        value.and_then(Mode::parse).unwrap_or(Mode::ReadOnly)
+    }
+
+    /// A stored mode (a record written before modes existed has none): read as the claim is,
+    /// never more than it can prove.
+    pub fn stored(value: Option<&str>) -> Mode {
+        Mode::of_claim(value)
+    }
+
+    /// A caller's `mode` field: absent or blank means "the default" (`None`); anything else but
+    /// the two names is refused.
+    pub fn requested(value: Option<&str>) -> Result<Option<Mode>, UnknownMode> {
+        match value.map(str::trim).filter(|v| !v.is_empty()) {
+            None => Ok(None),
+            Some(value) => Mode::parse(value).map(Some).ok_or(UnknownMode),
         }
+    }
+}
+
+impl std::fmt::Display for Mode {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl std::str::FromStr for Mode {
+    type Err = ();
+    fn from_str(value: &str) -> Result<Self, ()> {
+        Mode::parse(value.trim()).ok_or(())
     }
 }
 
@@ -175,6 +218,20 @@ mod tests {
             Some("admin"),
         ] {
             assert_eq!(Mode::of_claim(other), Mode::ReadOnly, "{other:?}");
+            assert_eq!(Mode::stored(other), Mode::ReadOnly, "{other:?}");
         }
+        assert_eq!(Mode::stored(Some("full")), Mode::Full);
+    }
+
+    #[test]
+    fn names_round_trip_and_requests_are_exact() {
+        for mode in [Mode::ReadOnly, Mode::Full] {
+            assert_eq!(Mode::parse(mode.as_str()), Some(mode));
+            assert_eq!(mode.to_string().parse::<Mode>(), Ok(mode));
+            assert_eq!(serde_json::to_value(mode).unwrap(), mode.as_str());
+        }
+        assert_eq!(Mode::requested(Some(" full ")), Ok(Some(Mode::Full)));
+        assert_eq!(Mode::requested(Some(" ")), Ok(None));
+        assert_eq!(Mode::requested(Some("FULL")), Err(UnknownMode));
     }
 }

@@ -6,9 +6,13 @@
 //! `kid` the cache does not know triggers at most one refetch per interval (keys rotate), so a
 //! stream of made-up `kid`s cannot turn into a stream of JWKS downloads.
 
+use crate::backoff::Backoff;
+use crate::claims::Claims;
 use crate::error::VerifyError;
-use crate::keys::{rsa_keys, HttpKeySource, KeySource, RsaKey};
-use crate::session::{Actor, Mode, Session, TokenUse};
+#[cfg(feature = "fetch")]
+use crate::keys::HttpKeySource;
+use crate::keys::{rsa_keys, KeySource, RsaKey};
+use crate::session::{Actor, Mode, Session};
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine;
 use serde::Deserialize;
@@ -20,9 +24,6 @@ use tokio::sync::RwLock;
 
 /// Cognito's tokens are a few KiB; a much longer header value is not one of them.
 const MAX_TOKEN_BYTES: usize = 16 * 1024;
-
-/// After a failed key fetch, requests are refused without asking again for this long.
-const FETCH_RETRY_AFTER: Duration = Duration::from_secs(1);
 
 /// What a verifier accepts.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -60,7 +61,6 @@ impl VerifierConfig {
 struct KeyCache {
     keys: HashMap<String, RsaKey>,
     fetched_at: Option<Instant>,
-    failed_at: Option<Instant>,
 }
 
 /// Verifies tokens; build one per process and share it (it caches the pool's keys).
@@ -68,6 +68,9 @@ pub struct Verifier {
     config: VerifierConfig,
     source: Arc<dyn KeySource>,
     cache: RwLock<KeyCache>,
+    /// After a failed key fetch, requests are refused without asking again: 1 s, then 2, 4, ...
+    /// up to 30 s while the fetches keep failing.
+    fetch_backoff: Backoff,
 }
 
 impl std::fmt::Debug for Verifier {
@@ -94,12 +97,13 @@ pub fn bearer_token(header: Option<&str>) -> Result<&str, VerifyError> {
 
 impl Verifier {
     /// Fetches the keys from `config.jwks_url` (on first use, not now).
+    #[cfg(feature = "fetch")]
     pub fn new(config: VerifierConfig) -> Result<Verifier, VerifyError> {
         let source = Arc::new(HttpKeySource::new(config.jwks_url.clone())?);
         Verifier::with_key_source(config, source)
     }
 
-    /// Gets the keys from `source` instead of `config.jwks_url`.
+    /// Gets the keys from `source` instead of `config.jwks_url` (which is then not used).
     pub fn with_key_source(
         config: VerifierConfig,
         source: Arc<dyn KeySource>,
@@ -116,8 +120,8 @@ impl Verifier {
             cache: RwLock::new(KeyCache {
                 keys: HashMap::new(),
                 fetched_at: None,
-                failed_at: None,
             }),
+            fetch_backoff: Backoff::default(),
         })
     }
 
@@ -132,6 +136,15 @@ impl Verifier {
 
     /// Verifies a token (`Bearer ` prefix allowed).
     pub async fn verify(&self, token: &str) -> Result<Session, VerifyError> {
+        let claims = self.verify_claims(token).await?;
+        self.session_of(claims, now_secs())
+    }
+
+    /// Verifies a token's signature and the claims every token must pass (issuer, expiry,
+    /// not-before, subject, id or access token, an accepted client) and hands back its claims,
+    /// for a caller that reads more of them than [`Session`] does (actas itself). The
+    /// impersonation claims are not checked here; [`Verifier::verify`] checks them.
+    pub async fn verify_claims(&self, token: &str) -> Result<Claims, VerifyError> {
         let token = bearer_token(Some(token))?;
         let jws = Jws::parse(token)?;
         let key = self.key_for(&jws.kid).await?;
@@ -140,44 +153,56 @@ impl Verifier {
         }
         let claims: Claims =
             serde_json::from_slice(&jws.payload).map_err(|_| VerifyError::invalid("malformed"))?;
-        self.session_of(claims, now_secs())
+        self.check(&claims, now_secs())?;
+        Ok(claims)
     }
 
-    fn session_of(&self, claims: Claims, now: i64) -> Result<Session, VerifyError> {
-        let leeway = i64::try_from(self.config.leeway.as_secs()).unwrap_or(i64::MAX);
+    fn leeway(&self) -> i64 {
+        i64::try_from(self.config.leeway.as_secs()).unwrap_or(i64::MAX)
+    }
+
+    /// The checks of [`Verifier::verify_claims`], on claims whose signature checked out.
+    fn check(&self, claims: &Claims, now: i64) -> Result<(), VerifyError> {
+        let leeway = self.leeway();
         if claims.iss.as_deref() != Some(self.config.issuer.as_str()) {
             return Err(VerifyError::invalid("wrong issuer"));
         }
         let exp = claims
             .exp
-            .ok_or_else(|| VerifyError::invalid("no expiry"))?
-            .0;
+            .ok_or_else(|| VerifyError::invalid("no expiry"))?;
         if now > exp.saturating_add(leeway) {
             return Err(VerifyError::invalid("expired"));
         }
         if claims
             .nbf
-            .is_some_and(|nbf| nbf.0 > now.saturating_add(leeway))
+            .is_some_and(|nbf| nbf > now.saturating_add(leeway))
         {
             return Err(VerifyError::invalid("not yet valid"));
         }
-        let sub = claims
-            .sub
-            .filter(|s| !s.is_empty())
-            .ok_or_else(|| VerifyError::invalid("no subject"))?;
-        let (token_use, client_id, username) = match claims.token_use.as_deref() {
-            Some("id") => (
-                TokenUse::Id,
-                claims.aud.and_then(Audience::single),
-                claims.cognito_username,
-            ),
-            Some("access") => (TokenUse::Access, claims.client_id, claims.username),
-            _ => return Err(VerifyError::invalid("not an id or access token")),
-        };
-        let client_id = client_id.ok_or_else(|| VerifyError::invalid("no client"))?;
-        if !self.config.client_ids.iter().any(|c| c == &client_id) {
+        if claims.sub.as_deref().is_none_or(str::is_empty) {
+            return Err(VerifyError::invalid("no subject"));
+        }
+        if claims.kind().is_none() {
+            return Err(VerifyError::invalid("not an id or access token"));
+        }
+        let client_id = claims
+            .client()
+            .ok_or_else(|| VerifyError::invalid("no client"))?;
+        if !self.config.client_ids.iter().any(|c| c == client_id) {
             return Err(VerifyError::invalid("issued to another client"));
         }
+        Ok(())
+    }
+
+    /// The session of claims that passed [`Verifier::check`], the impersonation claims checked.
+    fn session_of(&self, claims: Claims, now: i64) -> Result<Session, VerifyError> {
+        let leeway = self.leeway();
+        let malformed = || VerifyError::invalid("malformed");
+        let token_use = claims.kind().ok_or_else(malformed)?;
+        let client_id = claims.client().ok_or_else(malformed)?.to_string();
+        let username = claims.user_name().map(str::to_string);
+        let sub = claims.sub.clone().ok_or_else(malformed)?;
+        let exp = claims.exp.ok_or_else(malformed)?;
 
         let actor = claims.act.map(actor_of).transpose()?;
         let impersonation_id = claims.impersonation_id.filter(|id| !id.is_empty());
@@ -192,7 +217,7 @@ impl Verifier {
         };
         let ends_at = claims
             .impersonation_expires_at
-            .map(|v| epoch_secs(&v).ok_or_else(|| VerifyError::invalid("malformed")))
+            .map(|v| epoch_secs(&v).ok_or_else(malformed))
             .transpose()?;
         if impersonated && ends_at.is_some_and(|end| now > end.saturating_add(leeway)) {
             return Err(VerifyError::invalid("the impersonation has ended"));
@@ -213,7 +238,7 @@ impl Verifier {
                 .scope
                 .map(|s| s.split_whitespace().map(str::to_string).collect())
                 .unwrap_or_default(),
-            groups: claims.groups.map(Strings::into_vec).unwrap_or_default(),
+            groups: claims.groups.unwrap_or_default(),
             tenant: claims.tenant.filter(|t| !t.is_empty()),
         })
     }
@@ -236,10 +261,10 @@ impl Verifier {
             Ok(set) => {
                 cache.keys = rsa_keys(&set);
                 cache.fetched_at = Some(Instant::now());
-                cache.failed_at = None;
+                self.fetch_backoff.succeeded();
             }
             Err(err) => {
-                cache.failed_at = Some(Instant::now());
+                self.fetch_backoff.failed();
                 return Err(err);
             }
         }
@@ -250,13 +275,10 @@ impl Verifier {
             .ok_or_else(|| VerifyError::invalid("unknown key"))
     }
 
-    /// Whether a fetch is allowed now: not right after a failed one, not more often than the
-    /// refetch interval.
+    /// Whether a fetch is allowed now: not while backing off after failed ones, not more often
+    /// than the refetch interval.
     fn may_fetch(&self, cache: &KeyCache) -> Result<(), VerifyError> {
-        if cache
-            .failed_at
-            .is_some_and(|at| at.elapsed() < FETCH_RETRY_AFTER)
-        {
+        if !self.fetch_backoff.ready() {
             return Err(VerifyError::upstream(
                 "fetching the JWKS",
                 "the last fetch failed; retrying shortly",
@@ -329,93 +351,6 @@ impl<'a> Jws<'a> {
             payload: decode(payload)?,
             signature: decode(signature)?,
         })
-    }
-}
-
-/// The claims read from Cognito's tokens. A claim of the wrong type makes the token malformed.
-#[derive(Deserialize)]
-struct Claims {
-    #[serde(default)]
-    sub: Option<String>,
-    #[serde(default)]
-    iss: Option<String>,
-    #[serde(default)]
-    exp: Option<NumericDate>,
-    #[serde(default)]
-    nbf: Option<NumericDate>,
-    #[serde(default)]
-    token_use: Option<String>,
-    #[serde(default)]
-    aud: Option<Audience>,
-    #[serde(default)]
-    client_id: Option<String>,
-    #[serde(default, rename = "cognito:username")]
-    cognito_username: Option<String>,
-    #[serde(default)]
-    username: Option<String>,
-    #[serde(default)]
-    act: Option<Value>,
-    #[serde(default)]
-    impersonation_id: Option<String>,
-    #[serde(default)]
-    impersonation_mode: Option<String>,
-    #[serde(default)]
-    impersonation_expires_at: Option<Value>,
-    #[serde(default)]
-    scope: Option<String>,
-    #[serde(default, rename = "cognito:groups")]
-    groups: Option<Strings>,
-    #[serde(default, rename = "custom:tenant_id")]
-    tenant: Option<String>,
-}
-
-/// Seconds since the epoch; a fraction is dropped.
-struct NumericDate(i64);
-
-impl<'de> Deserialize<'de> for NumericDate {
-    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        let value = serde_json::Number::deserialize(d)?;
-        value
-            .as_i64()
-            .or_else(|| value.as_f64().filter(|f| f.is_finite()).map(|f| f as i64))
-            .map(NumericDate)
-            .ok_or_else(|| serde::de::Error::custom("not a NumericDate"))
-    }
-}
-
-/// `aud`: one string, or a list (Cognito writes one string).
-#[derive(Deserialize)]
-#[serde(untagged)]
-enum Audience {
-    One(String),
-    Many(Vec<String>),
-}
-
-impl Audience {
-    /// The one client the token is for; a list of several names no single client.
-    fn single(self) -> Option<String> {
-        match self {
-            Audience::One(aud) => Some(aud),
-            Audience::Many(mut list) if list.len() == 1 => list.pop(),
-            Audience::Many(_) => None,
-        }
-    }
-}
-
-/// A list of strings, or one.
-#[derive(Deserialize)]
-#[serde(untagged)]
-enum Strings {
-    One(String),
-    Many(Vec<String>),
-}
-
-impl Strings {
-    fn into_vec(self) -> Vec<String> {
-        match self {
-            Strings::One(s) => vec![s],
-            Strings::Many(list) => list,
-        }
     }
 }
 

@@ -57,7 +57,7 @@ fn api(config: ApiConfig, sdk: &SdkConfig, dynamodb: &aws_sdk_dynamodb::Client) 
             config.revert_client_id.clone(),
             config.impersonation_client_id.clone(),
         ],
-    );
+    )?;
     let audit = AuditTrail {
         store: Arc::new(DynamoAuditStore::new(
             dynamodb.clone(),

@@ -1,13 +1,13 @@
-//! jsonwebtoken's crypto, on ring: HS256 (the two-step tokens actas signs) and RS256 (Cognito's
-//! tokens, verified; signing only for the test signer). ring is already linked for TLS, so this
-//! keeps aws-lc-rs and the RustCrypto RSA/EC stack out of the binaries. Every other algorithm
-//! is refused.
+//! jsonwebtoken's crypto, on ring: HS256 only, for the two-step tokens actas signs and checks
+//! itself (Cognito's tokens are verified by `actas-verify`, on ring too). ring is already linked
+//! for TLS, so this keeps aws-lc-rs and the RustCrypto RSA/EC stack out of the binaries. Every
+//! other algorithm is refused.
 
 use jsonwebtoken::crypto::{CryptoProvider, JwkUtils, JwtSigner, JwtVerifier};
 use jsonwebtoken::errors::{new_error, ErrorKind, Result};
 use jsonwebtoken::signature::{self, Signer, Verifier};
-use jsonwebtoken::{Algorithm, AlgorithmFamily, DecodingKey, DecodingKeyKind, EncodingKey};
-use ring::{hmac, rand::SystemRandom, signature as rsig};
+use jsonwebtoken::{Algorithm, DecodingKey, EncodingKey};
+use ring::hmac;
 
 struct Hs256(hmac::Key);
 
@@ -36,49 +36,6 @@ impl JwtVerifier for Hs256 {
     }
 }
 
-struct Rs256Verify(DecodingKey);
-
-impl Verifier<Vec<u8>> for Rs256Verify {
-    fn verify(&self, msg: &[u8], sig: &Vec<u8>) -> std::result::Result<(), signature::Error> {
-        let alg = &rsig::RSA_PKCS1_2048_8192_SHA256;
-        match self.0.kind() {
-            DecodingKeyKind::RsaModulusExponent { n, e } => {
-                rsig::RsaPublicKeyComponents { n, e }.verify(alg, msg, sig)
-            }
-            // A PKCS#1 RSAPublicKey in DER.
-            DecodingKeyKind::SecretOrDer(der) => {
-                rsig::UnparsedPublicKey::new(alg, der).verify(msg, sig)
-            }
-        }
-        .map_err(|_| signature::Error::new())
-    }
-}
-
-impl JwtVerifier for Rs256Verify {
-    fn algorithm(&self) -> Algorithm {
-        Algorithm::RS256
-    }
-}
-
-/// RS256 signing from a PKCS#1 DER private key: only the test signer signs RS256.
-struct Rs256Sign(rsig::RsaKeyPair);
-
-impl Signer<Vec<u8>> for Rs256Sign {
-    fn try_sign(&self, msg: &[u8]) -> std::result::Result<Vec<u8>, signature::Error> {
-        let mut out = vec![0; self.0.public().modulus_len()];
-        self.0
-            .sign(&rsig::RSA_PKCS1_SHA256, &SystemRandom::new(), msg, &mut out)
-            .map_err(|_| signature::Error::new())?;
-        Ok(out)
-    }
-}
-
-impl JwtSigner for Rs256Sign {
-    fn algorithm(&self) -> Algorithm {
-        Algorithm::RS256
-    }
-}
-
 fn hs256(secret: &[u8]) -> Hs256 {
     Hs256(hmac::Key::new(hmac::HMAC_SHA256, secret))
 }
@@ -86,11 +43,6 @@ fn hs256(secret: &[u8]) -> Hs256 {
 fn signer(alg: &Algorithm, key: &EncodingKey) -> Result<Box<dyn JwtSigner>> {
     match alg {
         Algorithm::HS256 => Ok(Box::new(hs256(key.try_get_hmac_secret()?))),
-        Algorithm::RS256 if key.family() == AlgorithmFamily::Rsa => Ok(Box::new(Rs256Sign(
-            rsig::RsaKeyPair::from_der(key.inner())
-                .map_err(|e| new_error(ErrorKind::InvalidRsaKey(e.to_string())))?,
-        ))),
-        Algorithm::RS256 => Err(new_error(ErrorKind::InvalidKeyFormat)),
         _ => Err(new_error(ErrorKind::InvalidAlgorithm)),
     }
 }
@@ -98,10 +50,6 @@ fn signer(alg: &Algorithm, key: &EncodingKey) -> Result<Box<dyn JwtSigner>> {
 fn verifier(alg: &Algorithm, key: &DecodingKey) -> Result<Box<dyn JwtVerifier>> {
     match alg {
         Algorithm::HS256 => Ok(Box::new(hs256(key.try_get_hmac_secret()?))),
-        Algorithm::RS256 if key.family() == AlgorithmFamily::Rsa => {
-            Ok(Box::new(Rs256Verify(key.clone())))
-        }
-        Algorithm::RS256 => Err(new_error(ErrorKind::InvalidKeyFormat)),
         _ => Err(new_error(ErrorKind::InvalidAlgorithm)),
     }
 }
@@ -114,7 +62,7 @@ static RING: CryptoProvider = CryptoProvider {
 };
 
 /// Makes ring jsonwebtoken's provider for this process. Idempotent; called by whatever signs or
-/// verifies before it does (the token verifier, the two-step tokens, the test signer).
+/// verifies with jsonwebtoken before it does (the two-step tokens).
 pub fn install() {
     // An error means a provider is installed already: this one, by an earlier call.
     let _ = RING.install_default();
@@ -159,5 +107,6 @@ mod tests {
         let claims = json!({"sub": "a"});
         assert!(encode(&Header::new(Algorithm::HS512), &claims, &key).is_err());
         assert!(encode(&Header::new(Algorithm::ES256), &claims, &key).is_err());
+        assert!(encode(&Header::new(Algorithm::RS256), &claims, &key).is_err());
     }
 }

@@ -4,64 +4,15 @@
 use crate::domain::error::{ActasError, Result};
 use crate::domain::justification::Justification;
 use crate::domain::policy::{Denial, Principal, Role};
-use std::fmt;
-use std::str::FromStr;
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize)]
-#[serde(rename_all = "snake_case")]
-pub enum Mode {
-    /// The session may read; every downstream write is refused (no write scope, and
-    /// `impersonation_mode: read_only` for the authorizer and the kit).
-    ReadOnly,
-    /// The session may do what the user may do (never Cognito self-service).
-    Full,
-}
+/// The mode, as the tokens carry it: defined once, in the kit services verify tokens with
+/// (`as_str`, `parse`, `stored`, `requested`, serde names `read_only` and `full`).
+pub use actas_verify::Mode;
 
-impl Mode {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Mode::ReadOnly => "read_only",
-            Mode::Full => "full",
-        }
-    }
-
-    /// Exactly `read_only` or `full`.
-    pub fn parse(value: &str) -> Option<Mode> {
-        match value {
-            "read_only" => Some(Mode::ReadOnly),
-            "full" => Some(Mode::Full),
-            _ => None,
-        }
-    }
-
-    /// A caller's `mode` field: absent or blank means "the deployment's default"; anything else
-    /// but the two names is a 422.
-    pub fn requested(value: Option<&str>) -> Result<Option<Mode>> {
-        match value.map(str::trim).filter(|v| !v.is_empty()) {
-            None => Ok(None),
-            Some(value) => Mode::parse(value)
-                .map(Some)
-                .ok_or_else(|| ActasError::Unprocessable("mode must be read_only or full".into())),
-        }
-    }
-
-    /// A stored mode; a record without one (written before modes existed) or with an unknown
-    /// one reads as read-only: never more than it can prove.
-    pub fn stored(value: Option<&str>) -> Mode {
-        value.and_then(Mode::parse).unwrap_or(Mode::ReadOnly)
-    }
-}
-
-impl fmt::Display for Mode {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-
-impl FromStr for Mode {
-    type Err = ();
-    fn from_str(value: &str) -> std::result::Result<Self, ()> {
-        Mode::parse(value.trim()).ok_or(())
+/// A `mode` field that is neither name is a 422.
+impl From<actas_verify::UnknownMode> for ActasError {
+    fn from(err: actas_verify::UnknownMode) -> ActasError {
+        ActasError::Unprocessable(err.to_string())
     }
 }
 
@@ -197,8 +148,9 @@ mod tests {
         assert_eq!(Mode::requested(None).unwrap(), None);
         assert_eq!(Mode::requested(Some("  ")).unwrap(), None);
         for bad in ["FULL", "readonly", "read-only", "write", "all"] {
-            let err = Mode::requested(Some(bad)).unwrap_err();
+            let err = ActasError::from(Mode::requested(Some(bad)).unwrap_err());
             assert_eq!(err.status(), 422, "{bad}");
+            assert_eq!(err.to_string(), "mode must be read_only or full", "{bad}");
         }
     }
 

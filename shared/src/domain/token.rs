@@ -3,11 +3,9 @@
 
 use serde::Deserialize;
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum TokenUse {
-    Id,
-    Access,
-}
+/// Which of Cognito's tokens it is: the kit's type (one token format for actas and the
+/// services behind it).
+pub use actas_verify::TokenUse;
 
 /// RFC 8693 actor claim, as actas writes it into impersonated tokens.
 #[derive(Debug, Clone, PartialEq, Eq, Deserialize, serde::Serialize)]

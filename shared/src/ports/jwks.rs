@@ -1,11 +1,4 @@
-//! Where the pool's signing keys (JWKS) come from. HTTPS is the real adapter (`adapters::jwks`).
+//! Where the pool's signing keys (JWKS) come from: the kit's key source, so that actas and the
+//! services behind it verify tokens with one verifier. HTTPS is the real adapter (`adapters::jwks`).
 
-use crate::domain::error::Result;
-use async_trait::async_trait;
-use jsonwebtoken::jwk::JwkSet;
-
-/// Where the signing keys come from.
-#[async_trait]
-pub trait JwksSource: Send + Sync {
-    async fn fetch(&self) -> Result<JwkSet>;
-}
+pub use actas_verify::{Jwks, KeySource as JwksSource};

@@ -1,6 +1,7 @@
-//! Test support shared by this crate's tests and other crates' (feature `testing`): an RSA key
-//! generated on the spot with its JWKS, Cognito-shaped claims, and an in-memory world with the
-//! demo tenants, from which every route's state is built.
+//! Test support shared by this crate's tests and other crates' (feature `testing`): the kit's
+//! RSA key generated on the spot with its JWKS (`actas_verify::testing`, the one test signer),
+//! Cognito-shaped claims, and an in-memory world with the demo tenants, from which every route's
+//! state is built.
 
 pub mod clock;
 pub mod events;
@@ -20,130 +21,22 @@ use crate::bootstrap::config::{ApiConfig, ApiKeyRequirement};
 use crate::domain::exchange::{parse_key_set, rotate_key_set, SigningKey};
 use crate::domain::user::{UserRecord, ATTR_TEAM, ATTR_TEAM_ROLE, ATTR_TENANT};
 use crate::ports::clock::{Clock, SystemClock};
-use crate::ports::jwks::JwksSource;
 use crate::ports::signing_keys::SigningKeySource;
 use crate::testkit::memory::MemoryVault;
 use crate::testkit::memory::{MemoryIdentityProvider, MemoryStore};
 use crate::Result;
+pub use actas_verify::testing::{
+    StaticKeys as StaticJwks, TestSigner, IMPERSONATION_CLIENT, ISSUER, SIGN_IN_CLIENT,
+};
 use async_trait::async_trait;
-use aws_lc_rs::encoding::AsDer;
-use aws_lc_rs::rsa::{KeyPair, KeySize};
-use aws_lc_rs::signature::KeyPair as _;
-use base64::engine::general_purpose::URL_SAFE_NO_PAD;
-use base64::Engine;
-use jsonwebtoken::jwk::JwkSet;
-use jsonwebtoken::{encode, Algorithm, EncodingKey, Header};
 use serde_json::{json, Value};
 use std::collections::HashMap;
-use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 
 /// The public base URL of the API in unit tests.
 pub const TEST_API_URL: &str = "https://api.test/v1";
 
-pub const ISSUER: &str = "https://cognito-idp.us-east-1.amazonaws.com/us-east-1_test";
-
-pub const SIGN_IN_CLIENT: &str = "sign-in-client";
-
-pub const IMPERSONATION_CLIENT: &str = "impersonation-client";
-
 pub const REVERT_CLIENT: &str = "revert-client";
-
-/// An RSA key pair made for one test run.
-pub struct TestSigner {
-    pub kid: String,
-    encoding: EncodingKey,
-    modulus: Vec<u8>,
-    exponent: Vec<u8>,
-    public_der: Vec<u8>,
-}
-
-/// The PKCS#1 `RSAPrivateKey` inside a PKCS#8 `PrivateKeyInfo` (the last field, an OCTET STRING).
-fn pkcs1_from_pkcs8(pkcs8: &[u8]) -> Vec<u8> {
-    fn read(input: &[u8]) -> (u8, &[u8], &[u8]) {
-        let tag = input[0];
-        let (len, header) = match input[1] {
-            short if short < 0x80 => (short as usize, 2),
-            long => {
-                let count = (long & 0x7f) as usize;
-                let len = input[2..2 + count]
-                    .iter()
-                    .fold(0usize, |acc, b| (acc << 8) | *b as usize);
-                (len, 2 + count)
-            }
-        };
-        (tag, &input[header..header + len], &input[header + len..])
-    }
-    let (_, info, _) = read(pkcs8);
-    let (_, _version, rest) = read(info);
-    let (_, _algorithm, rest) = read(rest);
-    let (tag, key, _) = read(rest);
-    assert_eq!(tag, 0x04, "PKCS#8 private key is an OCTET STRING");
-    key.to_vec()
-}
-
-impl TestSigner {
-    pub fn generate(kid: &str) -> TestSigner {
-        crate::domain::jwt_crypto::install();
-        let pair = KeyPair::generate(KeySize::Rsa2048).expect("RSA key generation");
-        let pkcs8 = AsDer::<aws_lc_rs::encoding::Pkcs8V1Der>::as_der(&pair).expect("PKCS#8 export");
-        let public = pair.public_key();
-        TestSigner {
-            kid: kid.to_string(),
-            encoding: EncodingKey::from_rsa_der(&pkcs1_from_pkcs8(pkcs8.as_ref())),
-            modulus: public.modulus().big_endian_without_leading_zero().to_vec(),
-            exponent: public.exponent().big_endian_without_leading_zero().to_vec(),
-            public_der: public.as_ref().to_vec(),
-        }
-    }
-
-    pub fn jwks(&self) -> JwkSet {
-        serde_json::from_value(json!({"keys": [{
-            "kty": "RSA", "alg": "RS256", "use": "sig", "kid": self.kid,
-            "n": URL_SAFE_NO_PAD.encode(&self.modulus),
-            "e": URL_SAFE_NO_PAD.encode(&self.exponent),
-        }]}))
-        .expect("JWKS shape")
-    }
-
-    pub fn sign(&self, claims: &Value) -> String {
-        let mut header = Header::new(Algorithm::RS256);
-        header.kid = Some(self.kid.clone());
-        encode(&header, claims, &self.encoding).expect("signing")
-    }
-
-    /// The public key's bytes, for forging an HS256 token "signed" with it.
-    pub fn public_key_bytes(&self) -> &[u8] {
-        &self.public_der
-    }
-}
-
-/// A JWKS source that counts its fetches.
-pub struct StaticJwks {
-    set: JwkSet,
-    pub fetches: AtomicUsize,
-}
-
-impl StaticJwks {
-    pub fn new(set: JwkSet) -> Self {
-        StaticJwks {
-            set,
-            fetches: AtomicUsize::new(0),
-        }
-    }
-
-    pub fn fetch_count(&self) -> usize {
-        self.fetches.load(Ordering::SeqCst)
-    }
-}
-
-#[async_trait]
-impl JwksSource for StaticJwks {
-    async fn fetch(&self) -> Result<JwkSet> {
-        self.fetches.fetch_add(1, Ordering::SeqCst);
-        Ok(self.set.clone())
-    }
-}
 
 pub fn now_secs() -> i64 {
     SystemClock.now_secs()
@@ -302,7 +195,8 @@ impl TestWorld {
                 REVERT_CLIENT.to_string(),
                 IMPERSONATION_CLIENT.to_string(),
             ],
-        );
+        )
+        .expect("a verifier");
         Api {
             config: self.config.clone(),
             clock: self.clock.clone(),

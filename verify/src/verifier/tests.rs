@@ -1,4 +1,5 @@
 use super::*;
+use crate::session::TokenUse;
 use crate::testing::{
     access_claims, config, id_claims, impersonated, sign_hs256, unsigned, StaticKeys, TestSigner,
     IMPERSONATION_CLIENT, ISSUER, SIGN_IN_CLIENT,

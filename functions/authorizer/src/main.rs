@@ -9,7 +9,7 @@ use decision::Authorizer;
 use lambda_runtime::{service_fn, LambdaEvent};
 use serde_json::Value;
 
-#[tokio::main]
+#[tokio::main(flavor = "current_thread")]
 async fn main() -> Result<(), lambda_runtime::Error> {
     actas::bootstrap::init_logging();
     let settings = Settings::from_env()?;

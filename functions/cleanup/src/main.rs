@@ -3,7 +3,7 @@
 
 use actas::{app, bootstrap};
 
-#[tokio::main]
+#[tokio::main(flavor = "current_thread")]
 async fn main() -> Result<(), lambda_runtime::Error> {
     let state = bootstrap::start(bootstrap::cleanup).await?;
     bootstrap::run_event(|_schedule| app::cleanup::run_cleanup(&state)).await

@@ -9,7 +9,7 @@ mod files {
     include!(concat!(env!("OUT_DIR"), "/files.rs"));
 }
 
-#[tokio::main]
+#[tokio::main(flavor = "current_thread")]
 async fn main() -> Result<(), lambda_runtime::Error> {
     actas::bootstrap::init_logging();
     let state = ConsoleState::new(&ApiConfig::from_env()?, files::FILES);

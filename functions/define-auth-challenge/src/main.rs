@@ -3,7 +3,7 @@
 
 use actas::{bootstrap, triggers};
 
-#[tokio::main]
+#[tokio::main(flavor = "current_thread")]
 async fn main() -> Result<(), lambda_runtime::Error> {
     let clients = bootstrap::start_without_aws(bootstrap::define_auth_challenge)?;
     bootstrap::run_event(|event| async {

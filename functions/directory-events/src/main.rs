@@ -5,7 +5,7 @@
 
 use actas::{app, bootstrap};
 
-#[tokio::main]
+#[tokio::main(flavor = "current_thread")]
 async fn main() -> Result<(), lambda_runtime::Error> {
     let state = bootstrap::start(bootstrap::directory_events).await?;
     let state = &state;

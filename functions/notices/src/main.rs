@@ -5,7 +5,7 @@
 use actas::adapters::aws::dynamodb::audit::record_from_image;
 use actas::{app, bootstrap};
 
-#[tokio::main]
+#[tokio::main(flavor = "current_thread")]
 async fn main() -> Result<(), lambda_runtime::Error> {
     let state = bootstrap::start(bootstrap::notices).await?;
     let state = &state;

@@ -5,7 +5,7 @@
 use actas::app::pool_attachment::custom_resource::handle_custom_resource;
 use actas::bootstrap;
 
-#[tokio::main]
+#[tokio::main(flavor = "current_thread")]
 async fn main() -> Result<(), lambda_runtime::Error> {
     let state = bootstrap::start(bootstrap::pool_attachment).await?;
     bootstrap::run_event(|event| handle_custom_resource(&state, event)).await

@@ -3,7 +3,7 @@
 
 use actas::{bootstrap, triggers};
 
-#[tokio::main]
+#[tokio::main(flavor = "current_thread")]
 async fn main() -> Result<(), lambda_runtime::Error> {
     let state = bootstrap::start(bootstrap::pre_token_generation).await?;
     bootstrap::run_event(|event| {

@@ -2,7 +2,7 @@
 
 use actas::{bootstrap, http};
 
-#[tokio::main]
+#[tokio::main(flavor = "current_thread")]
 async fn main() -> Result<(), lambda_runtime::Error> {
     let state = bootstrap::start(bootstrap::me).await?;
     http::runtime::run_http(|req| http::protection::handle(&state, req)).await

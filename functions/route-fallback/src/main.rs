@@ -3,7 +3,7 @@
 
 use actas::http;
 
-#[tokio::main]
+#[tokio::main(flavor = "current_thread")]
 async fn main() -> Result<(), lambda_runtime::Error> {
     actas::bootstrap::init_logging();
     http::runtime::run_http(|req| async move { http::routes::no_route(&req) }).await

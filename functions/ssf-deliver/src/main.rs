@@ -6,7 +6,7 @@
 use actas::adapters::aws::dynamodb::audit::record_from_image;
 use actas::{app, bootstrap};
 
-#[tokio::main]
+#[tokio::main(flavor = "current_thread")]
 async fn main() -> Result<(), lambda_runtime::Error> {
     let (state, issuer) = bootstrap::start(bootstrap::ssf::deliver).await?;
     let (state, issuer) = (&state, issuer.as_str());

@@ -5,7 +5,7 @@
 
 use actas::{bootstrap, http};
 
-#[tokio::main]
+#[tokio::main(flavor = "current_thread")]
 async fn main() -> Result<(), lambda_runtime::Error> {
     let routes = bootstrap::start(bootstrap::ssf::routes).await?;
     http::runtime::run_http(|req| http::ssf::handle(&routes, req)).await

@@ -3,7 +3,7 @@
 
 use actas::{bootstrap, http};
 
-#[tokio::main]
+#[tokio::main(flavor = "current_thread")]
 async fn main() -> Result<(), lambda_runtime::Error> {
     let state = bootstrap::start(bootstrap::sys_exchange).await?;
     http::runtime::run_http(|req| http::sys_exchange::handle(&state, req)).await

@@ -3,7 +3,7 @@
 
 use actas::{bootstrap, http};
 
-#[tokio::main]
+#[tokio::main(flavor = "current_thread")]
 async fn main() -> Result<(), lambda_runtime::Error> {
     let state = bootstrap::start(bootstrap::token_check).await?;
     http::runtime::run_http(|req| http::token_check::handle(&state, req)).await

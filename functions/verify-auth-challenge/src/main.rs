@@ -3,7 +3,7 @@
 
 use actas::{bootstrap, triggers};
 
-#[tokio::main]
+#[tokio::main(flavor = "current_thread")]
 async fn main() -> Result<(), lambda_runtime::Error> {
     let state = bootstrap::start(bootstrap::verify_auth_challenge).await?;
     bootstrap::run_event(|event| {

@@ -79,7 +79,22 @@ pub async fn cold_run(
         .map_err(|e| e.to_string())?;
     let address = listener.local_addr().map_err(|e| e.to_string())?;
     let started = Instant::now();
-    let mut child = Command::new(binary)
+    // `ACTAS_BENCH_PERF_DIR`: the run under `perf record` (DWARF call graphs), its profile written
+    // there as `<function>.<n>.perf.data` (one a round), for the first-request profiles of docs/performance.md.
+    let perf_dir = std::env::var_os("ACTAS_BENCH_PERF_DIR").map(std::path::PathBuf::from);
+    let mut command = match &perf_dir {
+        Some(dir) => {
+            let name = binary.file_name().unwrap_or_default().to_string_lossy();
+            let mut perf = Command::new("perf");
+            perf.args(["record", "-q", "-F", "25000", "--call-graph", "dwarf,32768", "-o"])
+                .arg(dir.join(format!("{name}.{}.perf.data", started.elapsed().as_nanos())))
+                .arg("--")
+                .arg(binary);
+            perf
+        }
+        None => Command::new(binary),
+    };
+    let mut child = command
         .env_clear()
         .envs(env)
         .env("AWS_LAMBDA_RUNTIME_API", address.to_string())
@@ -127,7 +142,14 @@ pub async fn cold_run(
         }
     })
     .await;
-    let _ = child.kill();
+    if perf_dir.is_some() {
+        // perf writes its profile when interrupted (a kill would lose it).
+        let _ = Command::new("kill")
+            .args(["-INT", &pid.to_string()])
+            .status();
+    } else {
+        let _ = child.kill();
+    }
     let _ = child.wait();
     let (init, cpu, status) =
         served.map_err(|_| format!("{}: no answer in 20 s", binary.display()))??;

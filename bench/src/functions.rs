@@ -46,6 +46,8 @@ pub const FUNCTIONS: &[(&str, &str)] = &[
     ("requests", "RequestsFunction"),
     ("protection", "ProtectionFunction"),
     ("notices", "NoticesFunction"),
+    ("ssf", "SsfFunction"),
+    ("ssf-deliver", "SsfDeliverFunction"),
     // The downstream kit's functions: built apart by scripts/bench (their reqwest must not
     // reach the others' build).
     ("authorizer", "AuthorizerFunction"),
@@ -339,6 +341,14 @@ impl Stack {
                 }
                 ev
             }
+            // The transmitter's metadata (public): the route every receiver reads first.
+            "ssf" => get_event(
+                "ssf-streams.json",
+                "/.well-known/ssf-configuration",
+                "/.well-known/ssf-configuration",
+            ),
+            // An audit stream batch: a SET for every stream, when the record is an end.
+            "ssf-deliver" => event("publish-events.json"),
             "demo-notes" => {
                 let mut ev = get_event("demo-notes-create.json", "/demo/notes", "/demo/notes");
                 set_header(&mut ev, "Authorization", &self.admin);
@@ -361,6 +371,7 @@ fn main_path(function: &str, status: i64) -> bool {
         | "cleanup"
         | "publish-events"
         | "notices"
+        | "ssf-deliver"
         | "authorizer"
         | "directory-events" => status == 0,
         _ => status == 200,

@@ -3,7 +3,7 @@
 
 use crate::app::authenticate::Caller;
 use crate::app::state::Api;
-use crate::bootstrap::config::ApiConfig;
+use crate::domain::settings::ApiConfig;
 use crate::domain::audit::{bounded, AuditEvent, AuditRecord, RequestOrigin, MAX_TEXT_CHARS};
 use crate::domain::error::{ActasError, Result};
 use crate::domain::governance::{

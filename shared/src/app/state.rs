@@ -9,7 +9,7 @@ use std::sync::Arc;
 
 use crate::app::audit_trail::AuditTrail;
 use crate::app::token_verifier::JwtVerifier;
-use crate::bootstrap::config::ApiConfig;
+use crate::domain::settings::ApiConfig;
 use crate::ports::clock::Clock;
 use crate::ports::grants::ImpersonationStore;
 use crate::ports::identity::IdentityProvider;

@@ -15,6 +15,7 @@ pub mod policy;
 pub mod scopes;
 pub mod pool_attachment;
 pub mod secrets;
+pub mod settings;
 pub mod ssf;
 pub mod token;
 pub mod user;

@@ -2,7 +2,7 @@
 //! who, from where, and why. Kept 400 days; written, published and counted by `app::audit_trail`.
 
 use crate::domain::mode::Mode;
-use crate::ports::clock::rfc3339_millis;
+use crate::domain::time::rfc3339_millis;
 use serde::Serialize;
 
 /// Audit records are kept this long (DynamoDB TTL).

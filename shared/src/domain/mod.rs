@@ -16,6 +16,7 @@ pub mod scopes;
 pub mod pool_attachment;
 pub mod secrets;
 pub mod settings;
+pub mod time;
 pub mod ssf;
 pub mod token;
 pub mod user;

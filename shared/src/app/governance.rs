@@ -3,7 +3,6 @@
 
 use crate::app::authenticate::Caller;
 use crate::app::state::Api;
-use crate::domain::settings::ApiConfig;
 use crate::domain::audit::{bounded, AuditEvent, AuditRecord, RequestOrigin, MAX_TEXT_CHARS};
 use crate::domain::error::{ActasError, Result};
 use crate::domain::governance::{
@@ -13,6 +12,7 @@ use crate::domain::governance::{
 use crate::domain::justification::Justification;
 use crate::domain::mode::{ApprovedStart, Mode};
 use crate::domain::policy::{self, Denial, Role, SessionKind};
+use crate::domain::settings::ApiConfig;
 use crate::domain::user::{UserRecord, UserRef};
 use crate::ports::clock::rfc3339_millis;
 use crate::ports::governance::{GovernanceStore, RequestScope};
@@ -27,6 +27,12 @@ pub struct Governance {
     pub limits: DeploymentLimits,
     /// How long a request waits for its approval and consent (`REQUEST_WINDOW_SECONDS`).
     pub request_window_secs: i64,
+}
+
+/// The governance routes (settings, requests, protection): the common `Api` and the store.
+pub struct GovernanceState {
+    pub api: Api,
+    pub governance: Governance,
 }
 
 impl Governance {

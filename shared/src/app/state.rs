@@ -58,16 +58,3 @@ impl Deref for ReadState {
         &self.api
     }
 }
-
-/// The governance routes (settings, requests, protection): the common `Api` and the store.
-pub struct GovernanceState {
-    pub api: Api,
-    pub governance: crate::app::governance::Governance,
-}
-
-impl Deref for GovernanceState {
-    type Target = Api;
-    fn deref(&self) -> &Api {
-        &self.api
-    }
-}

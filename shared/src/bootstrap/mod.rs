@@ -18,12 +18,12 @@ use crate::app::cleanup::CleanupState;
 use crate::app::directory::DirectoryState;
 use crate::app::exchange::ExchangeState;
 use crate::app::exchange_tokens::ExchangeTokens;
-use crate::app::governance::Governance;
+use crate::app::governance::{Governance, GovernanceState};
 use crate::app::impersonate::ImpersonateState;
 use crate::app::issue_token::IssueTokenState;
 use crate::app::notices::NoticeState;
 use crate::app::profiles::ProfilesState;
-use crate::app::state::{Api, GovernanceState, ReadState, SessionState, Sessions};
+use crate::app::state::{Api, ReadState, SessionState, Sessions};
 use crate::app::token_verifier::JwtVerifier;
 use crate::bootstrap::config::NoticesConfig;
 use crate::bootstrap::config::{

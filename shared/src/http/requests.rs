@@ -1,8 +1,7 @@
 //! `GET /auth/requests`, `POST /auth/requests/{id}/approve|deny|consent`: access requests.
 
 use crate::app::authenticate::authenticate;
-use crate::app::governance::{consent, decide, list_requests, Decision};
-use crate::app::state::GovernanceState;
+use crate::app::governance::{consent, decide, list_requests, Decision, GovernanceState};
 use crate::domain::error::{ActasError, Result};
 use crate::domain::governance::ApprovedTerms;
 use crate::domain::mode::Mode;
@@ -20,11 +19,11 @@ pub async fn handle(state: &GovernanceState, req: Request) -> Response<Body> {
 }
 
 async fn requests_request(state: &GovernanceState, req: &Request) -> Result<Value> {
-    let caller = authenticate(state, header(req, "authorization")).await?;
+    let caller = authenticate(&state.api, header(req, "authorization")).await?;
     if req.method() == Method::GET {
         let mine = query_param(req, "mine").as_deref() == Some("true");
         let about_me = query_param(req, "target").as_deref() == Some("me");
-        let list = list_requests(state, &state.governance, &caller, mine, about_me).await?;
+        let list = list_requests(&state.api, &state.governance, &caller, mine, about_me).await?;
         return to_json(&list);
     }
     let id = path_param(req, "id")
@@ -40,7 +39,7 @@ async fn requests_request(state: &GovernanceState, req: &Request) -> Result<Valu
                 comment: string_field(body.as_ref(), "comment")?,
                 terms: approver_terms(body.as_ref())?,
             };
-            decide(state, &state.governance, &caller, &id, decision, &origin).await?
+            decide(&state.api, &state.governance, &caller, &id, decision, &origin).await?
         }
         "consent" => {
             let accept = body
@@ -48,7 +47,7 @@ async fn requests_request(state: &GovernanceState, req: &Request) -> Result<Valu
                 .and_then(|b| b.get("accept"))
                 .and_then(Value::as_bool)
                 .ok_or_else(|| ActasError::BadRequest("accept must be true or false".into()))?;
-            consent(state, &state.governance, &caller, &id, accept, &origin).await?
+            consent(&state.api, &state.governance, &caller, &id, accept, &origin).await?
         }
         _ => return Err(ActasError::NotFound("no such route".into())),
     };

@@ -1,8 +1,7 @@
 //! `GET /auth/settings[?tenant=]` and `PUT /auth/settings[?tenant=]`: a tenant's governance.
 
 use crate::app::authenticate::authenticate;
-use crate::app::governance::{change_settings, read_settings};
-use crate::app::state::GovernanceState;
+use crate::app::governance::{change_settings, read_settings, GovernanceState};
 use crate::domain::error::{ActasError, Result};
 use crate::domain::governance::TenantSettings;
 use crate::http::extract::{header, json_object_body, query_param};
@@ -18,7 +17,7 @@ pub async fn handle(state: &GovernanceState, req: Request) -> Response<Body> {
 }
 
 async fn settings_request(state: &GovernanceState, req: &Request) -> Result<TenantSettings> {
-    let caller = authenticate(state, header(req, "authorization")).await?;
+    let caller = authenticate(&state.api, header(req, "authorization")).await?;
     let tenant = query_param(req, "tenant").filter(|t| !t.trim().is_empty());
     if let Some(tenant) = tenant.as_deref() {
         if !crate::domain::user::is_valid_tenant_id(tenant) {
@@ -28,12 +27,12 @@ async fn settings_request(state: &GovernanceState, req: &Request) -> Result<Tena
         }
     }
     if req.method() == Method::GET {
-        return read_settings(state, &state.governance, &caller, tenant.as_deref()).await;
+        return read_settings(&state.api, &state.governance, &caller, tenant.as_deref()).await;
     }
     let changes = json_object_body(req)?
         .ok_or_else(|| ActasError::BadRequest("a JSON object of settings is required".into()))?;
     change_settings(
-        state,
+        &state.api,
         &state.governance,
         &caller,
         tenant.as_deref(),

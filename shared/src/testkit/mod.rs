@@ -233,8 +233,8 @@ impl TestWorld {
         crate::app::governance::Governance::new(self.store.clone(), &self.api().config)
     }
 
-    pub fn governance_state(&self) -> crate::app::state::GovernanceState {
-        crate::app::state::GovernanceState {
+    pub fn governance_state(&self) -> crate::app::governance::GovernanceState {
+        crate::app::governance::GovernanceState {
             api: self.api(),
             governance: self.governance(),
         }

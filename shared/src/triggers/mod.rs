@@ -30,15 +30,16 @@ use std::sync::Arc;
 
 pub const CUSTOM_CHALLENGE: &str = "CUSTOM_CHALLENGE";
 
-/// Claims actas adds to impersonated tokens.
-pub const CLAIM_ACT: &str = "act";
+/// Claims actas adds to impersonated tokens: named where the services behind actas read them
+/// (`actas_verify::claims`).
+pub const CLAIM_ACT: &str = actas_verify::claims::ACT;
 
-pub const CLAIM_IMPERSONATION_ID: &str = "impersonation_id";
+pub const CLAIM_IMPERSONATION_ID: &str = actas_verify::claims::IMPERSONATION_ID;
 
-pub const CLAIM_IMPERSONATION_EXPIRES_AT: &str = "impersonation_expires_at";
+pub const CLAIM_IMPERSONATION_EXPIRES_AT: &str = actas_verify::claims::IMPERSONATION_EXPIRES_AT;
 
 /// `read_only` or `full`, next to `act`: what the session may do downstream.
-pub const CLAIM_IMPERSONATION_MODE: &str = "impersonation_mode";
+pub const CLAIM_IMPERSONATION_MODE: &str = actas_verify::claims::IMPERSONATION_MODE;
 
 /// The scope that lets an access token call Cognito's self-service API (change email,
 /// password, MFA, attributes; sign out everywhere; delete the account). Impersonated access

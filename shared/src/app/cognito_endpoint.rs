@@ -53,7 +53,7 @@ async fn pointer_of(
     client_id: &str,
     refresh_token: &str,
 ) -> Result<RefreshPointer> {
-    if client_id != state.config.impersonation_client_id {
+    if client_id != state.api.config.impersonation_client_id {
         return Err(invalid_refresh_token());
     }
     state
@@ -70,7 +70,7 @@ async fn read_named(
     username: Option<&str>,
 ) -> Option<Result<Option<UserRecord>>> {
     let user = UserRef::parse(username?).ok()?;
-    Some(state.identity.find_user(&user).await)
+    Some(state.api.identity.find_user(&user).await)
 }
 
 /// Fresh id and access tokens for the impersonation that minted `refresh_token`, and no other.
@@ -84,13 +84,13 @@ pub async fn refresh_session(
     // remint written for a refresh then refused is burnt (and was never usable: its secret is
     // dropped, and the verify trigger redeems remints only for a live impersonation).
     let pointer = pointer_of(state, client_id, refresh_token).await?;
-    let now = state.clock.now_secs();
+    let now = state.api.clock.now_secs();
     let secret = new_secret()?;
     let remint = Remint {
         impersonation_id: pointer.impersonation_id.clone(),
         remint_id: uuid::Uuid::new_v4().to_string(),
         secret_hash: hash_secret(&secret),
-        deadline: now + state.config.mint_window_secs,
+        deadline: now + state.api.config.mint_window_secs,
     };
     let actor_as = pointer.actor_username.as_deref();
     let target_as = pointer.target_username.as_deref();
@@ -109,7 +109,7 @@ pub async fn refresh_session(
                 "Refresh Token has been revoked: the impersonation has ended".into(),
             ));
         }
-        if !imp.is_idle(now) && now + state.config.token_validity_secs > imp.ends_at {
+        if !imp.is_idle(now) && now + state.api.config.token_validity_secs > imp.ends_at {
             return Err(ActasError::Unauthorized(
                 "the impersonation ends before refreshed tokens would".into(),
             ));
@@ -137,6 +137,7 @@ pub async fn refresh_session(
         }
     };
     let tokens = state
+        .api
         .identity
         .mint_session(MintRequest {
             client_id: &imp.client_id,
@@ -153,7 +154,7 @@ pub async fn refresh_session(
     if !state
         .sessions
         .impersonations
-        .touch(&imp.id, imp.idle_secs, state.clock.now_secs())
+        .touch(&imp.id, imp.idle_secs, state.api.clock.now_secs())
         .await?
     {
         return Err(ActasError::Unauthorized(
@@ -166,7 +167,7 @@ pub async fn refresh_session(
         value: 1.0,
         dimensions: vec![("Tenant", imp.tenant.clone().unwrap_or_else(|| "-".into()))],
     };
-    println!("{}", refreshed.emf_line(state.clock.now_millis()));
+    println!("{}", refreshed.emf_line(state.api.clock.now_millis()));
     Ok(AuthenticationResult {
         access_token: tokens.access_token,
         id_token: tokens.id_token,
@@ -185,7 +186,7 @@ async fn burn(state: &SessionState, remint: &Remint) {
             &remint.impersonation_id,
             &remint.remint_id,
             &remint.secret_hash,
-            state.clock.now_secs(),
+            state.api.clock.now_secs(),
         )
         .await;
     if let Err(err) = burnt {
@@ -201,7 +202,7 @@ async fn end_idle_session(
     imp: &Impersonation,
 ) -> Result<()> {
     if ending.end_idle(imp).await? {
-        crate::app::end::revoke_session(state, &state.sessions, imp).await;
+        crate::app::end::revoke_session(&state.api, &state.sessions, imp).await;
     }
     Ok(())
 }
@@ -219,14 +220,14 @@ async fn still_in_use(
 ) -> Result<()> {
     let ending = PolicyEnd {
         impersonations: state.sessions.impersonations.as_ref(),
-        audit: &state.audit,
-        clock: state.clock.as_ref(),
+        audit: &state.api.audit,
+        clock: state.api.clock.as_ref(),
     };
-    if imp.is_idle(state.clock.now_secs()) {
+    if imp.is_idle(state.api.clock.now_secs()) {
         end_idle_session(state, &ending, imp).await?;
         return Err(ended_for_idleness(what));
     }
-    let identity = state.identity.as_ref();
+    let identity = state.api.identity.as_ref();
     let (actor, target) = tokio::join!(
         person_of(
             identity,
@@ -245,7 +246,7 @@ async fn still_in_use(
     );
     if let Some(denial) = denial_given(imp, actor?.as_ref(), target?.as_ref()) {
         if ending.end(imp, denial).await? {
-            crate::app::end::revoke_session(state, &state.sessions, imp).await;
+            crate::app::end::revoke_session(&state.api, &state.sessions, imp).await;
         }
         return Err(ActasError::Unauthorized(format!(
             "{what} has been revoked: {denial}"
@@ -278,16 +279,16 @@ pub async fn sign_out(
         "signed out by {} through the impersonated session",
         imp.actor_username
     );
-    crate::app::end::end_and_revoke(state, &state.sessions, imp, &cause, origin).await?;
+    crate::app::end::end_and_revoke(&state.api, &state.sessions, imp, &cause, origin).await?;
     Ok(())
 }
 
 /// `GetUser`: the impersonated user's attributes, for a live impersonated access token.
 pub async fn session_user(state: &SessionState, access_token: &str) -> Result<Value> {
-    let token = state.verifier.verify(access_token).await?;
+    let token = state.api.verifier.verify(access_token).await?;
     let not_this = || ActasError::Unauthorized("Invalid Access Token".into());
     if token.token_use != TokenUse::Access
-        || token.client_id != state.config.impersonation_client_id
+        || token.client_id != state.api.config.impersonation_client_id
     {
         return Err(not_this());
     }
@@ -299,7 +300,7 @@ pub async fn session_user(state: &SessionState, access_token: &str) -> Result<Va
         .await?
         .filter(|imp| imp.target_sub == token.sub)
         .ok_or_else(not_this)?;
-    let now = state.clock.now_secs();
+    let now = state.api.clock.now_secs();
     if !imp.is_live(now) {
         return Err(ActasError::Unauthorized(
             "Access Token has been revoked: the impersonation has ended".into(),
@@ -307,6 +308,7 @@ pub async fn session_user(state: &SessionState, access_token: &str) -> Result<Va
     }
     still_in_use(state, &imp, "Access Token", (None, None), (None, None)).await?;
     let user = state
+        .api
         .identity
         .find_user(&UserRef::parse(&imp.target_username)?)
         .await?

@@ -34,13 +34,6 @@ pub struct ExchangeState {
     pub governance: Governance,
 }
 
-impl std::ops::Deref for ExchangeState {
-    type Target = Api;
-    fn deref(&self) -> &Api {
-        &self.api
-    }
-}
-
 /// Seeds 002/003: exchanges a token for the session payload, once. The policy is checked again:
 /// an actor disabled or demoted since the token was issued is refused.
 pub async fn exchange_token(
@@ -61,14 +54,14 @@ pub async fn exchange_token(
         .filter(|name| UserRef::parse(name).is_ok());
     let actor_read = async {
         match actor_named.as_deref().map(UserRef::parse) {
-            Some(Ok(actor)) => Some(state.identity.find_user(&actor).await),
+            Some(Ok(actor)) => Some(state.api.identity.find_user(&actor).await),
             _ => None,
         }
     };
     let (grant, actor_read) = tokio::join!(
         state
             .exchanges
-            .consume_exchange(&claims.jti, route.audience(), state.clock.now_secs()),
+            .consume_exchange(&claims.jti, route.audience(), state.api.clock.now_secs()),
         actor_read
     );
     let grant = grant?
@@ -79,7 +72,7 @@ pub async fn exchange_token(
         ));
     }
     let actor = person_of(
-        state.identity.as_ref(),
+        state.api.identity.as_ref(),
         actor_read,
         actor_named.as_deref(),
         &grant.actor_username,
@@ -90,7 +83,7 @@ pub async fn exchange_token(
     let actor_principal = actor.principal();
     let target_ref = UserRef::parse(&grant.target_username)?;
     let (target, settings) = tokio::join!(
-        find_target(state, &target_ref),
+        find_target(&state.api, &target_ref),
         state
             .governance
             .settings_for(actor_principal.tenant.as_deref())
@@ -112,11 +105,11 @@ pub async fn exchange_token(
             ticket: grant.ticket.clone(),
         };
         // The mode too: an actor no longer allowed a full session does not get one.
-        let mode =
-            state
-                .config
-                .mode_rules
-                .resolve(Some(grant.mode), &actor_principal, &justification)?;
+        let mode = state.api.config.mode_rules.resolve(
+            Some(grant.mode),
+            &actor_principal,
+            &justification,
+        )?;
         Ok(Terms::new(justification, mode))
     })();
     let minting = async {
@@ -140,7 +133,7 @@ pub async fn exchange_token(
         terms.idle_secs = Some(settings.idle_seconds);
         terms.approved = grant.approved.clone();
         mint_session_payload(
-            state,
+            &state.api,
             &state.sessions,
             &actor,
             &target,

@@ -33,13 +33,6 @@ pub struct ImpersonateState {
     pub governance: Governance,
 }
 
-impl std::ops::Deref for ImpersonateState {
-    type Target = Api;
-    fn deref(&self) -> &Api {
-        &self.api
-    }
-}
-
 /// Which seed's request shape named the target.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Dialect {
@@ -77,7 +70,7 @@ pub async fn start_impersonation_by(
     token: VerifiedToken,
     request: StartRequest<'_>,
 ) -> Result<Started<SessionPayload>> {
-    start(state, caller_of(state, token), request).await
+    start(state, caller_of(&state.api, token), request).await
 }
 
 /// A start in waves of calls that do not wait for one another: (1) the caller, the target and
@@ -94,7 +87,7 @@ async fn start(
 ) -> Result<Started<SessionPayload>> {
     let needs_key = request.api_key.is_some()
         || request.dialect == Dialect::Username
-        || state.config.api_key_requirement == ApiKeyRequirement::Always;
+        || state.api.config.api_key_requirement == ApiKeyRequirement::Always;
     let key = async {
         if needs_key {
             find_api_key(state.api_keys.as_ref(), request.api_key)
@@ -104,13 +97,13 @@ async fn start(
             Ok(None)
         }
     };
-    let (caller, key, target) = tokio::join!(caller, key, find_target(state, &request.target));
+    let (caller, key, target) = tokio::join!(caller, key, find_target(&state.api, &request.target));
     let caller = caller?;
     let key = key?;
     let actor = caller.user.principal();
     // What used to follow the key's count, decided on what was read (no call).
     let allowed = (|| -> Result<()> {
-        if caller.session_kind(state) == SessionKind::Impersonated {
+        if caller.session_kind(&state.api) == SessionKind::Impersonated {
             return Err(Denial::ChainedImpersonation.into());
         }
         policy::check_route_role(&actor, Role::Operator)?;
@@ -123,10 +116,12 @@ async fn start(
     let checked = allowed.and_then(|()| {
         let target = target?;
         check_may_start(&actor, &target)?;
-        let mode = state
-            .config
-            .mode_rules
-            .resolve(request.mode, &actor, &request.justification)?;
+        let mode =
+            state
+                .api
+                .config
+                .mode_rules
+                .resolve(request.mode, &actor, &request.justification)?;
         Ok((target, mode))
     });
     let count = async {
@@ -137,8 +132,8 @@ async fn start(
                     key,
                     actor.tenant.as_deref(),
                     UsagePlan {
-                        default_requests_per_minute: state.config.api_key_requests_per_minute,
-                        now_millis: state.clock.now_millis(),
+                        default_requests_per_minute: state.api.config.api_key_requests_per_minute,
+                        now_millis: state.api.clock.now_millis(),
                     },
                 )
                 .await
@@ -167,7 +162,7 @@ async fn start(
     let (target, mode) = checked?;
     let settings = settings.ok_or_else(|| ActasError::Internal("settings not read".into()))??;
     let admission = admit_under(
-        state,
+        &state.api,
         &state.governance,
         StartAsk {
             actor: &caller.user,
@@ -191,7 +186,7 @@ async fn start(
         Admission::Pending(waiting) => {
             return Ok(Started::Pending(Box::new(RequestView::of(
                 &waiting,
-                state.clock.now_secs(),
+                state.api.clock.now_secs(),
             ))))
         }
     };
@@ -201,7 +196,7 @@ async fn start(
     terms.break_glass = request.break_glass;
     terms.approved = approved;
     mint_session_payload(
-        state,
+        &state.api,
         &state.sessions,
         &caller.user,
         &target,

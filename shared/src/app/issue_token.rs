@@ -28,13 +28,6 @@ pub struct IssueTokenState {
     pub governance: Governance,
 }
 
-impl std::ops::Deref for IssueTokenState {
-    type Target = Api;
-    fn deref(&self) -> &Api {
-        &self.api
-    }
-}
-
 /// The two routes that issue a two-step token.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum TokenRoute {
@@ -67,7 +60,7 @@ pub async fn issue_exchange_token_by(
     token: VerifiedToken,
     ask: TokenAsk<'_>,
 ) -> Result<Started<TokenResponse>> {
-    issue(state, caller_of(state, token), ask).await
+    issue(state, caller_of(&state.api, token), ask).await
 }
 
 /// What a two-step token is asked for.
@@ -93,10 +86,10 @@ async fn issue(
         requested_mode,
         origin,
     } = ask;
-    let (caller, target_user) = tokio::join!(caller, find_target(state, target));
+    let (caller, target_user) = tokio::join!(caller, find_target(&state.api, target));
     let caller = caller?;
     let actor = caller.user.principal();
-    if caller.session_kind(state) == SessionKind::Impersonated {
+    if caller.session_kind(&state.api) == SessionKind::Impersonated {
         return Err(Denial::ChainedImpersonation.into());
     }
     if policy::check_route_role(&actor, route.minimum_role()).is_err() {
@@ -112,11 +105,12 @@ async fn issue(
     let target_principal = target_user.principal();
     check_may_start(&actor, &target_user)?;
     let mode = state
+        .api
         .config
         .mode_rules
         .resolve(requested_mode, &actor, &justification)?;
     let admission = admit(
-        state,
+        &state.api,
         &state.governance,
         StartAsk {
             actor: &caller.user,
@@ -134,7 +128,7 @@ async fn issue(
         Admission::Pending(waiting) => {
             return Ok(Started::Pending(Box::new(RequestView::of(
                 &waiting,
-                state.clock.now_secs(),
+                state.api.clock.now_secs(),
             ))))
         }
         Admission::Proceed {
@@ -149,8 +143,8 @@ async fn issue(
         ),
     };
 
-    let now = state.clock.now_secs();
-    let exp = now + state.config.exchange_token_secs;
+    let now = state.api.clock.now_secs();
+    let exp = now + state.api.config.exchange_token_secs;
     let grant = ExchangeGrant {
         id: uuid::Uuid::new_v4().to_string(),
         audience: route.audience().to_string(),
@@ -168,8 +162,12 @@ async fn issue(
     };
     state.exchanges.put_exchange(&grant).await?;
     // The token is not handed out unless its issue is on record.
-    let mut record = AuditRecord::new(AuditEvent::TokenIssued, state.clock.now_millis(), origin)
-        .approved(grant.approved.as_ref());
+    let mut record = AuditRecord::new(
+        AuditEvent::TokenIssued,
+        state.api.clock.now_millis(),
+        origin,
+    )
+    .approved(grant.approved.as_ref());
     record.actor_sub = Some(grant.actor_sub.clone());
     record.actor_username = Some(grant.actor_username.clone());
     record.target_sub = Some(grant.target_sub.clone());
@@ -178,7 +176,7 @@ async fn issue(
     record.reason = grant.reason.clone();
     record.ticket = grant.ticket.clone();
     record.mode = Some(grant.mode);
-    state.audit.record(&record).await?;
+    state.api.audit.record(&record).await?;
     let actor_claim = ActorClaim {
         sub: grant.actor_sub.clone(),
         username: Some(grant.actor_username.clone()),

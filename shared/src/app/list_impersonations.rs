@@ -93,7 +93,7 @@ pub async fn list_impersonations(
     filters: ListFilters,
 ) -> Result<ImpersonationList> {
     use crate::ports::grants::{ListQuery, ListScope};
-    if caller.session_kind(state) == SessionKind::Impersonated {
+    if caller.session_kind(&state.api) == SessionKind::Impersonated {
         return Err(Denial::ChainedImpersonation.into());
     }
     let me = caller.user.principal();
@@ -115,7 +115,7 @@ pub async fn list_impersonations(
     };
 
     let mut actor_sub = match filters.actor.as_deref() {
-        Some(actor) => match sub_of(state, actor).await? {
+        Some(actor) => match sub_of(&state.api, actor).await? {
             Some(sub) => Some(sub),
             None => return Ok(empty()),
         },
@@ -125,7 +125,7 @@ pub async fn list_impersonations(
         Some("me") => (ListScope::Target(me.sub.clone()), None),
         other => {
             let target_sub = match other {
-                Some(target) => match sub_of(state, target).await? {
+                Some(target) => match sub_of(&state.api, target).await? {
                     Some(sub) => Some(sub),
                     None => return Ok(empty()),
                 },
@@ -149,7 +149,7 @@ pub async fn list_impersonations(
             (scope, target_sub)
         }
     };
-    let now = state.clock.now_secs();
+    let now = state.api.clock.now_secs();
     let page = state
         .impersonations
         .list(&ListQuery {

@@ -18,13 +18,6 @@ pub struct ProfilesState {
     pub directory: Arc<dyn Directory>,
 }
 
-impl std::ops::Deref for ProfilesState {
-    type Target = Api;
-    fn deref(&self) -> &Api {
-        &self.api
-    }
-}
-
 /// Whose profiles a caller's pages list: a team admin's team, an operator's or admin's tenant,
 /// everyone for a super-admin; nobody for a user (they may act as no one).
 fn scope_of(actor: &Principal) -> Option<DirectoryScope> {
@@ -50,7 +43,7 @@ pub async fn list_profiles(
     page_token: Option<String>,
 ) -> Result<ProfilesPage> {
     let actor = caller.user.principal();
-    let session = caller.session_kind(state);
+    let session = caller.session_kind(&state.api);
     let mut profiles = Vec::new();
     if page_token.is_none() {
         profiles.push(profile_of(&caller.user, true, false));

@@ -32,6 +32,7 @@ pub async fn revert(
         return Err(refused());
     }
     let session = state
+        .api
         .verifier
         .verify_header(authorization)
         .await
@@ -55,7 +56,7 @@ pub async fn revert(
         .filter(|name| UserRef::parse(name).is_ok());
     let actor_read = async {
         match actor_named.map(UserRef::parse) {
-            Some(Ok(actor)) => Some(state.identity.find_user(&actor).await),
+            Some(Ok(actor)) => Some(state.api.identity.find_user(&actor).await),
             _ => None,
         }
     };
@@ -64,21 +65,21 @@ pub async fn revert(
     if imp.kind != GrantKind::Impersonation
         || imp.target_sub != session.sub
         || !secret_matches(secret, &imp.revert_secret_hash)
-        || !imp.is_live(state.clock.now_secs())
+        || !imp.is_live(state.api.clock.now_secs())
     {
         return Err(refused());
     }
     let ports = SessionPorts {
         impersonations: state.sessions.impersonations.as_ref(),
-        identity: state.identity.as_ref(),
+        identity: state.api.identity.as_ref(),
         vault: state.sessions.vault.as_ref(),
-        clock: state.clock.as_ref(),
+        clock: state.api.clock.as_ref(),
     };
     let (ended, opened) = tokio::join!(
         state.sessions.impersonations.end(
             id,
             Some(&imp.revert_secret_hash),
-            state.clock.now_secs()
+            state.api.clock.now_secs()
         ),
         ports.open(&imp)
     );
@@ -87,13 +88,13 @@ pub async fn revert(
     }
     info!(impersonation_id = id, actor = %imp.actor_username, "impersonation reverted");
     let mut reverted =
-        AuditRecord::new(AuditEvent::Reverted, state.clock.now_millis(), origin).about(&imp);
+        AuditRecord::new(AuditEvent::Reverted, state.api.clock.now_millis(), origin).about(&imp);
     reverted.cause = Some("reverted by the impersonator".into());
     // The own session only once the revert is on record; the revoke whatever happens.
     let own = async {
-        state.audit.record(&reverted).await?;
+        state.api.audit.record(&reverted).await?;
         let actor = person_of(
-            state.identity.as_ref(),
+            state.api.identity.as_ref(),
             actor_read,
             actor_named,
             &imp.actor_username,
@@ -105,7 +106,7 @@ pub async fn revert(
             return Err(Denial::ActorDisabled.into());
         }
         mint_session_payload(
-            state,
+            &state.api,
             &state.sessions,
             &actor,
             &actor,

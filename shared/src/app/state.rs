@@ -2,9 +2,9 @@
 //! (`bootstrap` has one builder per function): every route has the common `Api`, and a route's
 //! state adds the ports that route needs — the grants and the vault for routes that start or end
 //! sessions, the two-step grants and signing keys for the token routes, the API keys for a start.
-//! A route's state dereferences to its `Api`.
+//! A route's state holds its `Api` as a field (`state.api`), so a use case's signature shows what
+//! it uses.
 
-use std::ops::Deref;
 use std::sync::Arc;
 
 use crate::app::audit_trail::AuditTrail;
@@ -43,18 +43,4 @@ pub struct SessionState {
 pub struct ReadState {
     pub api: Api,
     pub impersonations: Arc<dyn ImpersonationStore>,
-}
-
-impl Deref for SessionState {
-    type Target = Api;
-    fn deref(&self) -> &Api {
-        &self.api
-    }
-}
-
-impl Deref for ReadState {
-    type Target = Api;
-    fn deref(&self) -> &Api {
-        &self.api
-    }
 }

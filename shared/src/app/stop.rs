@@ -45,7 +45,7 @@ pub async fn stop_by_id_for(
     id: &str,
     origin: &RequestOrigin,
 ) -> Result<StopResult> {
-    stop_as(state, caller_of(state, token), id, origin).await
+    stop_as(state, caller_of(&state.api, token), id, origin).await
 }
 
 async fn stop_as(
@@ -56,7 +56,7 @@ async fn stop_as(
 ) -> Result<StopResult> {
     let (caller, imp) = tokio::join!(caller, find_impersonation(state, id));
     let caller = caller?;
-    if caller.session_kind(state) == SessionKind::Impersonated {
+    if caller.session_kind(&state.api) == SessionKind::Impersonated {
         return Err(Denial::ChainedImpersonation.into());
     }
     let imp = imp?;
@@ -71,6 +71,7 @@ async fn stop_as(
     } else if me.role == Role::Admin && me.tenant.is_some() && me.tenant == imp.tenant {
         let actor_rank = match UserRef::parse(&imp.actor_username) {
             Ok(actor) => state
+                .api
                 .identity
                 .find_user(&actor)
                 .await?
@@ -87,7 +88,7 @@ async fn stop_as(
         ));
     }
     let cause = format!("stopped by {}", caller.user.username);
-    end_and_revoke(state, &state.sessions, imp, &cause, origin).await
+    end_and_revoke(&state.api, &state.sessions, imp, &cause, origin).await
 }
 
 /// `DELETE /auth/impersonate` (seed 000's sign-out): the impersonated session ends itself.
@@ -96,7 +97,7 @@ pub async fn stop_own(
     authorization: Option<&str>,
     origin: &RequestOrigin,
 ) -> Result<StopResult> {
-    let token = state.verifier.verify_header(authorization).await?;
+    let token = state.api.verifier.verify_header(authorization).await?;
     let id = token
         .impersonation_id
         .as_deref()
@@ -113,5 +114,5 @@ pub async fn stop_own(
         "stopped by {} through the impersonated session",
         imp.actor_username
     );
-    end_and_revoke(state, &state.sessions, imp, &cause, origin).await
+    end_and_revoke(&state.api, &state.sessions, imp, &cause, origin).await
 }

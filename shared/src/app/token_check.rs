@@ -76,14 +76,14 @@ pub struct TokenStatus {
 }
 
 pub async fn check_token(state: &ReadState, authorization: Option<&str>) -> Result<TokenStatus> {
-    let token = state.verifier.verify_header(authorization).await?;
-    let now = state.clock.now_secs();
+    let token = state.api.verifier.verify_header(authorization).await?;
+    let now = state.api.clock.now_secs();
     // A signature outlives its user: deleted or disabled since sign-in is not valid. The user,
     // the impersonation and its actor (as the token's `act` names them) are read at once: one
     // wave of calls. The user is the impersonation's target, read fresh.
     let user_lookup = async {
         match UserRef::parse(&token.username) {
-            Ok(user) => state.identity.find_user(&user).await,
+            Ok(user) => state.api.identity.find_user(&user).await,
             Err(_) => Ok(None),
         }
     };
@@ -109,7 +109,7 @@ pub async fn check_token(state: &ReadState, authorization: Option<&str>) -> Resu
         .filter(|name| UserRef::parse(name).is_ok());
     let actor_lookup = async {
         match actor_named.map(UserRef::parse) {
-            Some(Ok(actor)) => Some(state.identity.find_user(&actor).await),
+            Some(Ok(actor)) => Some(state.api.identity.find_user(&actor).await),
             _ => None,
         }
     };
@@ -125,14 +125,14 @@ pub async fn check_token(state: &ReadState, authorization: Option<&str>) -> Resu
     if let Some(live) = imp.as_ref().filter(|i| i.is_live(now)) {
         let ending = PolicyEnd {
             impersonations: state.impersonations.as_ref(),
-            audit: &state.audit,
-            clock: state.clock.as_ref(),
+            audit: &state.api.audit,
+            clock: state.api.clock.as_ref(),
         };
         let ended = if live.is_idle(now) {
             ending.end_idle(live).await?;
             true
         } else {
-            let identity = state.identity.as_ref();
+            let identity = state.api.identity.as_ref();
             let (actor, target) = tokio::join!(
                 person_of(
                     identity,

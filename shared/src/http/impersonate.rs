@@ -27,7 +27,7 @@ pub async fn handle(state: &ImpersonateState, req: Request) -> Response<Body> {
             .and_then(|b| b.get("username")?.as_str().map(str::to_string))
     });
     let result = impersonate_request(state, &req, &origin).await;
-    respond_started(state, &req, &origin, target, result).await
+    respond_started(&state.api, &req, &origin, target, result).await
 }
 
 pub(crate) async fn impersonate_request(
@@ -36,6 +36,7 @@ pub(crate) async fn impersonate_request(
     origin: &RequestOrigin,
 ) -> Result<Started<SessionPayload>> {
     let token = state
+        .api
         .verifier
         .verify_header(header(req, "authorization"))
         .await?;
@@ -44,7 +45,7 @@ pub(crate) async fn impersonate_request(
         Ok(request) => start_impersonation_by(state, token, request).await,
         // A bad request from someone no longer in the pool is still a 401 first.
         Err(err) => {
-            caller_of(state, token).await?;
+            caller_of(&state.api, token).await?;
             Err(err)
         }
     }
@@ -85,7 +86,7 @@ fn start_request<'r>(
             ))
         }
     };
-    let justification = Justification::parse(reason, ticket, state.config.reason_required)?;
+    let justification = Justification::parse(reason, ticket, state.api.config.reason_required)?;
     let mode = Mode::requested(mode.as_deref())?;
     let api_key = header(req, "x-api-key");
     let origin = origin.clone();

@@ -26,7 +26,7 @@ pub(crate) async fn handle(
         TokenRoute::Sys => query_param(&req, "coworkerId"),
     };
     let result = issue_token_request(state, &req, route, coworker.clone(), &origin).await;
-    respond_started(state, &req, &origin, coworker, result).await
+    respond_started(&state.api, &req, &origin, coworker, result).await
 }
 
 pub(crate) async fn issue_token_request(
@@ -37,6 +37,7 @@ pub(crate) async fn issue_token_request(
     origin: &RequestOrigin,
 ) -> Result<Started<TokenResponse>> {
     let token = state
+        .api
         .verifier
         .verify_header(header(req, "authorization"))
         .await?;
@@ -45,7 +46,7 @@ pub(crate) async fn issue_token_request(
         let justification = Justification::parse(
             query_param(req, "reason"),
             query_param(req, "ticket"),
-            state.config.reason_required,
+            state.api.config.reason_required,
         )?;
         let mode = Mode::requested(query_param(req, "mode").as_deref())?;
         Ok((target, justification, mode))
@@ -64,7 +65,7 @@ pub(crate) async fn issue_token_request(
         }
         // A bad request from someone no longer in the pool is still a 401 first.
         Err(err) => {
-            caller_of(state, token).await?;
+            caller_of(&state.api, token).await?;
             Err(err)
         }
     }

@@ -18,7 +18,7 @@ pub(crate) async fn list_request(
     state: &ReadState,
     req: &Request,
 ) -> Result<crate::app::list_impersonations::ImpersonationList> {
-    let caller = authenticate(state, header(req, "authorization")).await?;
+    let caller = authenticate(&state.api, header(req, "authorization")).await?;
     let param = |name: &str| query_param(req, name).filter(|v| !v.trim().is_empty());
     let filters = crate::app::list_impersonations::ListFilters {
         active: param("active"),

@@ -17,5 +17,5 @@ pub async fn handle(state: &ExchangeState, req: Request) -> Response<Body> {
         Ok(token) => exchange_token(state, &token, TokenRoute::Public, &origin).await,
         Err(err) => Err(err),
     };
-    respond_audited(state, &req, &origin, None, result).await
+    respond_audited(&state.api, &req, &origin, None, result).await
 }

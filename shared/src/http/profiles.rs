@@ -17,7 +17,7 @@ pub async fn handle(state: &ProfilesState, req: Request) -> Response<Body> {
 }
 
 pub(crate) async fn profiles_request(state: &ProfilesState, req: &Request) -> Result<ProfilesPage> {
-    let caller = authenticate(state, header(req, "authorization")).await?;
+    let caller = authenticate(&state.api, header(req, "authorization")).await?;
     let next = query_param(req, "nextToken").filter(|t| !t.is_empty());
     list_profiles(state, &caller, next).await
 }

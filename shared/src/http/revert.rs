@@ -16,7 +16,7 @@ use tracing::instrument;
 pub async fn handle(state: &SessionState, req: Request) -> Response<Body> {
     let origin = origin_of(&req);
     let result = revert_request(state, &req, &origin).await;
-    respond_audited(state, &req, &origin, None, result).await
+    respond_audited(&state.api, &req, &origin, None, result).await
 }
 
 pub(crate) async fn revert_request(

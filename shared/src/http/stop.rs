@@ -15,7 +15,7 @@ use tracing::instrument;
 pub async fn handle(state: &SessionState, req: Request) -> Response<Body> {
     let origin = origin_of(&req);
     let result = stop_request(state, &req, &origin).await;
-    respond_audited(state, &req, &origin, None, result).await
+    respond_audited(&state.api, &req, &origin, None, result).await
 }
 
 pub(crate) async fn stop_request(
@@ -26,7 +26,7 @@ pub(crate) async fn stop_request(
     let authorization = header(req, "authorization");
     match path_param(req, "id") {
         Some(id) => {
-            let token = state.verifier.verify_header(authorization).await?;
+            let token = state.api.verifier.verify_header(authorization).await?;
             crate::app::stop::stop_by_id_for(state, token, &id, origin).await
         }
         None => crate::app::stop::stop_own(state, authorization, origin).await,

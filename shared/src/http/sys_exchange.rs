@@ -17,7 +17,7 @@ use tracing::instrument;
 pub async fn handle(state: &ExchangeState, req: Request) -> Response<Body> {
     let origin = origin_of(&req);
     let result = sys_exchange_request(state, &req, &origin).await;
-    respond_audited(state, &req, &origin, None, result).await
+    respond_audited(&state.api, &req, &origin, None, result).await
 }
 
 pub(crate) async fn sys_exchange_request(

@@ -2,7 +2,6 @@
 //! end when their tenant wants it (always for break-glass). The use case is
 //! `actas::app::notices`, what this function builds `actas::bootstrap::notices`.
 
-use actas::adapters::aws::dynamodb::audit::record_from_image;
 use actas::{app, bootstrap};
 
 #[tokio::main(flavor = "current_thread")]
@@ -10,7 +9,9 @@ async fn main() -> Result<(), lambda_runtime::Error> {
     let state = bootstrap::start(bootstrap::notices).await?;
     let state = &state;
     bootstrap::run_event(|batch| async move {
-        let sent = app::notices::notice_stream_batch(state, &batch, record_from_image).await?;
+        let sent =
+            app::notices::notice_stream_batch(state, &batch, bootstrap::audit_image_decoder())
+                .await?;
         Ok(serde_json::json!({ "sent": sent }))
     })
     .await

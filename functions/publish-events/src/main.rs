@@ -3,7 +3,6 @@
 //! The use case is `actas::app::publish_events`, what this function builds
 //! `actas::bootstrap::publish_events`.
 
-use actas::adapters::aws::dynamodb::audit::record_from_image;
 use actas::{app, bootstrap};
 
 #[tokio::main(flavor = "current_thread")]
@@ -11,8 +10,12 @@ async fn main() -> Result<(), lambda_runtime::Error> {
     let publisher = bootstrap::start(bootstrap::publish_events).await?;
     let publisher = &publisher;
     bootstrap::run_event(|batch| async move {
-        let published =
-            app::publish_events::publish_stream_batch(publisher, &batch, record_from_image).await?;
+        let published = app::publish_events::publish_stream_batch(
+            publisher,
+            &batch,
+            bootstrap::audit_image_decoder(),
+        )
+        .await?;
         Ok(serde_json::json!({ "published": published }))
     })
     .await

@@ -3,7 +3,6 @@
 //! stream; the schedule (and `actas ssf retry`, which invokes it with `{"force": true}`) pushes
 //! again what is still pending. The use case is `actas::app::ssf`.
 
-use actas::adapters::aws::dynamodb::audit::record_from_image;
 use actas::{app, bootstrap};
 
 #[tokio::main(flavor = "current_thread")]
@@ -12,7 +11,8 @@ async fn main() -> Result<(), lambda_runtime::Error> {
     let (state, issuer) = (&state, issuer.as_str());
     bootstrap::run_event(|event| async move {
         let report = if event.get("Records").is_some() {
-            app::ssf::deliver_stream_batch(state, &event, record_from_image, issuer).await?
+            app::ssf::deliver_stream_batch(state, &event, bootstrap::audit_image_decoder(), issuer)
+                .await?
         } else {
             // The schedule's event, or a forced retry.
             let force = event["force"] == serde_json::Value::Bool(true);

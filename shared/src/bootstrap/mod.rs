@@ -391,6 +391,12 @@ pub fn publish_events(config: PublishConfig, sdk: &SdkConfig) -> Result<EventBri
     ))
 }
 
+/// How the audit table's stream images become audit records (the audit store adapter's mapping):
+/// what `publish-events`, `notices` and `ssf-deliver` hand their use case.
+pub fn audit_image_decoder() -> crate::app::publish_events::DecodeImage {
+    crate::adapters::aws::dynamodb::audit::record_from_image
+}
+
 /// Structured logs as Lambda configures them: JSON when `AWS_LAMBDA_LOG_FORMAT` is `JSON`, at
 /// `AWS_LAMBDA_LOG_LEVEL` (or `RUST_LOG`, a plain level; default INFO). A level filter rather than
 /// `lambda_runtime`'s `EnvFilter`: per-module directives are not worth their regex engine in

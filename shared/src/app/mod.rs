@@ -23,6 +23,7 @@ pub mod notices;
 pub mod pool_attachment;
 pub mod profiles;
 pub mod publish_events;
+pub mod refusal;
 pub mod revert;
 pub mod session_policy;
 pub mod ssf;

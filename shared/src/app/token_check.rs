@@ -189,11 +189,8 @@ mod tests {
     use crate::testkit::{now_secs, TestWorld};
     use std::sync::Arc;
 
-    #[tokio::test]
-    async fn the_impersonations_own_actor_decides_whoever_the_tokens_act_names() {
-        // The actor is read at once with the rest, by the name the token's `act` gives; a name
-        // that is not the impersonation's actor's is read again by the impersonation's.
-        let world = TestWorld::new();
+    /// A read-only impersonation of acme-support-1 by `actor`, started on record; its id.
+    async fn started_read_only(world: &TestWorld, actor: &str) -> String {
         let terms = Terms::new(
             Justification {
                 reason: Some("support".into()),
@@ -204,7 +201,7 @@ mod tests {
         let payload = mint_session_payload(
             &world.api(),
             &world.sessions(),
-            &world.user("acme-operator"),
+            &world.user(actor),
             &world.user("acme-support-1"),
             GrantKind::Impersonation,
             &terms,
@@ -212,7 +209,15 @@ mod tests {
         )
         .await
         .expect("started");
-        let id = payload.impersonation.map(|i| i.id).unwrap_or_default();
+        payload.impersonation.map(|i| i.id).unwrap_or_default()
+    }
+
+    #[tokio::test]
+    async fn the_impersonations_own_actor_decides_whoever_the_tokens_act_names() {
+        // The actor is read at once with the rest, by the name the token's `act` gives; a name
+        // that is not the impersonation's actor's is read again by the impersonation's.
+        let world = TestWorld::new();
+        let id = started_read_only(&world, "acme-operator").await;
         let check = |actor: &str| {
             let bearer = format!(
                 "Bearer {}",
@@ -242,25 +247,7 @@ mod tests {
         let mut world = TestWorld::new();
         let clock = Arc::new(ManualClock::at_millis(now_secs() * 1000));
         world.clock = clock.clone();
-        let terms = Terms::new(
-            Justification {
-                reason: Some("support".into()),
-                ticket: None,
-            },
-            Mode::ReadOnly,
-        );
-        let payload = mint_session_payload(
-            &world.api(),
-            &world.sessions(),
-            &world.user("acme-admin"),
-            &world.user("acme-support-1"),
-            GrantKind::Impersonation,
-            &terms,
-            Some((AuditEvent::Started, &RequestOrigin::default())),
-        )
-        .await
-        .expect("started");
-        let id = payload.impersonation.map(|i| i.id).unwrap_or_default();
+        let id = started_read_only(&world, "acme-admin").await;
         let token = world.impersonated_access_token("acme-support-1", "acme-admin", &id);
         let bearer = format!("Bearer {token}");
         let idle = world.config.impersonation_idle_secs;

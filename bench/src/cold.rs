@@ -86,10 +86,18 @@ pub async fn cold_run(
         Some(dir) => {
             let name = binary.file_name().unwrap_or_default().to_string_lossy();
             let mut perf = Command::new("perf");
-            perf.args(["record", "-q", "-F", "25000", "--call-graph", "dwarf,32768", "-o"])
-                .arg(dir.join(format!("{name}.{}.perf.data", started.elapsed().as_nanos())))
-                .arg("--")
-                .arg(binary);
+            perf.args([
+                "record",
+                "-q",
+                "-F",
+                "25000",
+                "--call-graph",
+                "dwarf,32768",
+                "-o",
+            ])
+            .arg(dir.join(format!("{name}.{}.perf.data", started.elapsed().as_nanos())))
+            .arg("--")
+            .arg(binary);
             perf
         }
         None => Command::new(binary),

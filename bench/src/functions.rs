@@ -194,9 +194,8 @@ impl Stack {
                 let mut ev = self.with("impersonate-username.json", &self.admin);
                 let key = self.file.api_keys.get("acme").cloned().unwrap_or_default();
                 set_header(&mut ev, "X-API-Key", &key);
-                ev["body"] = json!(
-                    json!({"username": self.target, "reason": "cold start"}).to_string()
-                );
+                ev["body"] =
+                    json!(json!({"username": self.target, "reason": "cold start"}).to_string());
                 ev
             }
             "coworker-impersonate" => {
@@ -214,7 +213,10 @@ impl Stack {
                 ev
             }
             "login-exchange" => {
-                let path = format!("/api/public/coworkers/{}/impersonate?reason=bench", self.target);
+                let path = format!(
+                    "/api/public/coworkers/{}/impersonate?reason=bench",
+                    self.target
+                );
                 let token = self
                     .call(reqwest::Method::GET, &path, &self.team_admin, Value::Null)
                     .await["token"]
@@ -224,7 +226,10 @@ impl Stack {
                 ev
             }
             "sys-exchange" => {
-                let path = format!("/api/sys/users/impersonate?coworkerId={}&reason=bench", self.target);
+                let path = format!(
+                    "/api/sys/users/impersonate?coworkerId={}&reason=bench",
+                    self.target
+                );
                 let token = self
                     .call(reqwest::Method::GET, &path, &self.admin, Value::Null)
                     .await["token"]

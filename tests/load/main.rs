@@ -66,7 +66,10 @@ struct Client {
 
 impl Client {
     async fn new(h: Arc<Harness>, index: usize) -> Client {
-        let team = format!("load-{index}-{}", &actas_integration_tests::uuid_like()[..6]);
+        let team = format!(
+            "load-{index}-{}",
+            &actas_integration_tests::uuid_like()[..6]
+        );
         let operator = h.fresh_user("operator", TENANT, None).await;
         let team_admin = h.fresh_user("team-admin", TENANT, Some(&team)).await;
         let mut targets = Vec::new();
@@ -130,7 +133,13 @@ impl Client {
                 let body = json!({"username": target.username, "reason": "load"}).to_string();
                 let headers = [("authorization", operator.as_str()), ("x-api-key", &key)];
                 let (s, b) = self
-                    .call("start 001", "POST", "/auth/impersonate", &headers, Some(&body))
+                    .call(
+                        "start 001",
+                        "POST",
+                        "/auth/impersonate",
+                        &headers,
+                        Some(&body),
+                    )
                     .await;
                 ("start 001", s, b)
             }
@@ -143,7 +152,9 @@ impl Client {
                 let (s, b) = self.call("token 002", "GET", &path, &headers, None).await;
                 let token = b["token"].as_str().filter(|_| s == 200)?.to_string();
                 let path = format!("/api/public/auth/login/{token}");
-                let (s, b) = self.call("exchange 002", "POST", &path, &[], Some("{}")).await;
+                let (s, b) = self
+                    .call("exchange 002", "POST", &path, &[], Some("{}"))
+                    .await;
                 ("exchange 002", s, b)
             }
             _ => {
@@ -156,7 +167,13 @@ impl Client {
                 let token = b["token"].as_str().filter(|_| s == 200)?.to_string();
                 let body = json!({ "token": token }).to_string();
                 let (s, b) = self
-                    .call("exchange 003", "POST", "/api/sys/users/exchange", &[], Some(&body))
+                    .call(
+                        "exchange 003",
+                        "POST",
+                        "/api/sys/users/exchange",
+                        &[],
+                        Some(&body),
+                    )
                     .await;
                 ("exchange 003", s, b)
             }
@@ -192,8 +209,14 @@ impl Client {
             millis: refreshed.elapsed().as_secs_f64() * 1000.0,
         });
         let session = format!("Bearer {}", payload["token"].as_str().unwrap_or_default());
-        self.call("token check", "GET", "/auth/token", &[("authorization", &session)], None)
-            .await;
+        self.call(
+            "token check",
+            "GET",
+            "/auth/token",
+            &[("authorization", &session)],
+            None,
+        )
+        .await;
         let actor = self.actor_bearer(dialect);
         self.call(
             "list",
@@ -233,7 +256,10 @@ async fn main() {
     let seconds = flag(&args, "--seconds", 60).clamp(1, 3_600);
     let h = Arc::new(Harness::new().await);
     let since_millis = actas_integration_tests::now_millis() - 1_000;
-    println!("load: {clients} clients for {seconds} s against {}", h.stack.api_url);
+    println!(
+        "load: {clients} clients for {seconds} s against {}",
+        h.stack.api_url
+    );
 
     let mut setup = Vec::new();
     for index in 0..clients {
@@ -273,7 +299,10 @@ async fn main() {
     let mut total = 0usize;
     for sample in runs.iter().flat_map(|r| &r.samples) {
         total += 1;
-        by_operation.entry(sample.operation).or_default().push(sample.millis);
+        by_operation
+            .entry(sample.operation)
+            .or_default()
+            .push(sample.millis);
         if !(200..300).contains(&sample.status) {
             *codes.entry((sample.operation, sample.status)).or_default() += 1;
         }
@@ -333,7 +362,11 @@ async fn main() {
                 .count()
         };
         let starts = of_it(&[AuditEvent::Started, AuditEvent::Exchanged]);
-        let ends = of_it(&[AuditEvent::Stopped, AuditEvent::Reverted, AuditEvent::Expired]);
+        let ends = of_it(&[
+            AuditEvent::Stopped,
+            AuditEvent::Reverted,
+            AuditEvent::Expired,
+        ]);
         let want_ends = usize::from(*stopped);
         if starts != 1 {
             problems.push(format!("{id}: {starts} start records, want 1"));

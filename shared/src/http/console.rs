@@ -2,8 +2,8 @@
 //! `config.json`, the pool's sign-in settings from the function's configuration. The console
 //! is served by the API it calls, so its requests are same-origin on AWS and locally.
 
-use crate::domain::settings::ApiConfig;
 use crate::domain::error::ActasError;
+use crate::domain::settings::ApiConfig;
 use crate::http::extract::path_param;
 use crate::http::respond::error_response;
 use lambda_http::http::{header, StatusCode};

@@ -28,4 +28,3 @@ pub mod stop;
 pub mod sys_exchange;
 pub mod sys_impersonate;
 pub mod token_check;
-

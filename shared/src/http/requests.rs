@@ -39,7 +39,15 @@ async fn requests_request(state: &GovernanceState, req: &Request) -> Result<Valu
                 comment: string_field(body.as_ref(), "comment")?,
                 terms: approver_terms(body.as_ref())?,
             };
-            decide(&state.api, &state.governance, &caller, &id, decision, &origin).await?
+            decide(
+                &state.api,
+                &state.governance,
+                &caller,
+                &id,
+                decision,
+                &origin,
+            )
+            .await?
         }
         "consent" => {
             let accept = body

@@ -1,13 +1,13 @@
 //! Every route's handler over the in-memory world (`testkit`), from a REST event of `events/` to
 //! its answer: the flows a function runs, by flow, one file each. Tests only.
 
+mod governance;
+mod listing_and_audit;
+mod people;
+mod routing;
+mod sessions;
 mod starts;
 mod two_step;
-mod sessions;
-mod people;
-mod listing_and_audit;
-mod governance;
-mod routing;
 
 use crate::app::api_keys::issue_api_key;
 use crate::domain::error::ActasError;

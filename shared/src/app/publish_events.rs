@@ -6,7 +6,7 @@ use crate::domain::error::Result;
 use crate::ports::audit::EventPublisher;
 
 /// How a stream record's new image becomes an audit record: the audit store adapter's mapping
-/// (`adapters::aws::dynamodb::audit::record_from_image` when deployed).
+/// (the audit store's `record_from_image` when deployed, wired by `bootstrap`).
 pub type DecodeImage = fn(&serde_json::Value) -> Result<AuditRecord>;
 
 /// Publishes the records of one batch of the audit table's stream (new images only) to
@@ -33,9 +33,8 @@ pub async fn publish_stream_batch(
 }
 
 #[cfg(test)]
-pub(crate) mod tests {
+mod tests {
     use super::*;
-    use crate::adapters::aws::dynamodb::audit::record_from_image;
     use crate::app::audit_trail::AuditTrail;
     use crate::domain::audit::AuditEvent;
     use crate::domain::audit::AuditRecord;
@@ -45,33 +44,10 @@ pub(crate) mod tests {
     use crate::ports::audit::AuditStore;
     use crate::ports::audit::EventPublisher;
     use crate::testkit::memory::{MemoryPublisher, MemoryStore};
+    use crate::testkit::stream::{record_from_image, stream_batch};
     use async_trait::async_trait;
-    use serde_json::{json, Value};
+    use serde_json::json;
     use std::sync::Arc;
-
-    /// The stream batch DynamoDB would deliver for these records' inserts.
-    pub(crate) fn stream_batch(records: &[AuditRecord]) -> Value {
-        use aws_sdk_dynamodb::types::AttributeValue;
-        let entries: Vec<Value> = records
-            .iter()
-            .map(|record| {
-                let image: serde_json::Map<String, Value> =
-                    crate::adapters::aws::dynamodb::audit::audit_item(record)
-                        .into_iter()
-                        .map(|(name, value)| {
-                            let typed = match value {
-                                AttributeValue::N(n) => json!({"N": n}),
-                                AttributeValue::S(s) => json!({"S": s}),
-                                other => panic!("unexpected attribute {other:?}"),
-                            };
-                            (name, typed)
-                        })
-                        .collect();
-                json!({"eventName": "INSERT", "dynamodb": {"NewImage": image}})
-            })
-            .collect();
-        json!({"Records": entries})
-    }
 
     #[tokio::test]
     async fn unauthenticated_refusals_count_into_one_record_per_source_and_minute() {

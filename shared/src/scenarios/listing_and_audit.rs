@@ -172,7 +172,7 @@ async fn every_attempt_is_audited_with_its_origin() {
     assert_eq!(records[2].cause.as_deref(), Some("stopped by acme-admin"));
     assert_eq!(records[3].target_username.as_deref(), Some("acme-sales-1"));
     // What the audit table's stream delivers is what gets published, once per record.
-    let batch = crate::app::publish_events::tests::stream_batch(&records);
+    let batch = crate::testkit::stream::stream_batch(&records);
     let publisher = crate::testkit::memory::MemoryPublisher::default();
     crate::app::publish_events::publish_stream_batch(
         &publisher,

@@ -8,6 +8,7 @@ pub mod events;
 pub mod invoker;
 pub mod memory;
 pub mod pool;
+pub mod stream;
 
 use crate::app::audit_trail::AuditTrail;
 use crate::app::exchange::ExchangeState;

@@ -1,11 +1,11 @@
 use super::*;
-use crate::adapters::aws::dynamodb::audit::record_from_image;
-use crate::app::publish_events::tests::stream_batch;
 use crate::domain::audit::{AuditEvent, RequestOrigin};
 use crate::domain::ssf::SESSION_REVOKED;
 use crate::ports::ssf::PushFailure;
 use crate::testkit::clock::ManualClock;
 use crate::testkit::memory::MemoryVault;
+use crate::testkit::stream::record_from_image;
+use crate::testkit::stream::stream_batch;
 use async_trait::async_trait;
 use std::collections::BTreeMap;
 use std::sync::atomic::{AtomicBool, Ordering};

@@ -331,10 +331,8 @@ pub async fn session_user(state: &SessionState, access_token: &str) -> Result<Va
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::app::mint::mint_session_payload;
     use crate::domain::audit::AuditEvent;
-    use crate::domain::justification::Justification;
-    use crate::domain::mode::{Mode, Terms};
+    use crate::domain::mode::Mode;
     use crate::domain::payload::SessionPayload;
     use crate::http::cognito_endpoint::serve;
     use crate::http::cognito_endpoint::Operation;
@@ -346,24 +344,7 @@ mod tests {
     use std::sync::Arc;
 
     async fn start(world: &TestWorld, actor: &str, target: &str) -> SessionPayload {
-        let terms = Terms::new(
-            Justification {
-                reason: Some("support".into()),
-                ticket: None,
-            },
-            Mode::ReadOnly,
-        );
-        mint_session_payload(
-            &world.api(),
-            &world.sessions(),
-            &world.user(actor),
-            &world.user(target),
-            GrantKind::Impersonation,
-            &terms,
-            Some((AuditEvent::Started, &RequestOrigin::default())),
-        )
-        .await
-        .expect("started")
+        world.start_session(actor, target, Mode::ReadOnly).await
     }
 
     async fn refresh(world: &TestWorld, session: &SessionPayload) -> Result<AuthenticationResult> {

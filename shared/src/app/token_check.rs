@@ -179,11 +179,8 @@ pub async fn check_token(state: &ReadState, authorization: Option<&str>) -> Resu
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::app::mint::mint_session_payload;
-    use crate::domain::audit::{AuditEvent, RequestOrigin};
+    use crate::domain::audit::AuditEvent;
     use crate::domain::grant::GrantKind;
-    use crate::domain::justification::Justification;
-    use crate::domain::mode::Terms;
     use crate::ports::clock::Clock;
     use crate::testkit::clock::ManualClock;
     use crate::testkit::{now_secs, TestWorld};
@@ -191,24 +188,9 @@ mod tests {
 
     /// A read-only impersonation of acme-support-1 by `actor`, started on record; its id.
     async fn started_read_only(world: &TestWorld, actor: &str) -> String {
-        let terms = Terms::new(
-            Justification {
-                reason: Some("support".into()),
-                ticket: None,
-            },
-            Mode::ReadOnly,
-        );
-        let payload = mint_session_payload(
-            &world.api(),
-            &world.sessions(),
-            &world.user(actor),
-            &world.user("acme-support-1"),
-            GrantKind::Impersonation,
-            &terms,
-            Some((AuditEvent::Started, &RequestOrigin::default())),
-        )
-        .await
-        .expect("started");
+        let payload = world
+            .start_session(actor, "acme-support-1", Mode::ReadOnly)
+            .await;
         payload.impersonation.map(|i| i.id).unwrap_or_default()
     }
 

@@ -285,6 +285,37 @@ impl TestWorld {
         }
     }
 
+    /// `actor` acting as `target` in `mode` (reason "support"), minted and recorded as a start:
+    /// the session's payload.
+    pub async fn start_session(
+        &self,
+        actor: &str,
+        target: &str,
+        mode: crate::domain::mode::Mode,
+    ) -> crate::domain::payload::SessionPayload {
+        let terms = crate::domain::mode::Terms::new(
+            crate::domain::justification::Justification {
+                reason: Some("support".into()),
+                ticket: None,
+            },
+            mode,
+        );
+        crate::app::mint::mint_session_payload(
+            &self.api(),
+            &self.sessions(),
+            &self.user(actor),
+            &self.user(target),
+            crate::domain::grant::GrantKind::Impersonation,
+            &terms,
+            Some((
+                crate::domain::audit::AuditEvent::Started,
+                &crate::domain::audit::RequestOrigin::default(),
+            )),
+        )
+        .await
+        .expect("started")
+    }
+
     pub fn user(&self, username: &str) -> UserRecord {
         demo_users()
             .into_iter()

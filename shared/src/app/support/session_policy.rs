@@ -165,34 +165,14 @@ pub async fn enforce(
 mod tests {
     use super::*;
     use crate::app::directory::{apply_change_event, DirectoryState};
-    use crate::app::mint::mint_session_payload;
     use crate::app::token_check::check_token;
-    use crate::domain::grant::GrantKind;
-    use crate::domain::justification::Justification;
-    use crate::domain::mode::{Mode, Terms};
+    use crate::domain::mode::Mode;
     use crate::testkit::TestWorld;
     use serde_json::json;
     use std::sync::Arc;
 
     async fn started(world: &TestWorld, actor: &str, target: &str) -> String {
-        let terms = Terms::new(
-            Justification {
-                reason: Some("support".into()),
-                ticket: None,
-            },
-            Mode::Full,
-        );
-        let payload = mint_session_payload(
-            &world.api(),
-            &world.sessions(),
-            &world.user(actor),
-            &world.user(target),
-            GrantKind::Impersonation,
-            &terms,
-            Some((AuditEvent::Started, &RequestOrigin::default())),
-        )
-        .await
-        .unwrap();
+        let payload = world.start_session(actor, target, Mode::Full).await;
         payload.impersonation.map(|i| i.id).unwrap_or_default()
     }
 

@@ -12,6 +12,7 @@ use crate::domain::mode::Terms;
 use crate::domain::payload::SessionPayload;
 use crate::domain::policy::Denial;
 use crate::domain::secrets::secret_matches;
+use crate::domain::token::VerifiedToken;
 use crate::domain::user::UserRef;
 use tracing::info;
 
@@ -19,11 +20,12 @@ use tracing::info;
 /// impersonator's own fresh session. The revert token alone is not enough: the request must
 /// also carry the impersonated session itself (`Authorization`: its id or access token), whose
 /// `impersonation_id` names the same live impersonation. A revert token that leaked without
-/// its session mints nothing.
+/// its session mints nothing. `session` is the outcome of verifying that token (the handler
+/// verifies it once).
 pub async fn revert(
     state: &SessionState,
     revert_token: &str,
-    authorization: Option<&str>,
+    session: Result<VerifiedToken>,
     origin: &RequestOrigin,
 ) -> Result<SessionPayload> {
     let refused = || ActasError::Unauthorized("invalid or used revert token".into());
@@ -31,16 +33,11 @@ pub async fn revert(
     if id.is_empty() || secret.is_empty() || id.len() > 64 {
         return Err(refused());
     }
-    let session = state
-        .api
-        .verifier
-        .verify_header(authorization)
-        .await
-        .map_err(|_| {
-            ActasError::Unauthorized(
-                "a revert needs the impersonated session's token in Authorization".into(),
-            )
-        })?;
+    let session = session.map_err(|_| {
+        ActasError::Unauthorized(
+            "a revert needs the impersonated session's token in Authorization".into(),
+        )
+    })?;
     if session.impersonation_id.as_deref() != Some(id) {
         return Err(ActasError::Unauthorized(
             "the session in Authorization is not the impersonation this token reverts".into(),

@@ -91,13 +91,13 @@ async fn stop_as(
     end_and_revoke(&state.api, &state.sessions, imp, &cause, origin).await
 }
 
-/// `DELETE /auth/impersonate` (seed 000's sign-out): the impersonated session ends itself.
+/// `DELETE /auth/impersonate` (seed 000's sign-out): the impersonated session (its verified
+/// token) ends itself.
 pub async fn stop_own(
     state: &SessionState,
-    authorization: Option<&str>,
+    token: VerifiedToken,
     origin: &RequestOrigin,
 ) -> Result<StopResult> {
-    let token = state.api.verifier.verify_header(authorization).await?;
     let id = token
         .impersonation_id
         .as_deref()

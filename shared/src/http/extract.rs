@@ -43,6 +43,33 @@ pub fn json_object_body(req: &Request) -> Result<Option<Map<String, Value>>> {
     }
 }
 
+/// A request's JSON body, read once: the use case takes its fields and, if the request is
+/// refused, so does the audit record (`http::refusal`).
+pub(crate) struct JsonBody(std::result::Result<Option<Map<String, Value>>, String>);
+
+impl JsonBody {
+    pub(crate) fn read(req: &Request) -> JsonBody {
+        JsonBody(json_object_body(req).map_err(|err| err.to_string()))
+    }
+
+    /// The body as an object (`None` when there is none), or why it is not one (a 400).
+    pub(crate) fn object(&self) -> Result<Option<&Map<String, Value>>> {
+        match &self.0 {
+            Ok(body) => Ok(body.as_ref()),
+            Err(why) => Err(ActasError::BadRequest(why.clone())),
+        }
+    }
+
+    /// A string field as the request gave it (body, else query), blank as absent: what a
+    /// refusal records, whether or not the body was usable.
+    pub(crate) fn given(&self, req: &Request, name: &str) -> Option<String> {
+        let body = self.0.as_ref().ok().and_then(Option::as_ref);
+        body.and_then(|b| b.get(name)?.as_str().map(str::to_string))
+            .or_else(|| query_param(req, name))
+            .filter(|v| !v.trim().is_empty())
+    }
+}
+
 /// A string field of a JSON body: absent is `None`, present but not a string is a 400.
 pub fn string_field(body: Option<&Map<String, Value>>, name: &str) -> Result<Option<String>> {
     match body.and_then(|b| b.get(name)) {

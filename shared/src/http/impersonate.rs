@@ -4,43 +4,58 @@ use crate::app::authenticate::caller_of;
 use crate::app::governance::Started;
 use crate::app::impersonate::ImpersonateState;
 use crate::app::impersonate::{start_impersonation_by, Dialect, StartRequest};
+use crate::app::refusal::RefusedCaller;
 use crate::domain::audit::RequestOrigin;
 use crate::domain::error::{ActasError, Result};
 use crate::domain::justification::Justification;
 use crate::domain::mode::Mode;
 use crate::domain::payload::SessionPayload;
+use crate::domain::token::VerifiedToken;
 use crate::domain::user::UserRef;
-use crate::http::extract::{header, json_object_body, query_param, string_field};
+use crate::http::extract::{header, query_param, string_field, JsonBody};
 use crate::http::origin::origin_of;
-use crate::http::refusal::respond_started;
+use crate::http::refusal::{respond_started, Refusal};
 use lambda_http::{Body, Request, Response};
 use tracing::instrument;
 
 /// `POST /auth/impersonate` — body `{"username": ...}` (seed 001) or `?uuid=<sub>` (seed 000).
+/// The body is read once and the caller's token verified once: the start and, if it is
+/// refused, its audit record use the same.
 #[instrument(name = "impersonate", skip_all)]
 pub async fn handle(state: &ImpersonateState, req: Request) -> Response<Body> {
     let origin = origin_of(&req);
-    let target = query_param(&req, "uuid").or_else(|| {
-        json_object_body(&req)
-            .ok()
-            .flatten()
-            .and_then(|b| b.get("username")?.as_str().map(str::to_string))
-    });
-    let result = impersonate_request(state, &req, &origin).await;
-    respond_started(&state.api, &req, &origin, target, result).await
-}
-
-pub(crate) async fn impersonate_request(
-    state: &ImpersonateState,
-    req: &Request,
-    origin: &RequestOrigin,
-) -> Result<Started<SessionPayload>> {
-    let token = state
+    let body = JsonBody::read(&req);
+    let target = query_param(&req, "uuid").or_else(|| body.given(&req, "username"));
+    let (result, caller) = match state
         .api
         .verifier
-        .verify_header(header(req, "authorization"))
-        .await?;
-    match start_request(state, req, origin) {
+        .verify_header(header(&req, "authorization"))
+        .await
+    {
+        Ok(token) => {
+            let result = impersonate_request(state, token.clone(), &req, &body, &origin).await;
+            (result, Some(token))
+        }
+        Err(err) => (Err(err), None),
+    };
+    let refusal = Refusal {
+        req: &req,
+        body: &body,
+        origin: &origin,
+        target,
+        caller: RefusedCaller::Verified(caller.as_ref()),
+    };
+    respond_started(&state.api, refusal, result).await
+}
+
+async fn impersonate_request(
+    state: &ImpersonateState,
+    token: VerifiedToken,
+    req: &Request,
+    body: &JsonBody,
+    origin: &RequestOrigin,
+) -> Result<Started<SessionPayload>> {
+    match start_request(state, req, body, origin) {
         // The caller is read with the target and the API key, at once.
         Ok(request) => start_impersonation_by(state, token, request).await,
         // A bad request from someone no longer in the pool is still a 401 first.
@@ -54,16 +69,17 @@ pub(crate) async fn impersonate_request(
 fn start_request<'r>(
     state: &ImpersonateState,
     req: &'r Request,
+    body: &JsonBody,
     origin: &RequestOrigin,
 ) -> Result<StartRequest<'r>> {
-    let body = json_object_body(req)?;
-    let username = string_field(body.as_ref(), "username")?;
+    let body = body.object()?;
+    let username = string_field(body, "username")?;
     let uuid = query_param(req, "uuid").filter(|v| !v.trim().is_empty());
     // POST: reason and ticket in the body; seed 000's call has no body, so the query works too.
-    let reason = string_field(body.as_ref(), "reason")?.or_else(|| query_param(req, "reason"));
-    let ticket = string_field(body.as_ref(), "ticket")?.or_else(|| query_param(req, "ticket"));
-    let mode = string_field(body.as_ref(), "mode")?.or_else(|| query_param(req, "mode"));
-    let break_glass = match body.as_ref().and_then(|b| b.get("break_glass")) {
+    let reason = string_field(body, "reason")?.or_else(|| query_param(req, "reason"));
+    let ticket = string_field(body, "ticket")?.or_else(|| query_param(req, "ticket"));
+    let mode = string_field(body, "mode")?.or_else(|| query_param(req, "mode"));
+    let break_glass = match body.and_then(|b| b.get("break_glass")) {
         None | Some(serde_json::Value::Null) => false,
         Some(serde_json::Value::Bool(flag)) => *flag,
         Some(_) => {

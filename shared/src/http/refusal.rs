@@ -1,40 +1,51 @@
 //! Refusals are audited: a 4xx from a start, exchange, revert or stop becomes a `denied` record
-//! (`app::refusal`); here, what the request gave is read for it.
+//! (`app::refusal`). The handler hands over what it already has: the body it read once, the
+//! target it named, and the caller its route verified.
 
-use crate::app::refusal::{audit_refusal, Given};
+use crate::app::governance::Started;
+use crate::app::refusal::{audit_refusal, Given, RefusedCaller};
 use crate::app::state::Api;
 use crate::domain::audit::RequestOrigin;
 use crate::domain::error::Result;
-use crate::http::extract::{header, json_object_body, query_param};
-use crate::http::respond::respond;
+use crate::http::extract::JsonBody;
+use crate::http::respond::{json_response, respond};
 use lambda_http::{Body, Request, Response};
 use serde::Serialize;
+
+/// What a refusal of this request is recorded with.
+pub(crate) struct Refusal<'r> {
+    pub req: &'r Request,
+    /// The body as the handler read it (an empty one for routes that take none).
+    pub body: &'r JsonBody,
+    pub origin: &'r RequestOrigin,
+    /// The target as the request named it.
+    pub target: Option<String>,
+    pub caller: RefusedCaller<'r>,
+}
 
 /// Responds, and has a refusal (a 4xx) audited (`app::refusal`) with the target, and the reason,
 /// ticket and mode as the request gave them (body, else query).
 pub(crate) async fn respond_audited<T: Serialize>(
-    state: &Api,
-    req: &Request,
-    origin: &RequestOrigin,
-    target: Option<String>,
+    api: &Api,
+    refusal: Refusal<'_>,
     result: Result<T>,
 ) -> Response<Body> {
     if let Err(err) = &result {
         if (400..500).contains(&err.status()) {
-            let body = json_object_body(req).ok().flatten();
-            let given = |name: &str| {
-                body.as_ref()
-                    .and_then(|b| b.get(name)?.as_str().map(str::to_string))
-                    .or_else(|| query_param(req, name))
-                    .filter(|v| !v.trim().is_empty())
-            };
+            let Refusal {
+                req,
+                body,
+                origin,
+                target,
+                caller,
+            } = refusal;
             let given = Given {
                 target,
-                reason: given("reason"),
-                ticket: given("ticket"),
-                mode: given("mode"),
+                reason: body.given(req, "reason"),
+                ticket: body.given(req, "ticket"),
+                mode: body.given(req, "mode"),
             };
-            audit_refusal(state, err, origin, given, header(req, "authorization")).await;
+            audit_refusal(api, err, origin, given, caller).await;
         }
     }
     respond(result)
@@ -43,16 +54,13 @@ pub(crate) async fn respond_audited<T: Serialize>(
 /// A start's answer: 200 with what it made, or 202 with the request it waits on (approval,
 /// consent); refusals audited as above.
 pub(crate) async fn respond_started<T: Serialize>(
-    state: &Api,
-    req: &Request,
-    origin: &RequestOrigin,
-    target: Option<String>,
-    result: Result<crate::app::governance::Started<T>>,
+    api: &Api,
+    refusal: Refusal<'_>,
+    result: Result<Started<T>>,
 ) -> Response<Body> {
-    use crate::app::governance::Started;
     match result {
-        Ok(Started::Now(made)) => respond_audited(state, req, origin, target, Ok(made)).await,
-        Ok(Started::Pending(request)) => crate::http::respond::json_response(202, &request),
-        Err(err) => respond_audited::<T>(state, req, origin, target, Err(err)).await,
+        Ok(Started::Now(made)) => respond(Ok(made)),
+        Ok(Started::Pending(request)) => json_response(202, &request),
+        Err(err) => respond_audited::<T>(api, refusal, Err(err)).await,
     }
 }

@@ -3,12 +3,13 @@
 use crate::app::exchange::exchange_token;
 use crate::app::exchange::ExchangeState;
 use crate::app::issue_token::TokenRoute;
+use crate::app::refusal::RefusedCaller;
 use crate::domain::audit::RequestOrigin;
 use crate::domain::error::Result;
 use crate::domain::payload::SessionPayload;
-use crate::http::extract::{json_object_body, required, string_field};
+use crate::http::extract::{header, required, string_field, JsonBody};
 use crate::http::origin::origin_of;
-use crate::http::refusal::respond_audited;
+use crate::http::refusal::{respond_audited, Refusal};
 use lambda_http::{Body, Request, Response};
 use tracing::instrument;
 
@@ -16,16 +17,24 @@ use tracing::instrument;
 #[instrument(name = "sys_exchange", skip_all)]
 pub async fn handle(state: &ExchangeState, req: Request) -> Response<Body> {
     let origin = origin_of(&req);
-    let result = sys_exchange_request(state, &req, &origin).await;
-    respond_audited(&state.api, &req, &origin, None, result).await
+    let body = JsonBody::read(&req);
+    let result = sys_exchange_request(state, &body, &origin).await;
+    let refusal = Refusal {
+        req: &req,
+        body: &body,
+        origin: &origin,
+        target: None,
+        // The two-step token is the credential; a header, if one came, names the actor.
+        caller: RefusedCaller::Header(header(&req, "authorization")),
+    };
+    respond_audited(&state.api, refusal, result).await
 }
 
-pub(crate) async fn sys_exchange_request(
+async fn sys_exchange_request(
     state: &ExchangeState,
-    req: &Request,
+    body: &JsonBody,
     origin: &RequestOrigin,
 ) -> Result<SessionPayload> {
-    let body = json_object_body(req)?;
-    let token = required(string_field(body.as_ref(), "token")?, "token")?;
+    let token = required(string_field(body.object()?, "token")?, "token")?;
     exchange_token(state, &token, TokenRoute::Sys, origin).await
 }

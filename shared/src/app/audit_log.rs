@@ -4,27 +4,26 @@
 //! as them).
 
 use crate::app::authenticate::Caller;
-use crate::app::list_impersonations::{parse_window, sub_of};
+use crate::app::list_impersonations::{sub_of, TargetFilter};
 use crate::app::state::Api;
 use crate::domain::audit::{AuditEvent, AuditRecord};
-use crate::domain::error::{ActasError, Result};
+use crate::domain::error::Result;
 use crate::domain::mode::Mode;
-use crate::domain::policy::{Denial, Role, SessionKind};
+use crate::domain::policy::Role;
+use crate::domain::user::UserRef;
 use crate::ports::audit::{AuditQuery, AuditScope};
 use serde::Serialize;
 
-/// Filters of `GET /auth/audit`, as the request gave them.
+/// Filters of `GET /auth/audit`, parsed at the edge (`http::filters`).
 #[derive(Debug, Clone, Default)]
 pub struct AuditFilters {
-    /// A username or `sub`.
-    pub actor: Option<String>,
-    /// `me`, a username or a `sub`.
-    pub target: Option<String>,
-    /// An event name (`started`, `stopped`, ...).
-    pub event: Option<String>,
-    /// RFC 3339 or epoch milliseconds; `since` inclusive, `until` exclusive.
-    pub since: Option<String>,
-    pub until: Option<String>,
+    pub actor: Option<UserRef>,
+    pub target: Option<TargetFilter>,
+    /// The events to read; empty is every event.
+    pub events: Vec<AuditEvent>,
+    /// Epoch milliseconds; `since` inclusive, `until` exclusive.
+    pub since_millis: Option<i64>,
+    pub until_millis: Option<i64>,
     pub next_token: Option<String>,
 }
 
@@ -97,38 +96,23 @@ pub struct AuditLog {
 pub const AUDIT_PAGE_SIZE: i32 = 50;
 
 pub async fn audit_log(state: &Api, caller: &Caller, filters: AuditFilters) -> Result<AuditLog> {
-    if caller.session_kind(state) == SessionKind::Impersonated {
-        return Err(Denial::ChainedImpersonation.into());
-    }
+    caller.require_own_session(state)?;
     let me = caller.user.principal();
-    let events = match filters.event.as_deref() {
-        None => Vec::new(),
-        // Every start, whatever dialect made it: a one-step start, or a two-step token
-        // exchanged for its session.
-        Some("starts") => vec![AuditEvent::Started, AuditEvent::Exchanged],
-        Some(name) => vec![AuditEvent::parse(name).ok_or_else(|| {
-            ActasError::BadRequest(
-                "event must be starts (every start, any dialect) or one of started, token_issued, exchanged, reverted, stopped, expired, denied, approval_requested, approval_approved, approval_denied, consent_given, consent_declined, notice_sent, settings_changed, protection_changed".into(),
-            )
-        })?],
-    };
-    let (since_millis, until_millis) =
-        parse_window(filters.since.as_deref(), filters.until.as_deref())?;
     let empty = || AuditLog {
         records: vec![],
         next_token: None,
         page_size: AUDIT_PAGE_SIZE,
     };
-    let mut actor_sub = match filters.actor.as_deref() {
+    let mut actor_sub = match &filters.actor {
         Some(actor) => match sub_of(state, actor).await? {
             Some(sub) => Some(sub),
             None => return Ok(empty()),
         },
         None => None,
     };
-    let target_sub = match filters.target.as_deref() {
-        Some("me") => Some(me.sub.clone()),
-        Some(target) => match sub_of(state, target).await? {
+    let target_sub = match &filters.target {
+        Some(TargetFilter::Me) => Some(me.sub.clone()),
+        Some(TargetFilter::User(target)) => match sub_of(state, target).await? {
             Some(sub) => Some(sub),
             None => return Ok(empty()),
         },
@@ -155,9 +139,9 @@ pub async fn audit_log(state: &Api, caller: &Caller, filters: AuditFilters) -> R
             scope,
             actor_sub,
             target_sub,
-            events,
-            since_millis,
-            until_millis,
+            events: filters.events,
+            since_millis: filters.since_millis,
+            until_millis: filters.until_millis,
             page_token: filters.next_token,
             limit: AUDIT_PAGE_SIZE,
         })

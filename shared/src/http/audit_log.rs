@@ -1,10 +1,11 @@
 //! `GET /auth/audit?actor=&target=&event=&since=&until=&nextToken=`.
 
-use crate::app::audit_log::{audit_log, AuditFilters, AuditLog};
+use crate::app::audit_log::{audit_log, AuditLog};
 use crate::app::authenticate::authenticate;
 use crate::app::state::Api;
 use crate::domain::error::Result;
-use crate::http::extract::{header, query_param};
+use crate::http::extract::header;
+use crate::http::filters::audit_filters;
 use crate::http::respond::respond;
 use lambda_http::{Body, Request, Response};
 use tracing::instrument;
@@ -17,14 +18,7 @@ pub async fn handle(state: &Api, req: Request) -> Response<Body> {
 
 async fn audit_request(state: &Api, req: &Request) -> Result<AuditLog> {
     let caller = authenticate(state, header(req, "authorization")).await?;
-    let param = |name: &str| query_param(req, name).filter(|v| !v.trim().is_empty());
-    let filters = AuditFilters {
-        actor: param("actor"),
-        target: param("target"),
-        event: param("event"),
-        since: param("since"),
-        until: param("until"),
-        next_token: param("nextToken"),
-    };
-    audit_log(state, &caller, filters).await
+    // An impersonated session is refused whatever it asks: before its filters are read.
+    caller.require_own_session(state)?;
+    audit_log(state, &caller, audit_filters(req)?).await
 }

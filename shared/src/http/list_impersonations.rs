@@ -1,9 +1,11 @@
 //! `GET /auth/impersonations?active=&actor=&target=&since=&nextToken=`.
 
 use crate::app::authenticate::authenticate;
+use crate::app::list_impersonations::{list_impersonations, ImpersonationList};
 use crate::app::state::ReadState;
 use crate::domain::error::Result;
-use crate::http::extract::{header, query_param};
+use crate::http::extract::header;
+use crate::http::filters::list_filters;
 use crate::http::respond::respond;
 use lambda_http::{Body, Request, Response};
 use tracing::instrument;
@@ -14,18 +16,9 @@ pub async fn handle(state: &ReadState, req: Request) -> Response<Body> {
     respond(list_request(state, &req).await)
 }
 
-pub(crate) async fn list_request(
-    state: &ReadState,
-    req: &Request,
-) -> Result<crate::app::list_impersonations::ImpersonationList> {
+async fn list_request(state: &ReadState, req: &Request) -> Result<ImpersonationList> {
     let caller = authenticate(&state.api, header(req, "authorization")).await?;
-    let param = |name: &str| query_param(req, name).filter(|v| !v.trim().is_empty());
-    let filters = crate::app::list_impersonations::ListFilters {
-        active: param("active"),
-        actor: param("actor"),
-        target: param("target"),
-        since: param("since"),
-        next_token: param("nextToken"),
-    };
-    crate::app::list_impersonations::list_impersonations(state, &caller, filters).await
+    // An impersonated session is refused whatever it asks: before its filters are read.
+    caller.require_own_session(&state.api)?;
+    list_impersonations(state, &caller, list_filters(req)?).await
 }

@@ -3,6 +3,7 @@
 //! `app`, and maps the result.
 
 pub mod extract;
+pub mod filters;
 pub mod origin;
 pub mod refusal;
 pub mod respond;

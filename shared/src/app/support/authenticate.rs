@@ -23,6 +23,16 @@ impl Caller {
             SessionKind::Own
         }
     }
+
+    /// Refuses an impersonated session what only a person's own session may do (read the
+    /// listing or the audit trail): a chained impersonation. Checked before anything the
+    /// request asks is read.
+    pub fn require_own_session(&self, state: &Api) -> Result<()> {
+        match self.session_kind(state) {
+            SessionKind::Impersonated => Err(Denial::ChainedImpersonation.into()),
+            SessionKind::Own => Ok(()),
+        }
+    }
 }
 
 pub async fn authenticate(state: &Api, authorization: Option<&str>) -> Result<Caller> {

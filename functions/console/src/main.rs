@@ -12,6 +12,7 @@ mod files {
 #[tokio::main(flavor = "current_thread")]
 async fn main() -> Result<(), lambda_runtime::Error> {
     actas::bootstrap::init_logging();
-    let state = ConsoleState::new(&ApiConfig::from_env()?, files::FILES);
+    let config = ApiConfig::from_env()?;
+    let state = ConsoleState::new(&config.pool, files::FILES);
     http::runtime::run_http(|req| http::console::handle(&state, req)).await
 }

@@ -53,7 +53,7 @@ async fn pointer_of(
     client_id: &str,
     refresh_token: &str,
 ) -> Result<RefreshPointer> {
-    if client_id != state.api.config.impersonation_client_id {
+    if client_id != state.api.pool.impersonation_client_id {
         return Err(invalid_refresh_token());
     }
     state
@@ -90,7 +90,7 @@ pub async fn refresh_session(
         impersonation_id: pointer.impersonation_id.clone(),
         remint_id: uuid::Uuid::new_v4().to_string(),
         secret_hash: hash_secret(&secret),
-        deadline: now + state.api.config.mint_window_secs,
+        deadline: now + state.api.policy.mint_window_secs,
     };
     let actor_as = pointer.actor_username.as_deref();
     let target_as = pointer.target_username.as_deref();
@@ -109,7 +109,7 @@ pub async fn refresh_session(
                 "Refresh Token has been revoked: the impersonation has ended".into(),
             ));
         }
-        if !imp.is_idle(now) && now + state.api.config.token_validity_secs > imp.ends_at {
+        if !imp.is_idle(now) && now + state.api.policy.token_validity_secs > imp.ends_at {
             return Err(ActasError::Unauthorized(
                 "the impersonation ends before refreshed tokens would".into(),
             ));
@@ -288,7 +288,7 @@ pub async fn session_user(state: &SessionState, access_token: &str) -> Result<Va
     let token = state.api.verifier.verify(access_token).await?;
     let not_this = || ActasError::Unauthorized("Invalid Access Token".into());
     if token.token_use != TokenUse::Access
-        || token.client_id != state.api.config.impersonation_client_id
+        || token.client_id != state.api.pool.impersonation_client_id
     {
         return Err(not_this());
     }
@@ -477,7 +477,7 @@ mod tests {
     #[tokio::test]
     async fn a_session_unused_for_its_idle_timeout_is_over_and_each_refresh_moves_it_on() {
         let (world, clock) = world_with_manual_clock();
-        let idle = world.config.impersonation_idle_secs;
+        let idle = world.policy.impersonation_idle_secs;
         let used = start(&world, "acme-admin", "acme-support-1").await;
         let unused = start(&world, "acme-operator", "acme-support-2").await;
         let started = clock.now_secs();
@@ -530,7 +530,7 @@ mod tests {
         let access =
             world.impersonated_access_token("acme-support-1", "acme-admin", &id_of(&session));
         assert!(session_user(&world.session_state(), &access).await.is_ok());
-        clock.advance_secs(world.config.impersonation_idle_secs);
+        clock.advance_secs(world.policy.impersonation_idle_secs);
         let refused = session_user(&world.session_state(), &access).await;
         assert!(
             matches!(&refused, Err(ActasError::Unauthorized(m)) if m.contains("ended for idleness")),

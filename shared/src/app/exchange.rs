@@ -105,7 +105,7 @@ pub async fn exchange_token(
             ticket: grant.ticket.clone(),
         };
         // The mode too: an actor no longer allowed a full session does not get one.
-        let mode = state.api.config.mode_rules.resolve(
+        let mode = state.api.policy.mode_rules.resolve(
             Some(grant.mode),
             &actor_principal,
             &justification,

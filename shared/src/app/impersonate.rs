@@ -87,7 +87,7 @@ async fn start(
 ) -> Result<Started<SessionPayload>> {
     let needs_key = request.api_key.is_some()
         || request.dialect == Dialect::Username
-        || state.api.config.api_key_requirement == ApiKeyRequirement::Always;
+        || state.api.policy.api_key_requirement == ApiKeyRequirement::Always;
     let key = async {
         if needs_key {
             find_api_key(state.api_keys.as_ref(), request.api_key)
@@ -119,7 +119,7 @@ async fn start(
         let mode =
             state
                 .api
-                .config
+                .policy
                 .mode_rules
                 .resolve(request.mode, &actor, &request.justification)?;
         Ok((target, mode))
@@ -132,7 +132,7 @@ async fn start(
                     key,
                     actor.tenant.as_deref(),
                     UsagePlan {
-                        default_requests_per_minute: state.api.config.api_key_requests_per_minute,
+                        default_requests_per_minute: state.api.policy.api_key_requests_per_minute,
                         now_millis: state.api.clock.now_millis(),
                     },
                 )

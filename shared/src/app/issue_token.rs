@@ -106,7 +106,7 @@ async fn issue(
     check_may_start(&actor, &target_user)?;
     let mode = state
         .api
-        .config
+        .policy
         .mode_rules
         .resolve(requested_mode, &actor, &justification)?;
     let admission = admit(
@@ -144,7 +144,7 @@ async fn issue(
     };
 
     let now = state.api.clock.now_secs();
-    let exp = now + state.api.config.exchange_token_secs;
+    let exp = now + state.api.policy.exchange_token_secs;
     let grant = ExchangeGrant {
         id: uuid::Uuid::new_v4().to_string(),
         audience: route.audience().to_string(),

@@ -30,7 +30,7 @@ pub fn me(state: &Api, caller: &Caller) -> Me {
     let principal = caller.user.principal();
     let impersonated = caller.session_kind(state) == SessionKind::Impersonated;
     let may_act_as = !impersonated && principal.role >= Role::TeamAdmin;
-    let rules = &state.config.mode_rules;
+    let rules = &state.policy.mode_rules;
     let modes = if !may_act_as {
         vec![]
     } else if rules.full_roles.contains(&principal.role) {

@@ -232,7 +232,7 @@ mod tests {
         let id = started_read_only(&world, "acme-admin").await;
         let token = world.impersonated_access_token("acme-support-1", "acme-admin", &id);
         let bearer = format!("Bearer {token}");
-        let idle = world.config.impersonation_idle_secs;
+        let idle = world.policy.impersonation_idle_secs;
         let idle_end = rfc3339_millis((clock.now_secs() + idle) * 1000);
 
         clock.advance_secs(idle - 1);

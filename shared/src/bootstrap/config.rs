@@ -123,8 +123,33 @@ impl EnvReader {
 /// A policy knob of the domain; `bootstrap` only reads it from `API_KEY_REQUIRED`.
 pub use crate::domain::grant::ApiKeyRequirement;
 
-/// The HTTP functions' settings: a domain type; `bootstrap` only reads it from the environment.
-pub use crate::domain::settings::ApiConfig;
+/// The pool the HTTP functions serve and their policy knobs: domain types, read here.
+pub use crate::domain::settings::{Policy, UserPool};
+
+/// Configuration of the HTTP functions: the pool and the policy the use cases are given, and the
+/// wiring only `bootstrap` uses (tables, keys, secrets, the issuer and its JWKS).
+#[derive(Debug, Clone)]
+pub struct ApiConfig {
+    /// The pool, its clients and Cognito's public endpoint (the use cases and the console).
+    pub pool: UserPool,
+    /// The policy knobs the use cases apply.
+    pub policy: Policy,
+    pub table_name: String,
+    /// The audit trail's own table (`AUDIT_TABLE_NAME`).
+    pub audit_table_name: String,
+    /// Where the pool's signing keys are fetched from. On AWS it derives from the issuer; the
+    /// local emulator serves it elsewhere, so it is configuration.
+    pub jwks_url: String,
+    pub token_issuer: String,
+    /// The API's public base URL (`PUBLIC_API_URL`, e.g. behind a custom domain). Unset, it is
+    /// read from each request. Impersonated sessions refresh at `{base}/auth/cognito`.
+    pub public_api_url: Option<String>,
+    /// The KMS key that seals impersonated sessions' refresh tokens (kept for revocation).
+    pub refresh_token_key_id: String,
+    /// The secret holding actas's signing keys for two-step tokens; only the functions that
+    /// issue or exchange them need it (`require_signing_key_secret`).
+    pub signing_key_secret_id: Option<String>,
+}
 
 impl ApiConfig {
     /// For the functions that sign or verify two-step tokens: refuse to start without the secret.
@@ -146,67 +171,90 @@ impl ApiConfig {
         let cognito_public_endpoint = env
             .optional("COGNITO_PUBLIC_ENDPOINT")
             .unwrap_or_else(|| format!("https://cognito-idp.{region}.amazonaws.com/"));
+        // Read in this order, so that the problems are named in it.
         let mode_rules = mode_rules(&mut env);
         let identity_mapping = env.identity_mapping();
+        let request_window_secs = env.parsed_or("REQUEST_WINDOW_SECONDS", 900);
+        let step_up_max_age_secs = env.parsed_or("STEP_UP_MAX_AGE_SECONDS", 0);
+        let table_name = env.required("TABLE_NAME");
+        let sign_in_client_id = env.required("SIGN_IN_CLIENT_ID");
+        let impersonation_client_id = env.required("IMPERSONATION_CLIENT_ID");
+        let revert_client_id = env.required("REVERT_CLIENT_ID");
+        let exchange_token_secs = env.parsed_or("EXCHANGE_TOKEN_SECONDS", 120);
+        let reason_required = env.parsed_or("REASON_REQUIRED", true);
+        let refresh_token_key_id = env.required("REFRESH_TOKEN_KEY_ID");
+        let audit_table_name = env.required("AUDIT_TABLE_NAME");
+        let token_validity_secs = env.parsed_or::<i64>("IMPERSONATION_TOKEN_MINUTES", 15) * 60;
+        let signing_key_secret_id = env.optional("SIGNING_KEY_SECRET_ID");
+        let api_key_requests_per_minute = env.parsed_or("API_KEY_REQUESTS_PER_MINUTE", 600);
+        let mint_window_secs = env.parsed_or("MINT_WINDOW_SECONDS", 60);
+        let impersonation_max_secs = env.parsed_or("IMPERSONATION_MAX_SECONDS", 3600);
+        let impersonation_idle_secs = env.parsed_or("IMPERSONATION_IDLE_SECONDS", 1800);
+        let api_key_requirement =
+            env.parsed_or("API_KEY_REQUIRED", ApiKeyRequirement::UsernameDialect);
         let config = ApiConfig {
-            mode_rules,
-            identity_mapping,
-            request_window_secs: env.parsed_or("REQUEST_WINDOW_SECONDS", 900),
-            step_up_max_age_secs: env.parsed_or("STEP_UP_MAX_AGE_SECONDS", 0),
-            table_name: env.required("TABLE_NAME"),
-            sign_in_client_id: env.required("SIGN_IN_CLIENT_ID"),
-            impersonation_client_id: env.required("IMPERSONATION_CLIENT_ID"),
-            revert_client_id: env.required("REVERT_CLIENT_ID"),
-            exchange_token_secs: env.parsed_or("EXCHANGE_TOKEN_SECONDS", 120),
-            reason_required: env.parsed_or("REASON_REQUIRED", true),
-            refresh_token_key_id: env.required("REFRESH_TOKEN_KEY_ID"),
-            audit_table_name: env.required("AUDIT_TABLE_NAME"),
-            token_validity_secs: env.parsed_or::<i64>("IMPERSONATION_TOKEN_MINUTES", 15) * 60,
-            signing_key_secret_id: env.optional("SIGNING_KEY_SECRET_ID"),
-            api_key_requests_per_minute: env.parsed_or("API_KEY_REQUESTS_PER_MINUTE", 600),
-            mint_window_secs: env.parsed_or("MINT_WINDOW_SECONDS", 60),
-            impersonation_max_secs: env.parsed_or("IMPERSONATION_MAX_SECONDS", 3600),
-            impersonation_idle_secs: env.parsed_or("IMPERSONATION_IDLE_SECONDS", 1800),
-            api_key_requirement: env
-                .parsed_or("API_KEY_REQUIRED", ApiKeyRequirement::UsernameDialect),
-            region,
-            user_pool_id,
+            pool: UserPool {
+                region,
+                user_pool_id,
+                sign_in_client_id,
+                impersonation_client_id,
+                revert_client_id,
+                cognito_public_endpoint,
+            },
+            policy: Policy {
+                mint_window_secs,
+                impersonation_max_secs,
+                impersonation_idle_secs,
+                api_key_requirement,
+                token_validity_secs,
+                reason_required,
+                exchange_token_secs,
+                api_key_requests_per_minute,
+                mode_rules,
+                request_window_secs,
+                step_up_max_age_secs,
+                identity_mapping,
+            },
+            table_name,
+            audit_table_name,
             jwks_url,
             token_issuer,
-            cognito_public_endpoint,
             public_api_url: env
                 .optional("PUBLIC_API_URL")
                 .map(|url| url.trim_end_matches('/').to_string())
                 .filter(|url| !url.is_empty()),
+            refresh_token_key_id,
+            signing_key_secret_id,
         };
-        if config.mint_window_secs <= 0
-            || config.impersonation_max_secs <= 0
-            || config.exchange_token_secs <= 0
+        let policy = &config.policy;
+        if policy.mint_window_secs <= 0
+            || policy.impersonation_max_secs <= 0
+            || policy.exchange_token_secs <= 0
         {
             env.reject("MINT_WINDOW_SECONDS, IMPERSONATION_MAX_SECONDS and EXCHANGE_TOKEN_SECONDS must be positive");
         }
-        if config.impersonation_max_secs < config.token_horizon_secs() {
+        if policy.impersonation_max_secs < policy.token_horizon_secs() {
             // Otherwise the first tokens of an impersonation would outlive its end.
             env.reject(format!(
                 "IMPERSONATION_MAX_SECONDS ({}) may not be shorter than MINT_WINDOW_SECONDS plus IMPERSONATION_TOKEN_MINUTES ({} s): no token may outlive its impersonation",
-                config.impersonation_max_secs,
-                config.token_horizon_secs()
+                policy.impersonation_max_secs,
+                policy.token_horizon_secs()
             ));
         }
         if !(0..=crate::domain::governance::MAX_STEP_UP_SECONDS)
-            .contains(&config.step_up_max_age_secs)
+            .contains(&policy.step_up_max_age_secs)
         {
             env.reject(format!(
                 "STEP_UP_MAX_AGE_SECONDS must be from 0 (off) to {} seconds",
                 crate::domain::governance::MAX_STEP_UP_SECONDS
             ));
         }
-        if config.impersonation_idle_secs < config.token_horizon_secs() {
+        if policy.impersonation_idle_secs < policy.token_horizon_secs() {
             // Otherwise a session would go idle while the tokens of its last refresh still hold.
             env.reject(format!(
                 "IMPERSONATION_IDLE_SECONDS ({}) may not be shorter than MINT_WINDOW_SECONDS plus IMPERSONATION_TOKEN_MINUTES ({} s): a session must be able to refresh before it goes idle",
-                config.impersonation_idle_secs,
-                config.token_horizon_secs()
+                policy.impersonation_idle_secs,
+                policy.token_horizon_secs()
             ));
         }
         env.finish(config)
@@ -427,10 +475,10 @@ mod tests {
             config.jwks_url,
             "https://cognito-idp.eu-west-1.amazonaws.com/eu-west-1_abc/.well-known/jwks.json"
         );
-        assert_eq!(config.impersonation_max_secs, 3600);
-        assert_eq!(config.impersonation_idle_secs, 1800);
+        assert_eq!(config.policy.impersonation_max_secs, 3600);
+        assert_eq!(config.policy.impersonation_idle_secs, 1800);
         assert_eq!(
-            config.api_key_requirement,
+            config.policy.api_key_requirement,
             ApiKeyRequirement::UsernameDialect
         );
     }
@@ -449,7 +497,7 @@ mod tests {
             match ApiConfig::from_reader(reader(&vars)) {
                 Ok(config) => {
                     assert!(accepted, "{idle} accepted");
-                    assert_eq!(config.impersonation_idle_secs.to_string(), idle);
+                    assert_eq!(config.policy.impersonation_idle_secs.to_string(), idle);
                 }
                 Err(err) => {
                     assert!(!accepted, "{idle} refused: {err}");
@@ -493,8 +541,8 @@ mod tests {
     #[test]
     fn mode_rules_default_to_read_only_and_parse_from_the_environment() {
         let config = ApiConfig::from_reader(reader(&API_VARS)).unwrap();
-        assert_eq!(config.mode_rules, ModeRules::default());
-        assert_eq!(config.mode_rules.default, Mode::ReadOnly);
+        assert_eq!(config.policy.mode_rules, ModeRules::default());
+        assert_eq!(config.policy.mode_rules.default, Mode::ReadOnly);
 
         let mut vars = API_VARS.to_vec();
         vars.extend([
@@ -502,7 +550,10 @@ mod tests {
             ("FULL_MODE_ROLES", "admin, super-admin"),
             ("FULL_MODE_REQUIRES_TICKET", "true"),
         ]);
-        let rules = ApiConfig::from_reader(reader(&vars)).unwrap().mode_rules;
+        let rules = ApiConfig::from_reader(reader(&vars))
+            .unwrap()
+            .policy
+            .mode_rules;
         assert_eq!(
             rules,
             ModeRules {

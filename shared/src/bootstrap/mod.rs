@@ -46,16 +46,16 @@ use tracing_subscriber::filter::LevelFilter;
 fn api(config: ApiConfig, sdk: &SdkConfig, dynamodb: &aws_sdk_dynamodb::Client) -> Result<Api> {
     let identity = Arc::new(CognitoIdentityProvider::new(
         aws_sdk_cognitoidentityprovider::Client::new(sdk),
-        &config.user_pool_id,
-        config.identity_mapping.clone(),
+        &config.pool.user_pool_id,
+        config.policy.identity_mapping.clone(),
     ));
     let verifier = JwtVerifier::new(
         Arc::new(HttpJwksSource::new(&config.jwks_url)?),
         &config.token_issuer,
         vec![
-            config.sign_in_client_id.clone(),
-            config.revert_client_id.clone(),
-            config.impersonation_client_id.clone(),
+            config.pool.sign_in_client_id.clone(),
+            config.pool.revert_client_id.clone(),
+            config.pool.impersonation_client_id.clone(),
         ],
     )?;
     let audit = AuditTrail {
@@ -65,7 +65,9 @@ fn api(config: ApiConfig, sdk: &SdkConfig, dynamodb: &aws_sdk_dynamodb::Client) 
         )),
     };
     Ok(Api {
-        config,
+        policy: config.policy,
+        pool: config.pool,
+        public_api_url: config.public_api_url,
         clock: Arc::new(SystemClock),
         verifier,
         identity,
@@ -101,7 +103,7 @@ pub fn impersonate(config: ApiConfig, sdk: &SdkConfig) -> Result<ImpersonateStat
     let dynamodb = aws_sdk_dynamodb::Client::new(sdk);
     let grants = Arc::new(DynamoStore::new(dynamodb.clone(), &config.table_name));
     let sessions = sessions(&config, sdk, grants.clone());
-    let governance = Governance::new(grants.clone(), &config);
+    let governance = Governance::new(grants.clone(), &config.policy);
     Ok(ImpersonateState {
         api: api(config, sdk, &dynamodb)?,
         sessions,
@@ -115,7 +117,7 @@ fn issue_token(config: ApiConfig, sdk: &SdkConfig) -> Result<IssueTokenState> {
     let dynamodb = aws_sdk_dynamodb::Client::new(sdk);
     let tokens = exchange_tokens(&config, sdk)?;
     let exchanges = Arc::new(DynamoStore::new(dynamodb.clone(), &config.table_name));
-    let governance = Governance::new(exchanges.clone(), &config);
+    let governance = Governance::new(exchanges.clone(), &config.policy);
     Ok(IssueTokenState {
         api: api(config, sdk, &dynamodb)?,
         exchanges,
@@ -139,7 +141,7 @@ fn exchange(config: ApiConfig, sdk: &SdkConfig) -> Result<ExchangeState> {
     let tokens = exchange_tokens(&config, sdk)?;
     let grants = Arc::new(DynamoStore::new(dynamodb.clone(), &config.table_name));
     let sessions = sessions(&config, sdk, grants.clone());
-    let governance = Governance::new(grants.clone(), &config);
+    let governance = Governance::new(grants.clone(), &config.policy);
     Ok(ExchangeState {
         api: api(config, sdk, &dynamodb)?,
         sessions,
@@ -230,7 +232,7 @@ pub fn notices(config: NoticesConfig, sdk: &SdkConfig) -> Result<NoticeState> {
 pub fn governance(config: ApiConfig, sdk: &SdkConfig) -> Result<GovernanceState> {
     let dynamodb = aws_sdk_dynamodb::Client::new(sdk);
     let store = Arc::new(DynamoStore::new(dynamodb.clone(), &config.table_name));
-    let governance = Governance::new(store, &config);
+    let governance = Governance::new(store, &config.policy);
     Ok(GovernanceState {
         api: api(config, sdk, &dynamodb)?,
         governance,

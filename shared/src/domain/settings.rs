@@ -1,30 +1,34 @@
-//! The HTTP functions' settings: what the deployment names (table, pool, clients, endpoints)
-//! and the policy knobs the use cases apply (windows, limits, modes, step-up, the identity
-//! mapping). Plain data; `bootstrap::config` reads it from the environment and checks it.
+//! What the HTTP functions' use cases are told about their deployment: the user pool they serve
+//! (`UserPool`) and the policy knobs they apply (`Policy`: windows, limits, modes, step-up, the
+//! identity mapping). Plain data; `bootstrap::config` reads both from the environment, checks
+//! them, and keeps the wiring (tables, keys, secrets, JWKS) to itself.
 
 use crate::domain::grant::ApiKeyRequirement;
 use crate::domain::identity_mapping::IdentityMapping;
 use crate::domain::mode::ModeRules;
 
-/// Configuration of the HTTP functions.
-#[derive(Debug, Clone)]
-pub struct ApiConfig {
+/// The Cognito user pool the HTTP functions serve, as far as the use cases and the console need
+/// it: which pool, which of its clients is which, and where Cognito is reached from outside.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct UserPool {
     pub region: String,
-    pub table_name: String,
     pub user_pool_id: String,
+    /// The client users sign in with (the console signs in here).
     pub sign_in_client_id: String,
+    /// The client impersonated sessions are minted on (custom auth) and refreshed on.
     pub impersonation_client_id: String,
     /// The client a revert hands the impersonator's own session back on.
     pub revert_client_id: String,
-    /// Where the pool's signing keys are fetched from. On AWS it derives from the issuer; the
-    /// local emulator serves it elsewhere, so it is configuration.
-    pub jwks_url: String,
-    pub token_issuer: String,
-    /// Cognito's own endpoint: where an impersonator's own session (after a revert) refreshes.
+    /// Cognito's own endpoint: where an impersonator's own session (after a revert) refreshes,
+    /// and where the console signs in.
     pub cognito_public_endpoint: String,
-    /// The API's public base URL (`PUBLIC_API_URL`, e.g. behind a custom domain). Unset, it is
-    /// read from each request. Impersonated sessions refresh at `{base}/auth/cognito`.
-    pub public_api_url: Option<String>,
+}
+
+/// The deployment's policy knobs: how long sessions and their secrets live, what a start must
+/// give, which mode it gets, and where the pool keeps roles and tenants. A tenant's own settings
+/// may only be stricter.
+#[derive(Debug, Clone)]
+pub struct Policy {
     /// How long the one-time secret of a fresh grant may be redeemed with Cognito.
     pub mint_window_secs: i64,
     /// The hard limit of an impersonation.
@@ -32,20 +36,14 @@ pub struct ApiConfig {
     /// How long an impersonated session may go unused (not refreshed) before it is over
     /// (`IMPERSONATION_IDLE_SECONDS`, default 1800); a tenant may set a shorter one.
     pub impersonation_idle_secs: i64,
+    /// When a start must come with an API key (`API_KEY_REQUIRED`).
     pub api_key_requirement: ApiKeyRequirement,
-    /// The audit trail's own table (`AUDIT_TABLE_NAME`).
-    pub audit_table_name: String,
-    /// The KMS key that seals impersonated sessions' refresh tokens (kept for revocation).
-    pub refresh_token_key_id: String,
     /// Lifetime of impersonated id/access tokens; the hard limit may not be shorter.
     pub token_validity_secs: i64,
     /// Whether every start must give a reason (`REASON_REQUIRED`, default true).
     pub reason_required: bool,
     /// Lifetime of a two-step (seeds 002/003) token.
     pub exchange_token_secs: i64,
-    /// The secret holding actas's signing keys for two-step tokens; only the functions that
-    /// issue or exchange them need it (`require_signing_key_secret`).
-    pub signing_key_secret_id: Option<String>,
     /// The usage plan of API keys without their own: starts per key per minute
     /// (`API_KEY_REQUESTS_PER_MINUTE`, default 600).
     pub api_key_requests_per_minute: u32,
@@ -63,7 +61,7 @@ pub struct ApiConfig {
     pub identity_mapping: IdentityMapping,
 }
 
-impl ApiConfig {
+impl Policy {
     /// How long after a start its first tokens may still be valid: minted within the mint
     /// window, valid for the impersonation client's token validity. No hard end may be sooner.
     pub fn token_horizon_secs(&self) -> i64 {

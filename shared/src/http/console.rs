@@ -1,9 +1,10 @@
 //! `GET /console/{path}`: the console's static files, compiled into the function, and
-//! `config.json`, the pool's sign-in settings from the function's configuration. The console
-//! is served by the API it calls, so its requests are same-origin on AWS and locally.
+//! `config.json`, the pool's sign-in settings (its `UserPool`, from the function's
+//! configuration). The console is served by the API it calls, so its requests are same-origin on
+//! AWS and locally.
 
 use crate::domain::error::ActasError;
-use crate::domain::settings::ApiConfig;
+use crate::domain::settings::UserPool;
 use crate::http::extract::path_param;
 use crate::http::respond::error_response;
 use lambda_http::http::{header, StatusCode};
@@ -26,15 +27,15 @@ pub struct ConsoleState {
 }
 
 impl ConsoleState {
-    pub fn new(config: &ApiConfig, files: ConsoleFiles) -> ConsoleState {
+    pub fn new(pool: &UserPool, files: ConsoleFiles) -> ConsoleState {
         let config_json = json!({
-            "cognitoEndpoint": config.cognito_public_endpoint,
-            "region": config.region,
-            "userPoolId": config.user_pool_id,
-            "signInClientId": config.sign_in_client_id,
+            "cognitoEndpoint": pool.cognito_public_endpoint,
+            "region": pool.region,
+            "userPoolId": pool.user_pool_id,
+            "signInClientId": pool.sign_in_client_id,
         })
         .to_string();
-        let cognito = config.cognito_public_endpoint.trim_end_matches('/');
+        let cognito = pool.cognito_public_endpoint.trim_end_matches('/');
         let inline_scripts: String = files
             .iter()
             .filter(|(name, _)| name.ends_with(".html"))

@@ -102,7 +102,7 @@ fn start_request<'r>(
             ))
         }
     };
-    let justification = Justification::parse(reason, ticket, state.api.config.reason_required)?;
+    let justification = Justification::parse(reason, ticket, state.api.policy.reason_required)?;
     let mode = Mode::requested(mode.as_deref())?;
     let api_key = header(req, "x-api-key");
     let origin = origin.clone();

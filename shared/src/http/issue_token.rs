@@ -84,7 +84,7 @@ async fn issue_token_request(
         let justification = Justification::parse(
             query_param(req, "reason"),
             query_param(req, "ticket"),
-            state.api.config.reason_required,
+            state.api.policy.reason_required,
         )?;
         let mode = Mode::requested(query_param(req, "mode").as_deref())?;
         Ok((target, justification, mode))

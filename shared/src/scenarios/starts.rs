@@ -364,7 +364,7 @@ async fn a_reason_is_required_bounded_and_kept() {
 #[tokio::test]
 async fn a_deployment_may_make_the_reason_optional() {
     let mut f = fixture().await;
-    f.world.config.reason_required = false;
+    f.world.policy.reason_required = false;
     let mut ev = f.username_event("acme-admin", "acme-support-1");
     ev["body"] = json!(json!({"username": "acme-support-1"}).to_string());
     let (status, session) = f.call(ev).await;

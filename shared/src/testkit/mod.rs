@@ -18,8 +18,9 @@ use crate::app::issue_token::IssueTokenState;
 use crate::app::profiles::ProfilesState;
 use crate::app::state::{Api, ReadState, SessionState, Sessions};
 use crate::app::token_verifier::JwtVerifier;
-use crate::bootstrap::config::{ApiConfig, ApiKeyRequirement};
 use crate::domain::exchange::{parse_key_set, rotate_key_set, SigningKey};
+use crate::domain::grant::ApiKeyRequirement;
+use crate::domain::settings::{Policy, UserPool};
 use crate::domain::user::{UserRecord, ATTR_TEAM, ATTR_TEAM_ROLE, ATTR_TENANT};
 use crate::ports::clock::{Clock, SystemClock};
 use crate::ports::signing_keys::SigningKeySource;
@@ -127,12 +128,15 @@ impl SigningKeySource for FixedSigningKeys {
 }
 
 /// An in-memory world: the demo users, the grants and audit in one `MemoryStore`, a fresh
-/// signing key, and the configuration every route's state is built from (a test may change it).
+/// signing key, and the policy, pool and public URL every route's state is built from (a test
+/// may change them).
 pub struct TestWorld {
     pub signer: TestSigner,
     pub store: Arc<MemoryStore>,
     pub identity: Arc<MemoryIdentityProvider>,
-    pub config: ApiConfig,
+    pub policy: Policy,
+    pub pool: UserPool,
+    pub public_api_url: Option<String>,
     pub clock: Arc<dyn Clock>,
     /// The two-step tokens' key set (the secret's JSON).
     pub signing_keys: String,
@@ -149,38 +153,35 @@ impl TestWorld {
             store.clone(),
             clock.clone(),
         ));
-        let config = ApiConfig {
+        let policy = Policy {
             identity_mapping: Default::default(),
             mode_rules: crate::domain::mode::ModeRules::default(),
             request_window_secs: 900,
             step_up_max_age_secs: 0,
-            public_api_url: Some(TEST_API_URL.into()),
-            region: "us-east-1".into(),
-            table_name: "actas-test".into(),
-            user_pool_id: "us-east-1_test".into(),
-            sign_in_client_id: SIGN_IN_CLIENT.into(),
-            impersonation_client_id: IMPERSONATION_CLIENT.into(),
-            revert_client_id: REVERT_CLIENT.into(),
             exchange_token_secs: 120,
             reason_required: true,
-            refresh_token_key_id: "test-key".into(),
-            audit_table_name: "audit".into(),
             token_validity_secs: 900,
-            signing_key_secret_id: None,
             api_key_requests_per_minute: 600,
-            jwks_url: format!("{ISSUER}/.well-known/jwks.json"),
-            token_issuer: ISSUER.into(),
-            cognito_public_endpoint: "https://cognito-idp.us-east-1.amazonaws.com/".into(),
             mint_window_secs: 60,
             impersonation_max_secs: 3600,
             impersonation_idle_secs: 1800,
             api_key_requirement: ApiKeyRequirement::UsernameDialect,
         };
+        let pool = UserPool {
+            region: "us-east-1".into(),
+            user_pool_id: "us-east-1_test".into(),
+            sign_in_client_id: SIGN_IN_CLIENT.into(),
+            impersonation_client_id: IMPERSONATION_CLIENT.into(),
+            revert_client_id: REVERT_CLIENT.into(),
+            cognito_public_endpoint: "https://cognito-idp.us-east-1.amazonaws.com/".into(),
+        };
         TestWorld {
             signer,
             store,
             identity,
-            config,
+            policy,
+            pool,
+            public_api_url: Some(TEST_API_URL.into()),
             clock,
             signing_keys: rotate_key_set(None, 0).expect("a key set"),
         }
@@ -199,7 +200,9 @@ impl TestWorld {
         )
         .expect("a verifier");
         Api {
-            config: self.config.clone(),
+            policy: self.policy.clone(),
+            pool: self.pool.clone(),
+            public_api_url: self.public_api_url.clone(),
             clock: self.clock.clone(),
             verifier,
             identity: self.identity.clone(),
@@ -231,7 +234,7 @@ impl TestWorld {
     }
 
     pub fn governance(&self) -> crate::app::governance::Governance {
-        crate::app::governance::Governance::new(self.store.clone(), &self.api().config)
+        crate::app::governance::Governance::new(self.store.clone(), &self.policy)
     }
 
     pub fn governance_state(&self) -> crate::app::governance::GovernanceState {

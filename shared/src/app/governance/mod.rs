@@ -18,7 +18,7 @@ use crate::domain::audit::{bounded, AuditEvent, AuditRecord, RequestOrigin, MAX_
 use crate::domain::error::Result;
 use crate::domain::governance::{AccessRequest, DeploymentLimits, TenantSettings};
 use crate::domain::policy::{Denial, SessionKind};
-use crate::domain::settings::ApiConfig;
+use crate::domain::settings::Policy;
 use crate::ports::governance::GovernanceStore;
 use std::sync::Arc;
 
@@ -38,17 +38,17 @@ pub struct GovernanceState {
 }
 
 impl Governance {
-    pub fn new(store: Arc<dyn GovernanceStore>, config: &ApiConfig) -> Governance {
+    pub fn new(store: Arc<dyn GovernanceStore>, policy: &Policy) -> Governance {
         Governance {
             store,
             limits: DeploymentLimits {
-                max_duration_seconds: config.impersonation_max_secs,
-                full_mode_roles: config.mode_rules.full_roles.clone(),
-                token_horizon_seconds: config.token_horizon_secs(),
-                idle_seconds: config.impersonation_idle_secs,
-                step_up_max_age_seconds: config.step_up_max_age_secs,
+                max_duration_seconds: policy.impersonation_max_secs,
+                full_mode_roles: policy.mode_rules.full_roles.clone(),
+                token_horizon_seconds: policy.token_horizon_secs(),
+                idle_seconds: policy.impersonation_idle_secs,
+                step_up_max_age_seconds: policy.step_up_max_age_secs,
             },
-            request_window_secs: config.request_window_secs,
+            request_window_secs: policy.request_window_secs,
         }
     }
 

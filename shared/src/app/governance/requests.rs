@@ -214,7 +214,7 @@ pub async fn decide(
         // may only look, cannot approve a full one (but may approve it as read-only).
         let granted = terms.mode.unwrap_or(request.mode);
         if granted == Mode::Full
-            && (!state.config.mode_rules.full_roles.contains(&me.role)
+            && (!state.policy.mode_rules.full_roles.contains(&me.role)
                 || !settings.full_mode_roles.contains(&me.role))
         {
             return Err(ActasError::Forbidden(

@@ -84,7 +84,7 @@ async fn a_tenants_idle_timeout_is_bounded_and_fixed_at_each_start() {
     );
 
     // The deployment's shortened below the tenant's: the deployment's applies.
-    world.config.impersonation_idle_secs = 1000;
+    world.policy.impersonation_idle_secs = 1000;
     let settings = world.governance().settings_for(Some("acme")).await.unwrap();
     assert_eq!(settings.idle_seconds, 1000);
     assert_eq!(started_idle_secs(&world).await, (1000, 1000));

@@ -16,7 +16,7 @@ pub struct Caller {
 impl Caller {
     pub fn session_kind(&self, state: &Api) -> SessionKind {
         if self.token.is_impersonated()
-            || self.token.client_id == state.config.impersonation_client_id
+            || self.token.client_id == state.pool.impersonation_client_id
         {
             SessionKind::Impersonated
         } else {

@@ -20,7 +20,6 @@ pub const COGNITO_ENDPOINT_PATH: &str = "/auth/cognito";
 
 pub(crate) fn refresh_endpoint(state: &Api, origin: Option<&RequestOrigin>) -> Result<String> {
     state
-        .config
         .public_api_url
         .clone()
         .or_else(|| origin.and_then(|o| o.api_url.clone()))
@@ -48,21 +47,21 @@ pub async fn mint_session_payload(
     let endpoint_url = if impersonated {
         refresh_endpoint(state, audit.map(|(_, origin)| origin))?
     } else {
-        state.config.cognito_public_endpoint.clone()
+        state.pool.cognito_public_endpoint.clone()
     };
     let mint_secret = new_secret()?;
     let revert_secret = new_secret()?;
     let max_secs = terms
         .max_duration_secs
-        .map_or(state.config.impersonation_max_secs, |tenant| {
-            tenant.min(state.config.impersonation_max_secs)
+        .map_or(state.policy.impersonation_max_secs, |tenant| {
+            tenant.min(state.policy.impersonation_max_secs)
         });
     // No token may outlive its impersonation: a hard end sooner than the last first token's
     // expiry (a tenant setting from before the tokens' validity was raised) is refused.
-    if impersonated && max_secs < state.config.token_horizon_secs() {
+    if impersonated && max_secs < state.policy.token_horizon_secs() {
         return Err(ActasError::Unprocessable(format!(
             "the tenant's maximum duration ({max_secs} s) is shorter than the impersonated tokens' lifetime ({} s: mint window and token validity); raise max_duration_seconds",
-            state.config.token_horizon_secs()
+            state.policy.token_horizon_secs()
         )));
     }
     let ends_at = now_secs + max_secs;
@@ -71,16 +70,16 @@ pub async fn mint_session_payload(
     let idle_secs = if impersonated {
         terms
             .idle_secs
-            .map_or(state.config.impersonation_idle_secs, |tenant| {
-                tenant.min(state.config.impersonation_idle_secs)
+            .map_or(state.policy.impersonation_idle_secs, |tenant| {
+                tenant.min(state.policy.impersonation_idle_secs)
             })
             .max(0)
     } else {
         0
     };
     let client_id = match kind {
-        GrantKind::Impersonation => state.config.impersonation_client_id.clone(),
-        GrantKind::OwnSession => state.config.revert_client_id.clone(),
+        GrantKind::Impersonation => state.pool.impersonation_client_id.clone(),
+        GrantKind::OwnSession => state.pool.revert_client_id.clone(),
     };
     let grant = Impersonation {
         id: uuid::Uuid::new_v4().to_string(),
@@ -98,7 +97,7 @@ pub async fn mint_session_payload(
         status: ImpersonationStatus::Pending,
         created_at_millis: now_millis,
         ends_at,
-        mint_deadline: now_secs + state.config.mint_window_secs,
+        mint_deadline: now_secs + state.policy.mint_window_secs,
         mint_secret_hash: hash_secret(&mint_secret),
         revert_secret_hash: hash_secret(&revert_secret),
         // Kept a day past its end so the record can still be read after it ended.
@@ -186,7 +185,7 @@ pub async fn mint_session_payload(
     Ok(SessionPayload {
         endpoint_url,
         client_id,
-        user_pool_id: state.config.user_pool_id.clone(),
+        user_pool_id: state.pool.user_pool_id.clone(),
         username: target.username.clone(),
         token: tokens.id_token.clone(),
         session: SessionTokens {

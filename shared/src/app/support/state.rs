@@ -9,16 +9,21 @@ use std::sync::Arc;
 
 use crate::app::audit_trail::AuditTrail;
 use crate::app::token_verifier::JwtVerifier;
-use crate::domain::settings::ApiConfig;
+use crate::domain::settings::{Policy, UserPool};
 use crate::ports::clock::Clock;
 use crate::ports::grants::ImpersonationStore;
 use crate::ports::identity::IdentityProvider;
 use crate::ports::vault::RefreshTokenVault;
 
-/// What every API route uses: its configuration, the clock, the verifier of callers' tokens,
-/// the pool, and the audit trail (refusals are audited on every route).
+/// What every API route uses: the deployment's policy, the user pool it serves, the API's
+/// public URL, the clock, the verifier of callers' tokens, the pool's directory, and the audit
+/// trail (refusals are audited on every route).
 pub struct Api {
-    pub config: ApiConfig,
+    pub policy: Policy,
+    pub pool: UserPool,
+    /// The API's public base URL (`PUBLIC_API_URL`). Unset, it is read from each request.
+    /// Impersonated sessions refresh at `{base}/auth/cognito`.
+    pub public_api_url: Option<String>,
     pub clock: Arc<dyn Clock>,
     pub verifier: JwtVerifier,
     pub identity: Arc<dyn IdentityProvider>,

@@ -35,7 +35,7 @@ async fn main() -> Result<(), Error> {
             return Err(problems.join("; ").into());
         }
     };
-    let sdk = actas::adapters::https::sdk_config();
+    let sdk = actas::bootstrap::sdk_config();
     let dynamodb = aws_sdk_dynamodb::Client::new(&sdk);
     let env = |name: &str| std::env::var(name).ok().filter(|v| !v.trim().is_empty());
     // Shared Signals: sessions revoked by actas's SETs are refused at the next request.

@@ -435,6 +435,12 @@ pub async fn start<C: FromEnv, S>(
     Ok(build(config, &sdk)?)
 }
 
+/// The one SDK configuration of a function, for a `main` that wires its own clients (the sample
+/// service): Lambda's environment, the compiled-in roots and ring (`adapters::https`).
+pub fn sdk_config() -> SdkConfig {
+    crate::adapters::https::sdk_config()
+}
+
 /// The start of a function that calls no AWS service: no SDK configuration is loaded.
 pub fn start_without_aws<C: FromEnv, S>(
     build: fn(C) -> S,

@@ -514,8 +514,14 @@ fn attribute(value: &AttributeValue) -> Value {
 fn describe_record(record: &Value) -> String {
     let sequence = record["dynamodb"]["SequenceNumber"].as_str().unwrap_or("?");
     let operation = record["eventName"].as_str().unwrap_or("?");
-    match actas::adapters::aws::dynamodb::audit::record_from_image(&record["dynamodb"]["NewImage"])
-    {
+    // The image as the consumers read it (DynamoDB's typed JSON), then as they decode it.
+    let audit = serde_json::from_value(record["dynamodb"]["NewImage"].clone())
+        .map_err(|e| e.to_string())
+        .and_then(|image| {
+            actas::adapters::aws::dynamodb::audit::record_from_image(&image)
+                .map_err(|e| e.to_string())
+        });
+    match audit {
         Ok(audit) => format!(
             "{sequence} {operation}: {} {} (impersonation {}, tenant {})",
             audit.event.as_str(),
@@ -604,5 +610,56 @@ mod tests {
         assert_eq!(sequence_order("900", "1000"), Ordering::Less);
         assert_eq!(sequence_order("0100", "100"), Ordering::Equal);
         assert_eq!(sequence_order("21", "3"), Ordering::Greater);
+    }
+
+    /// A record read from DynamoDB Streams, as replay hands it to a stream consumer: it reads as
+    /// the typed batch the consumers take, and its image decodes as the audit record written.
+    #[test]
+    fn a_replayed_record_reads_as_the_consumers_batch() {
+        use aws_sdk_dynamodbstreams::types::{OperationType, StreamRecord, StreamViewType};
+        let origin = actas::domain::audit::RequestOrigin::default();
+        let written = actas::domain::audit::AuditRecord::new(
+            actas::domain::audit::AuditEvent::Started,
+            1_800_000_000_000,
+            &origin,
+        );
+        let image = actas::adapters::aws::dynamodb::audit::audit_item(&written)
+            .into_iter()
+            .map(|(name, value)| {
+                let value = match value {
+                    aws_sdk_dynamodb::types::AttributeValue::S(s) => AttributeValue::S(s),
+                    aws_sdk_dynamodb::types::AttributeValue::N(n) => AttributeValue::N(n),
+                    other => panic!("unexpected attribute {other:?}"),
+                };
+                (name, value)
+            })
+            .collect();
+        let record = Record::builder()
+            .event_id("1")
+            .event_name(OperationType::Insert)
+            .event_version("1.1")
+            .event_source("aws:dynamodb")
+            .aws_region("us-east-1")
+            .dynamodb(
+                StreamRecord::builder()
+                    .approximate_creation_date_time(
+                        aws_sdk_dynamodbstreams::primitives::DateTime::from_secs(1_800_000_000),
+                    )
+                    .set_new_image(Some(image))
+                    .sequence_number("100")
+                    .size_bytes(300)
+                    .stream_view_type(StreamViewType::NewImage)
+                    .build(),
+            )
+            .build();
+        let entry = lambda_record(&record, "arn:aws:dynamodb:us-east-1:1:table/t/stream/x");
+        let batch: actas::app::publish_events::StreamBatch =
+            serde_json::from_value(json!({ "Records": [entry.clone()] })).expect("a stream batch");
+        let decoded = actas::adapters::aws::dynamodb::audit::record_from_image(
+            &batch.records[0].change.new_image,
+        )
+        .expect("an audit record");
+        assert_eq!(decoded, written);
+        assert!(describe_record(&entry).starts_with("100 INSERT: started success"));
     }
 }

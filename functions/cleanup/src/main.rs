@@ -6,5 +6,6 @@ use actas::{app, bootstrap};
 #[tokio::main(flavor = "current_thread")]
 async fn main() -> Result<(), lambda_runtime::Error> {
     let state = bootstrap::start(bootstrap::cleanup).await?;
-    bootstrap::run_event(|_schedule| app::cleanup::run_cleanup(&state)).await
+    // The schedule's event says nothing cleanup needs: read as any JSON.
+    bootstrap::run_event(|_schedule: serde_json::Value| app::cleanup::run_cleanup(&state)).await
 }

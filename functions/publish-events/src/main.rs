@@ -3,13 +3,15 @@
 //! The use case is `actas::app::publish_events`, what this function builds
 //! `actas::bootstrap::publish_events`.
 
+use actas::app::publish_events::StreamBatch;
 use actas::{app, bootstrap};
 
 #[tokio::main(flavor = "current_thread")]
 async fn main() -> Result<(), lambda_runtime::Error> {
     let publisher = bootstrap::start(bootstrap::publish_events).await?;
     let publisher = &publisher;
-    bootstrap::run_event(|batch| async move {
+    // The runtime reads the event as a stream batch: one that does not read fails, and comes again.
+    bootstrap::run_event(|batch: StreamBatch| async move {
         let published = app::publish_events::publish_stream_batch(
             publisher,
             &batch,

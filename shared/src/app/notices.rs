@@ -4,7 +4,7 @@
 //! token in it. A failed send fails the batch, which the stream delivers again (at least once).
 
 use crate::app::audit_trail::AuditTrail;
-use crate::app::publish_events::DecodeImage;
+use crate::app::publish_events::{inserted_records, DecodeImage, StreamBatch};
 use crate::domain::audit::{AuditEvent, AuditRecord, RequestOrigin};
 use crate::domain::error::Result;
 use crate::domain::governance::TenantSettings;
@@ -80,19 +80,12 @@ pub fn notice_text(
 /// Sends the notices one batch of the audit stream calls for; how many were sent.
 pub async fn notice_stream_batch(
     state: &NoticeState,
-    batch: &serde_json::Value,
+    batch: &StreamBatch,
     decode: DecodeImage,
 ) -> Result<usize> {
     let mut sent = 0;
-    for entry in batch["Records"]
-        .as_array()
-        .map(Vec::as_slice)
-        .unwrap_or_default()
-    {
-        if entry["eventName"] != "INSERT" {
-            continue;
-        }
-        let record = decode(&entry["dynamodb"]["NewImage"])?;
+    for record in inserted_records(batch, decode) {
+        let record = record?;
         let Some(edge) = edge(&record) else { continue };
         let wanted = record.break_glass || {
             let tenant = record.tenant.as_deref().unwrap_or("-");

@@ -7,6 +7,7 @@
 //! a push that fails stays pending and is retried with back-off by the schedule
 //! (`retry_pending`), and a write that fails fails the stream batch, which is delivered again.
 
+use crate::app::publish_events::{inserted_records, DecodeImage, StreamBatch};
 use crate::domain::audit::AuditRecord;
 use crate::domain::error::{ActasError, Result};
 use crate::domain::secrets::{hash_secret, new_secret, secret_matches};
@@ -492,21 +493,36 @@ pub struct DeliveryReport {
 /// for every receiver whose stream asks for it.
 pub async fn deliver_stream_batch(
     state: &SsfState,
-    batch: &Value,
-    decode: crate::app::publish_events::DecodeImage,
+    batch: &StreamBatch,
+    decode: DecodeImage,
     issuer: &str,
 ) -> Result<DeliveryReport> {
-    let mut records = Vec::new();
-    for entry in batch["Records"]
-        .as_array()
-        .map(Vec::as_slice)
-        .unwrap_or_default()
-    {
-        if entry["eventName"] == "INSERT" {
-            records.push(decode(&entry["dynamodb"]["NewImage"])?);
-        }
-    }
+    let records = inserted_records(batch, decode).collect::<Result<Vec<_>>>()?;
     deliver_records(state, &records, issuer).await
+}
+
+/// What the delivery function is invoked with: a batch of the audit table's stream, or the
+/// schedule's event (`{"force": true}` from `actas ssf retry`: push again what is pending now).
+#[derive(Debug)]
+pub enum DeliveryEvent {
+    Stream(StreamBatch),
+    Schedule { force: bool },
+}
+
+impl DeliveryEvent {
+    /// An event with `Records` is a stream batch, and one that does not read as a batch is an
+    /// error (the batch fails and comes again), never a schedule; any other event is the
+    /// schedule's.
+    pub fn read(event: Value) -> Result<DeliveryEvent> {
+        if event.get("Records").is_some() {
+            return serde_json::from_value(event)
+                .map(DeliveryEvent::Stream)
+                .map_err(|e| ActasError::BadRequest(format!("unreadable stream batch: {e}")));
+        }
+        Ok(DeliveryEvent::Schedule {
+            force: event["force"] == Value::Bool(true),
+        })
+    }
 }
 
 pub async fn deliver_records(

@@ -35,6 +35,7 @@ use crate::triggers::chain::PoolTriggerChain;
 use crate::triggers::{CustomAuthClients, CustomAuthTrigger, TriggerState};
 use aws_config::SdkConfig;
 use lambda_runtime::{service_fn, LambdaEvent};
+use serde::de::DeserializeOwned;
 use serde::Serialize;
 use serde_json::Value;
 use std::future::Future;
@@ -449,16 +450,19 @@ pub fn start_without_aws<C: FromEnv, S>(
     Ok(build(C::from_env()?))
 }
 
-/// Runs a function whose events are JSON (the Cognito triggers, the schedule, the stream): an
-/// error fails the invocation, which is what Cognito and the stream act on.
-pub async fn run_event<F, Fut, T>(handler: F) -> std::result::Result<(), lambda_runtime::Error>
+/// Runs a function whose events are JSON (the Cognito triggers, the schedule, the stream): each
+/// read as `E` (a typed event such as the stream's `StreamBatch`, or the JSON value itself) by
+/// the runtime, which fails an invocation whose event does not read. An error of the handler
+/// fails the invocation too, which is what Cognito and the stream act on.
+pub async fn run_event<E, F, Fut, T>(handler: F) -> std::result::Result<(), lambda_runtime::Error>
 where
-    F: Fn(Value) -> Fut,
+    E: DeserializeOwned,
+    F: Fn(E) -> Fut,
     Fut: Future<Output = Result<T>>,
     T: Serialize,
 {
     let handler = &handler;
-    lambda_runtime::run(service_fn(move |event: LambdaEvent<Value>| async move {
+    lambda_runtime::run(service_fn(move |event: LambdaEvent<E>| async move {
         let answer = handler(event.payload).await?;
         Ok::<Value, lambda_runtime::Error>(serde_json::to_value(answer)?)
     }))

@@ -33,7 +33,8 @@ async fn the_publish_events_event_publishes_its_record() {
     let publisher = crate::testkit::memory::MemoryPublisher::default();
     let published = crate::app::publish_events::publish_stream_batch(
         &publisher,
-        &event("publish-events.json"),
+        // As the runtime reads it for the function: the typed stream batch.
+        &serde_json::from_value(event("publish-events.json")).unwrap(),
         crate::adapters::aws::dynamodb::audit::record_from_image,
     )
     .await

@@ -3,6 +3,10 @@
 //! than actas's go to them as they came, and every pre-token event goes to the pool's pre-token
 //! function as well, so that the pool's own sign-ins and claims keep working.
 //!
+//! Those events are passed as the JSON values Cognito sent, never read into a typed event and
+//! written back: a type would drop the fields it does not name and reshape the rest (`null`s,
+//! defaults), and the pool's function must get every field as it came.
+//!
 //! The record is read from actas's table and kept for a minute: a warm trigger must not add a
 //! DynamoDB read to every sign-in (Cognito gives a trigger 5 seconds). A record that cannot be
 //! read, or is not there, fails the events that need it: actas never guesses what the pool had.

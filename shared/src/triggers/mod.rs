@@ -1,11 +1,15 @@
 //! The Cognito custom-auth and pre-token-generation triggers.
 //!
-//! Events are handled as JSON values: the trigger reads the few fields it needs and writes its
-//! `response`, passing everything else back as Cognito sent it. Any other client than the
-//! impersonation client, and any grant that is missing, used, expired or for another user, gets
-//! no tokens from actas. In a pool actas joined, custom auth of other clients is the pool's own
-//! (its functions answer, `chain`), and the pool's pre-token function still writes its claims,
-//! under actas's (`token_overrides`). Errors fail the authentication: a trigger never guesses.
+//! An event stays the JSON value Cognito sent: the trigger reads what it needs through a typed
+//! view (`TriggerEvent`: aws_lambda_events' header, and the request in the crate's type where
+//! that type accepts what Cognito and the local emulator send) and writes its `response` (in the
+//! crate's response types where they write what actas answers), passing everything else back as
+//! it came. What goes on to a pool's own functions is never a typed event written back: it goes
+//! whole (`chain`). Any other client than the impersonation client, and any grant that is
+//! missing, used, expired or for another user, gets no tokens from actas. In a pool actas
+//! joined, custom auth of other clients is the pool's own (its functions answer, `chain`), and
+//! the pool's pre-token function still writes its claims, under actas's (`token_overrides`).
+//! Errors fail the authentication: a trigger never guesses.
 
 pub mod chain;
 pub mod create_auth_challenge;
@@ -24,8 +28,13 @@ use crate::domain::error::{ActasError, Result};
 use crate::ports::clock::Clock;
 use crate::ports::grants::ImpersonationStore;
 use crate::ports::identity::{METADATA_IMPERSONATION_ID, METADATA_REMINT_ID};
-use serde::Deserialize;
+use aws_lambda_events::event::cognito::{
+    CognitoEventUserPoolsHeader, CognitoEventUserPoolsPreTokenGenRequest,
+};
+use serde::de::DeserializeOwned;
+use serde::{Deserialize, Serialize};
 use serde_json::Value;
+use std::collections::HashMap;
 use std::sync::Arc;
 
 pub const CUSTOM_CHALLENGE: &str = "CUSTOM_CHALLENGE";
@@ -111,14 +120,45 @@ pub(crate) fn caller_client(event: &Value) -> Option<&str> {
         .and_then(Value::as_str)
 }
 
-#[derive(Debug, Default, Deserialize)]
-#[serde(rename_all = "camelCase")]
-pub(crate) struct CallerContext {
+/// What every trigger event has (`triggerSource`, `userName`, `callerContext`, ...), read by
+/// aws_lambda_events. The source is read as a string, not as the crate's enum of a trigger's
+/// sources: those lack some that Cognito sends (`TokenGeneration_ClientCredentials`), and a
+/// source the enum does not know would fail the sign-in.
+pub(crate) type EventHeader = CognitoEventUserPoolsHeader<String>;
+
+/// A trigger event as actas reads it: the header and the trigger's `request` (`R`). A view only:
+/// the event answered is the JSON value that came, with its `response` set (`set_response`).
+#[derive(Debug, Deserialize)]
+#[serde(bound(deserialize = "R: Deserialize<'de> + Default"))]
+pub(crate) struct TriggerEvent<R> {
+    #[serde(flatten)]
+    header: EventHeader,
     #[serde(default, deserialize_with = "nullable")]
-    client_id: Option<String>,
+    request: R,
 }
 
+/// The `request` of the custom-auth events (define, create and verify) as actas reads them.
+/// actas's own, not aws_lambda_events' request types: those read `userNotFound` and each
+/// `session[].challengeResult` as plain booleans, and `null` comes for both — the local
+/// emulator sends `challengeResult: null` for a challenge not answered yet, and a field without a
+/// value may be `null` (`nulls_where_aws_has_values_are_read_as_absent`). Those types would
+/// refuse the sign-in; here `null` reads as absent.
 #[derive(Debug, Default, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub(crate) struct CustomAuthRequest {
+    #[serde(default, deserialize_with = "nullable")]
+    session: Vec<SessionEntry>,
+    #[serde(default, deserialize_with = "nullable")]
+    client_metadata: HashMap<String, String>,
+    #[serde(default, deserialize_with = "nullable")]
+    challenge_answer: Option<Value>,
+    #[serde(default, deserialize_with = "nullable")]
+    user_not_found: bool,
+}
+
+/// One round of a custom-auth session (aws_lambda_events' `CognitoEventUserPoolsChallengeResult`
+/// with a result that may be `null`: pending).
+#[derive(Debug, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub(crate) struct SessionEntry {
     #[serde(default, deserialize_with = "nullable")]
@@ -127,69 +167,73 @@ pub(crate) struct SessionEntry {
     challenge_result: bool,
 }
 
-#[derive(Debug, Default, Deserialize)]
-#[serde(rename_all = "camelCase")]
-pub(crate) struct TriggerRequest {
-    #[serde(default, deserialize_with = "nullable")]
-    session: Option<Vec<SessionEntry>>,
-    #[serde(default, deserialize_with = "nullable")]
-    client_metadata: Option<std::collections::HashMap<String, String>>,
-    #[serde(default, deserialize_with = "nullable")]
-    challenge_answer: Option<Value>,
-    #[serde(default, deserialize_with = "nullable")]
-    user_not_found: bool,
-    #[serde(default, deserialize_with = "nullable")]
-    user_attributes: Option<std::collections::HashMap<String, Value>>,
-}
-
-#[derive(Debug, Default, Deserialize)]
-#[serde(rename_all = "camelCase")]
-pub(crate) struct TriggerEvent {
-    #[serde(default, deserialize_with = "nullable")]
-    trigger_source: Option<String>,
-    #[serde(default, deserialize_with = "nullable")]
-    user_name: Option<String>,
-    #[serde(default, deserialize_with = "nullable")]
-    caller_context: CallerContext,
-    #[serde(default, deserialize_with = "nullable")]
-    request: TriggerRequest,
-}
-
-impl TriggerEvent {
-    fn read(event: &Value) -> Result<TriggerEvent> {
+impl<R: DeserializeOwned + Default> TriggerEvent<R> {
+    fn read(event: &Value) -> Result<TriggerEvent<R>> {
         TriggerEvent::deserialize(event)
             .map_err(|e| ActasError::BadRequest(format!("unreadable trigger event: {e}")))
     }
+}
+
+impl<R> TriggerEvent<R> {
+    fn client_id(&self) -> Option<&str> {
+        self.header.caller_context.client_id.as_deref()
+    }
 
     fn is_from_client(&self, client_id: &str) -> bool {
-        self.caller_context.client_id.as_deref() == Some(client_id)
+        self.client_id() == Some(client_id)
     }
 
-    fn impersonation_id(&self) -> Option<&str> {
-        self.request
-            .client_metadata
-            .as_ref()
-            .and_then(|m| m.get(METADATA_IMPERSONATION_ID))
-            .map(String::as_str)
-            .filter(|id| !id.is_empty())
+    fn user_name(&self) -> Option<&str> {
+        self.header.user_name.as_deref()
     }
 
-    fn remint_id(&self) -> Option<&str> {
-        self.request
-            .client_metadata
-            .as_ref()
-            .and_then(|m| m.get(METADATA_REMINT_ID))
-            .map(String::as_str)
-            .filter(|id| !id.is_empty())
-    }
-
-    fn user_sub(&self) -> Option<&str> {
-        self.request.user_attributes.as_ref()?.get("sub")?.as_str()
+    fn trigger_source(&self) -> Option<&str> {
+        self.header.trigger_source.as_deref()
     }
 }
 
-pub(crate) fn set_response(event: &mut Value, response: Value) {
+/// A request with the client metadata of the authentication (where actas names the grant).
+pub(crate) trait WithClientMetadata {
+    fn client_metadata(&self) -> &HashMap<String, String>;
+}
+
+impl WithClientMetadata for CustomAuthRequest {
+    fn client_metadata(&self) -> &HashMap<String, String> {
+        &self.client_metadata
+    }
+}
+
+impl WithClientMetadata for CognitoEventUserPoolsPreTokenGenRequest {
+    fn client_metadata(&self) -> &HashMap<String, String> {
+        &self.client_metadata
+    }
+}
+
+impl<R: WithClientMetadata> TriggerEvent<R> {
+    /// A value actas put in the client metadata, if it is there and not empty.
+    fn metadata(&self, name: &str) -> Option<&str> {
+        self.request
+            .client_metadata()
+            .get(name)
+            .map(String::as_str)
+            .filter(|value| !value.is_empty())
+    }
+
+    fn impersonation_id(&self) -> Option<&str> {
+        self.metadata(METADATA_IMPERSONATION_ID)
+    }
+
+    fn remint_id(&self) -> Option<&str> {
+        self.metadata(METADATA_REMINT_ID)
+    }
+}
+
+/// Writes the trigger's answer into the event's `response`, leaving the rest as it came.
+pub(crate) fn set_response(event: &mut Value, response: impl Serialize) -> Result<()> {
+    let response = serde_json::to_value(response)
+        .map_err(|e| ActasError::Internal(format!("trigger response: {e}")))?;
     if let Some(object) = event.as_object_mut() {
         object.insert("response".to_string(), response);
     }
+    Ok(())
 }

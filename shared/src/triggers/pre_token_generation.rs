@@ -12,9 +12,27 @@ use crate::triggers::{
     set_response, TriggerEvent, TriggerState, CLAIM_ACT, CLAIM_IMPERSONATION_EXPIRES_AT,
     CLAIM_IMPERSONATION_ID, CLAIM_IMPERSONATION_MODE, SELF_SERVICE_SCOPE,
 };
+use aws_lambda_events::event::cognito::CognitoEventUserPoolsPreTokenGenRequest;
+use serde::Serialize;
 use serde_json::{json, Map, Value};
-use std::collections::HashMap;
 use tracing::warn;
+
+/// A pre-token event (V2, the version actas's trigger is attached with) as actas reads it. Its
+/// request in aws_lambda_events' type for the V1 request: a V2 request is that and `scopes`,
+/// which actas does not read and which the crate's V2 type (`...PreTokenGenRequestV2`) requires,
+/// where AWS's own event parsers take it as optional; a missing one would fail every sign-in.
+/// (Its user attributes are strings, as Cognito and the emulator send them.)
+type PreTokenEvent = TriggerEvent<CognitoEventUserPoolsPreTokenGenRequest>;
+
+/// actas's answer, the V2 `response`. actas's own, not aws_lambda_events'
+/// `CognitoEventUserPoolsPreTokenGenResponseV2`: its details write every field, empty ones too,
+/// and an empty `groupOverrideDetails` would override the user's groups with none
+/// (`token_overrides`).
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+struct PreTokenAnswer {
+    claims_and_scope_override_details: OverrideDetails,
+}
 
 /// PreTokenGeneration (V2): writes the actor and the mode into the id and access tokens of an
 /// impersonated session, and takes the self-service scope out of its access tokens. Every
@@ -31,10 +49,10 @@ use tracing::warn;
 /// (`token_overrides`): its claims, scopes and groups stay, actas's claims and the scopes actas
 /// takes away cannot be touched by it. Its failure fails the sign-in, as it did without actas.
 pub async fn pre_token_generation(state: &TriggerState, mut event: Value) -> Result<Value> {
-    let parsed = TriggerEvent::read(&event)?;
+    let parsed = PreTokenEvent::read(&event)?;
     // What is refused from the event alone is refused before anything is read or called.
     let grant_id = if parsed.is_from_client(&state.impersonation_client_id) {
-        if parsed.trigger_source.as_deref() == Some("TokenGeneration_RefreshTokens") {
+        if parsed.trigger_source() == Some("TokenGeneration_RefreshTokens") {
             warn!("refresh at Cognito refused: impersonated sessions refresh through actas");
             return Err(ActasError::Forbidden(
                 "impersonated sessions refresh through actas".into(),
@@ -49,7 +67,7 @@ pub async fn pre_token_generation(state: &TriggerState, mut event: Value) -> Res
     let ours = async {
         match grant_id {
             Some(id) => impersonated_session(state, &parsed, id).await,
-            None => Ok(ordinary_session(state, &event).await),
+            None => Ok(ordinary_session(state, &parsed).await),
         }
     };
     let theirs = async {
@@ -65,19 +83,17 @@ pub async fn pre_token_generation(state: &TriggerState, mut event: Value) -> Res
         Some(theirs) => ours.merged_over(theirs),
         None => ours,
     };
-    let details = serde_json::to_value(details)
-        .map_err(|e| ActasError::Internal(format!("pre-token answer: {e}")))?;
-    set_response(
-        &mut event,
-        json!({"claimsAndScopeOverrideDetails": details}),
-    );
+    let answer = PreTokenAnswer {
+        claims_and_scope_override_details: details,
+    };
+    set_response(&mut event, answer)?;
     Ok(event)
 }
 
 /// The sign-in client's own sessions (and the revert client's): no claims, both scopes. The
 /// user they are for, as Cognito sends them, refreshes the directory.
-async fn ordinary_session(state: &TriggerState, event: &Value) -> OverrideDetails {
-    if let Some(user) = signed_in_user(&state.identity_mapping, event) {
+async fn ordinary_session(state: &TriggerState, parsed: &PreTokenEvent) -> OverrideDetails {
+    if let Some(user) = signed_in_user(&state.identity_mapping, parsed) {
         note_seen(state.directory.as_ref(), &[&user]).await;
     }
     OverrideDetails {
@@ -92,7 +108,7 @@ async fn ordinary_session(state: &TriggerState, event: &Value) -> OverrideDetail
 /// An impersonated session: the grant it redeemed must be live and for this user.
 async fn impersonated_session(
     state: &TriggerState,
-    parsed: &TriggerEvent,
+    parsed: &PreTokenEvent,
     id: &str,
 ) -> Result<OverrideDetails> {
     let imp = state
@@ -103,9 +119,9 @@ async fn impersonated_session(
     if imp.kind != crate::domain::grant::GrantKind::Impersonation {
         return Err(ActasError::Forbidden("not an impersonation grant".into()));
     }
-    let same_user = match parsed.user_sub() {
-        Some(sub) => sub == imp.target_sub,
-        None => parsed.user_name.as_deref() == Some(imp.target_username.as_str()),
+    let same_user = match parsed.request.user_attributes.get("sub") {
+        Some(sub) => *sub == imp.target_sub,
+        None => parsed.user_name() == Some(imp.target_username.as_str()),
     };
     if !same_user
         || imp.client_id != state.impersonation_client_id
@@ -154,30 +170,17 @@ async fn impersonated_session(
 
 /// The signed-in user as the event describes them: name, attributes, groups (a disabled user
 /// cannot sign in).
-fn signed_in_user(mapping: &IdentityMapping, event: &Value) -> Option<UserRecord> {
-    let username = event["userName"].as_str()?.to_string();
-    let attributes: HashMap<String, String> = event["request"]["userAttributes"]
-        .as_object()?
-        .iter()
-        .filter_map(|(name, value)| Some((name.clone(), value.as_str()?.to_string())))
-        .collect();
-    let groups = event["request"]["groupConfiguration"]["groupsToOverride"]
-        .as_array()
-        .map(|groups| {
-            groups
-                .iter()
-                .filter_map(|g| g.as_str().map(str::to_string))
-                .collect()
-        })
-        .unwrap_or_default();
+fn signed_in_user(mapping: &IdentityMapping, parsed: &PreTokenEvent) -> Option<UserRecord> {
+    let username = parsed.user_name()?.to_string();
+    let request = &parsed.request;
     Some(UserRecord::read(
         mapping,
         PoolUser {
-            sub: attributes.get("sub")?.clone(),
+            sub: request.user_attributes.get("sub")?.clone(),
             username,
             enabled: true,
-            groups,
-            attributes,
+            groups: request.group_configuration.groups_to_override.clone(),
+            attributes: request.user_attributes.clone(),
             created_at_millis: None,
             updated_at_millis: None,
         },

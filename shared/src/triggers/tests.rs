@@ -431,3 +431,93 @@ async fn verify_redeems_a_remint_once_and_only_for_a_live_impersonation() {
     };
     assert!(!verify(&world, ended).await, "an ended impersonation");
 }
+
+/// A custom-auth session as the local emulator sends it (ministack's `_build_session_list`): each
+/// round's name, metadata and result, `null` while the round is not answered.
+fn emulator_session(result: Value) -> Value {
+    json!([{"challengeName": "CUSTOM_CHALLENGE", "challengeMetadata": "ACTAS_GRANT", "challengeResult": result}])
+}
+
+#[tokio::test]
+async fn the_emulators_custom_auth_events_read_and_are_answered_as_before() {
+    let emulated = |name: &str| {
+        let mut ev = event(name);
+        ev["callerContext"]["awsSdkVersion"] = json!("aws-sdk-unknown-unknown");
+        ev
+    };
+    let first = define_auth_challenge(&clients(), emulated("define-auth-challenge.json"))
+        .await
+        .unwrap();
+    assert_eq!(
+        first["response"],
+        json!({"challengeName": CUSTOM_CHALLENGE, "issueTokens": false, "failAuthentication": false})
+    );
+
+    let created = create_auth_challenge(&clients(), emulated("create-auth-challenge.json"))
+        .await
+        .unwrap();
+    assert_eq!(
+        created["response"],
+        json!({
+            "publicChallengeParameters": {"challenge": "actas-grant"},
+            "privateChallengeParameters": {},
+            "challengeMetadata": "ACTAS_GRANT",
+        }),
+        "the answer the create trigger always wrote"
+    );
+
+    // Verify comes with the round it answers still pending.
+    let world = world().await;
+    let mut ev = emulated("verify-auth-challenge.json");
+    ev["request"]["challengeName"] = json!(CUSTOM_CHALLENGE);
+    ev["request"]["session"] = emulator_session(Value::Null);
+    ev["request"]["publicChallengeParameters"] = json!({"challenge": "actas-grant"});
+    let verified = verify_auth_challenge(&world.state, ev).await.unwrap();
+    assert_eq!(verified["response"], json!({"answerCorrect": true}));
+
+    let define_after = |result: Value| {
+        let mut ev = emulated("define-auth-challenge.json");
+        ev["request"]["session"] = emulator_session(result);
+        async move { define_auth_challenge(&clients(), ev).await.unwrap()["response"].clone() }
+    };
+    assert_eq!(
+        define_after(json!(true)).await,
+        json!({"issueTokens": true, "failAuthentication": false})
+    );
+    assert_eq!(
+        define_after(Value::Null).await,
+        json!({"issueTokens": false, "failAuthentication": true}),
+        "a round not answered reads (as not passed), it does not fail the event"
+    );
+}
+
+#[tokio::test]
+async fn pre_token_reads_any_trigger_source_and_a_request_without_scopes_or_metadata() {
+    let world = world().await;
+    let ordinary = json!({"accessTokenGeneration": {"scopesToAdd": ["actas/read", "actas/write"]}});
+    // Sources aws_lambda_events' enum lacks (client credentials), or that Cognito adds later.
+    for source in [
+        "TokenGeneration_ClientCredentials",
+        "TokenGeneration_Future",
+    ] {
+        let mut ev = event("pre-token-generation.json");
+        ev["triggerSource"] = json!(source);
+        ev["userName"] = json!("ClientCredentials");
+        ev["callerContext"]["clientId"] = json!("m2m-client");
+        ev["request"]["userAttributes"] = json!({});
+        let out = pre_token_generation(&world.state, ev).await.unwrap();
+        assert_eq!(
+            out["response"]["claimsAndScopeOverrideDetails"], ordinary,
+            "{source}"
+        );
+    }
+    // The emulator leaves `clientMetadata` out when the sign-in sent none; `scopes` may be absent.
+    let mut ev = event("pre-token-generation.json");
+    ev["callerContext"] =
+        json!({"awsSdkVersion": "aws-sdk-unknown-unknown", "clientId": "sign-in-client"});
+    let request = ev["request"].as_object_mut().unwrap();
+    request.remove("clientMetadata");
+    request.remove("scopes");
+    let out = pre_token_generation(&world.state, ev).await.unwrap();
+    assert_eq!(out["response"]["claimsAndScopeOverrideDetails"], ordinary);
+}

@@ -5,6 +5,13 @@
 //! The merge keeps everything of the other function's answer except what would undo actas:
 //! actas's claims cannot be added, overridden or suppressed by it (on any sign-in, so a
 //! product function can never forge `act`), and a scope actas takes away cannot be added back.
+//!
+//! The answers are in actas's own types, not aws_lambda_events' (`ClaimsAndScopeOverrideDetailsV2`,
+//! `ClaimsOverrideDetails`): those require every field, where a function's answer names only
+//! what it changes (or `null`), so a pool function's ordinary answer would not read; and they
+//! write every field back, empty ones too, where an empty `groupOverrideDetails` overrides the
+//! user's groups with none. V1's type also takes claims as strings only. The events a V1
+//! function gets (`v1_event`) stay JSON: everything Cognito sent goes on.
 
 use crate::domain::error::{ActasError, Result};
 use crate::triggers::{

@@ -3,9 +3,20 @@
 use crate::domain::error::Result;
 use crate::triggers::chain::{pass_on, CustomAuthSlot};
 use crate::triggers::grant::{redeem_grant, GrantAnswer};
-use crate::triggers::{caller_client, set_response, CustomAuthClients, TriggerEvent, TriggerState};
-use serde_json::{json, Value};
+use crate::triggers::{
+    caller_client, set_response, CustomAuthClients, CustomAuthRequest, TriggerEvent, TriggerState,
+};
+use aws_lambda_events::event::cognito::CognitoEventUserPoolsVerifyAuthChallengeResponse;
+use serde_json::Value;
 use tracing::info;
+
+/// The answer, in aws_lambda_events' response (`{"answerCorrect": ...}`; `#[non_exhaustive]`:
+/// built from its default).
+fn answer(correct: bool) -> CognitoEventUserPoolsVerifyAuthChallengeResponse {
+    let mut response = CognitoEventUserPoolsVerifyAuthChallengeResponse::default();
+    response.answer_correct = correct;
+    response
+}
 
 /// VerifyAuthChallengeResponse: the answer must redeem a live, pending grant for this user and
 /// client. Another client's event is the pool's own (a joined pool's function answers it) or
@@ -20,31 +31,27 @@ pub async fn verify_auth_challenge(state: &TriggerState, mut event: Value) -> Re
         if let Some(answer) = pass_on(state.chain.as_ref(), slot, &event).await? {
             return Ok(answer);
         }
-        set_response(&mut event, json!({"answerCorrect": false}));
+        set_response(&mut event, answer(false))?;
         return Ok(event);
     }
-    let parsed = TriggerEvent::read(&event)?;
-    let answer = parsed
+    let parsed = TriggerEvent::<CustomAuthRequest>::read(&event)?;
+    let secret = parsed
         .request
         .challenge_answer
         .as_ref()
         .and_then(Value::as_str)
         .unwrap_or("");
-    let client = parsed
-        .caller_context
-        .client_id
-        .as_deref()
-        .filter(|c| clients.allows(Some(c)));
-    let correct = match (client, parsed.impersonation_id(), &parsed.user_name) {
+    let client = parsed.client_id().filter(|c| clients.allows(Some(c)));
+    let correct = match (client, parsed.impersonation_id(), parsed.user_name()) {
         // The grant records its client: a grant for one client does not redeem on the other.
-        (Some(client_id), Some(id), Some(username)) if !answer.is_empty() => {
+        (Some(client_id), Some(id), Some(username)) if !secret.is_empty() => {
             let (store, clock) = (state.store.as_ref(), state.clock.as_ref());
             let grant_answer = GrantAnswer {
                 impersonation_id: id,
                 remint_id: parsed.remint_id(),
                 username,
                 client_id,
-                answer,
+                answer: secret,
             };
             let redeemed = redeem_grant(store, clock, &grant_answer).await?;
             info!(
@@ -55,6 +62,6 @@ pub async fn verify_auth_challenge(state: &TriggerState, mut event: Value) -> Re
         }
         _ => false,
     };
-    set_response(&mut event, json!({"answerCorrect": correct}));
+    set_response(&mut event, answer(correct))?;
     Ok(event)
 }

@@ -466,3 +466,25 @@ async fn only_a_registered_receiver_with_its_secret_gets_in() {
             == 64
     );
 }
+
+#[test]
+fn the_delivery_function_tells_a_stream_batch_from_the_schedule() {
+    let batch = serde_json::to_value(stream_batch(&[stopped("imp-1")])).unwrap();
+    match DeliveryEvent::read(batch).unwrap() {
+        DeliveryEvent::Stream(batch) => assert_eq!(batch.records.len(), 1),
+        other => panic!("a stream batch read as {other:?}"),
+    }
+    let schedule = json!({"source": "aws.events", "detail-type": "Scheduled Event", "detail": {}});
+    assert!(matches!(
+        DeliveryEvent::read(schedule).unwrap(),
+        DeliveryEvent::Schedule { force: false }
+    ));
+    assert!(matches!(
+        DeliveryEvent::read(json!({"force": true})).unwrap(),
+        DeliveryEvent::Schedule { force: true }
+    ));
+    assert!(
+        DeliveryEvent::read(json!({"Records": [{"eventName": "INSERT"}]})).is_err(),
+        "a batch that does not read fails (and comes again), it is not taken for the schedule"
+    );
+}

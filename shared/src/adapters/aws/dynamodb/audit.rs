@@ -238,23 +238,18 @@ impl AuditStore for DynamoAuditStore {
     }
 }
 
-/// An audit record from a stream image (DynamoDB's JSON: `{"S": ...}`, `{"N": ...}`).
-pub fn record_from_image(image: &serde_json::Value) -> Result<AuditRecord> {
-    let fields = image
-        .as_object()
-        .ok_or_else(|| ActasError::Internal("a stream record without a new image".into()))?;
-    let item = fields
+/// An audit record from a stream image (a stream record's `NewImage`, DynamoDB's typed JSON as
+/// `serde_dynamo` reads it): its attributes become the SDK's, read as a stored item is.
+pub fn record_from_image(image: &serde_dynamo::Item) -> Result<AuditRecord> {
+    // A stream record without a new image reads as an empty one (aws_lambda_events defaults it).
+    if image.is_empty() {
+        return Err(ActasError::Internal(
+            "a stream record without a new image".into(),
+        ));
+    }
+    let item: Item = image
         .iter()
-        .filter_map(|(name, value)| {
-            let value = if let Some(text) = value["S"].as_str() {
-                AttributeValue::S(text.to_string())
-            } else if let Some(flag) = value["BOOL"].as_bool() {
-                AttributeValue::Bool(flag)
-            } else {
-                AttributeValue::N(value["N"].as_str()?.to_string())
-            };
-            Some((name.clone(), value))
-        })
+        .map(|(name, value)| (name.clone(), AttributeValue::from(value.clone())))
         .collect();
     audit_from(&item)
 }

@@ -5,16 +5,14 @@ use crate::app::governance::Started;
 use crate::app::impersonate::ImpersonateState;
 use crate::app::impersonate::{start_impersonation_by, Dialect, StartRequest};
 use crate::app::refusal::RefusedCaller;
-use crate::domain::audit::RequestOrigin;
 use crate::domain::error::{ActasError, Result};
 use crate::domain::justification::Justification;
 use crate::domain::mode::Mode;
 use crate::domain::payload::SessionPayload;
 use crate::domain::token::VerifiedToken;
 use crate::domain::user::UserRef;
-use crate::http::extract::{header, query_param, string_field, JsonBody};
-use crate::http::origin::origin_of;
-use crate::http::refusal::{respond_started, Refusal};
+use crate::http::extract::{header, query_param, string_field};
+use crate::http::refusal::{respond_started, AuditedRequest};
 use lambda_http::{Body, Request, Response};
 use tracing::instrument;
 
@@ -23,41 +21,25 @@ use tracing::instrument;
 /// refused, its audit record use the same.
 #[instrument(name = "impersonate", skip_all)]
 pub async fn handle(state: &ImpersonateState, req: Request) -> Response<Body> {
-    let origin = origin_of(&req);
-    let body = JsonBody::read(&req);
-    let target = query_param(&req, "uuid").or_else(|| body.given(&req, "username"));
-    let (result, caller) = match state
-        .api
-        .verifier
-        .verify_header(header(&req, "authorization"))
-        .await
-    {
-        Ok(token) => {
-            let result = impersonate_request(state, token.clone(), &req, &body, &origin).await;
-            (result, Some(token))
-        }
-        Err(err) => (Err(err), None),
-    };
-    let refusal = Refusal {
-        req: &req,
-        body: &body,
-        origin: &origin,
-        target,
-        caller: RefusedCaller::Verified(caller.as_ref()),
-    };
+    let request = AuditedRequest::read(&req);
+    let target = query_param(&req, "uuid").or_else(|| request.body.given(&req, "username"));
+    let (result, caller) = request
+        .as_verified_caller(&state.api, |token| {
+            impersonate_request(state, token, &request)
+        })
+        .await;
+    let refusal = request.refusal(target, RefusedCaller::Verified(caller.as_ref()));
     respond_started(&state.api, refusal, result).await
 }
 
 async fn impersonate_request(
     state: &ImpersonateState,
     token: VerifiedToken,
-    req: &Request,
-    body: &JsonBody,
-    origin: &RequestOrigin,
+    request: &AuditedRequest<'_>,
 ) -> Result<Started<SessionPayload>> {
-    match start_request(state, req, body, origin) {
+    match start_request(state, request) {
         // The caller is read with the target and the API key, at once.
-        Ok(request) => start_impersonation_by(state, token, request).await,
+        Ok(start) => start_impersonation_by(state, token, start).await,
         // A bad request from someone no longer in the pool is still a 401 first.
         Err(err) => {
             caller_of(&state.api, token).await?;
@@ -68,11 +50,10 @@ async fn impersonate_request(
 
 fn start_request<'r>(
     state: &ImpersonateState,
-    req: &'r Request,
-    body: &JsonBody,
-    origin: &RequestOrigin,
+    request: &AuditedRequest<'r>,
 ) -> Result<StartRequest<'r>> {
-    let body = body.object()?;
+    let (req, origin) = (request.req, &request.origin);
+    let body = request.body.object()?;
     let username = string_field(body, "username")?;
     let uuid = query_param(req, "uuid").filter(|v| !v.trim().is_empty());
     // POST: reason and ticket in the body; seed 000's call has no body, so the query works too.

@@ -5,16 +5,14 @@ use crate::app::governance::Started;
 use crate::app::issue_token::IssueTokenState;
 use crate::app::issue_token::{issue_exchange_token_by, TokenAsk, TokenRoute};
 use crate::app::refusal::RefusedCaller;
-use crate::domain::audit::RequestOrigin;
 use crate::domain::error::Result;
 use crate::domain::justification::Justification;
 use crate::domain::mode::Mode;
 use crate::domain::payload::TokenResponse;
 use crate::domain::token::VerifiedToken;
 use crate::domain::user::UserRef;
-use crate::http::extract::{header, path_param, query_param, required, JsonBody};
-use crate::http::origin::origin_of;
-use crate::http::refusal::{respond_started, Refusal};
+use crate::http::extract::{path_param, query_param, required};
+use crate::http::refusal::{respond_started, AuditedRequest};
 use lambda_http::{Body, Request, Response};
 
 pub(crate) async fn handle(
@@ -22,63 +20,26 @@ pub(crate) async fn handle(
     req: Request,
     route: TokenRoute,
 ) -> Response<Body> {
-    let origin = origin_of(&req);
+    // The routes read the query; a refusal records the body's fields too.
+    let request = AuditedRequest::read(&req);
     let coworker = match route {
         TokenRoute::Public => path_param(&req, "coworkerId"),
         TokenRoute::Sys => query_param(&req, "coworkerId"),
     };
-    // The caller's token is verified once: the token and, if it is refused, its audit record
-    // use the same. The routes read the query; a refusal records the body's fields too.
-    let body = JsonBody::read(&req);
-    let (result, caller) = match state
-        .api
-        .verifier
-        .verify_header(header(&req, "authorization"))
-        .await
-    {
-        Ok(token) => {
-            let asked = TokenRequest {
-                req: &req,
-                route,
-                coworker: coworker.clone(),
-                origin: &origin,
-            };
-            (
-                issue_token_request(state, token.clone(), asked).await,
-                Some(token),
-            )
-        }
-        Err(err) => (Err(err), None),
-    };
-    let refusal = Refusal {
-        req: &req,
-        body: &body,
-        origin: &origin,
-        target: coworker,
-        caller: RefusedCaller::Verified(caller.as_ref()),
-    };
+    let asked = |token| issue_token_request(state, token, &request, route, coworker.clone());
+    let (result, caller) = request.as_verified_caller(&state.api, asked).await;
+    let refusal = request.refusal(coworker, RefusedCaller::Verified(caller.as_ref()));
     respond_started(&state.api, refusal, result).await
-}
-
-/// What a token route was asked, as the request gave it.
-struct TokenRequest<'r> {
-    req: &'r Request,
-    route: TokenRoute,
-    coworker: Option<String>,
-    origin: &'r RequestOrigin,
 }
 
 async fn issue_token_request(
     state: &IssueTokenState,
     token: VerifiedToken,
-    asked: TokenRequest<'_>,
+    request: &AuditedRequest<'_>,
+    route: TokenRoute,
+    coworker: Option<String>,
 ) -> Result<Started<TokenResponse>> {
-    let TokenRequest {
-        req,
-        route,
-        coworker,
-        origin,
-    } = asked;
+    let (req, origin) = (request.req, &request.origin);
     let asked = (|| -> Result<_> {
         let target = UserRef::parse(&required(coworker, "coworkerId")?)?;
         let justification = Justification::parse(

@@ -1,26 +1,76 @@
 //! Refusals are audited: a 4xx from a start, exchange, revert or stop becomes a `denied` record
-//! (`app::refusal`). The handler hands over what it already has: the body it read once, the
-//! target it named, and the caller its route verified.
+//! (`app::refusal`). The route reads its request once (`AuditedRequest`: origin and body) and
+//! verifies the caller's token once; a refusal's record takes what the route already has.
 
 use crate::app::governance::Started;
 use crate::app::refusal::{audit_refusal, Given, RefusedCaller};
 use crate::app::state::Api;
 use crate::domain::audit::RequestOrigin;
 use crate::domain::error::Result;
-use crate::http::extract::JsonBody;
+use crate::domain::token::VerifiedToken;
+use crate::http::extract::{header, JsonBody};
+use crate::http::origin::origin_of;
 use crate::http::respond::{json_response, respond};
 use lambda_http::{Body, Request, Response};
 use serde::Serialize;
+use std::future::Future;
 
-/// What a refusal of this request is recorded with.
-pub(crate) struct Refusal<'r> {
+/// A request of a route whose refusals are audited, read once: where it came from and its body.
+pub(crate) struct AuditedRequest<'r> {
     pub req: &'r Request,
-    /// The body as the handler read it (an empty one for routes that take none).
-    pub body: &'r JsonBody,
-    pub origin: &'r RequestOrigin,
-    /// The target as the request named it.
-    pub target: Option<String>,
-    pub caller: RefusedCaller<'r>,
+    pub origin: RequestOrigin,
+    pub body: JsonBody,
+}
+
+impl<'r> AuditedRequest<'r> {
+    pub(crate) fn read(req: &'r Request) -> AuditedRequest<'r> {
+        AuditedRequest {
+            req,
+            origin: origin_of(req),
+            body: JsonBody::read(req),
+        }
+    }
+
+    /// Verifies the caller's token (`Authorization`) once and, if it verifies, runs the use case
+    /// as that caller: the outcome, and the caller a refusal names (`None`: nobody verified).
+    pub(crate) async fn as_verified_caller<T, F>(
+        &self,
+        api: &Api,
+        use_case: impl FnOnce(VerifiedToken) -> F,
+    ) -> (Result<T>, Option<VerifiedToken>)
+    where
+        F: Future<Output = Result<T>>,
+    {
+        match api.verifier.verify_header(self.authorization()).await {
+            Ok(token) => (use_case(token.clone()).await, Some(token)),
+            Err(err) => (Err(err), None),
+        }
+    }
+
+    pub(crate) fn authorization(&self) -> Option<&'r str> {
+        header(self.req, "authorization")
+    }
+
+    /// What a refusal of this request is recorded with: the target as the request named it,
+    /// and the caller.
+    pub(crate) fn refusal<'a>(
+        &'a self,
+        target: Option<String>,
+        caller: RefusedCaller<'a>,
+    ) -> Refusal<'a> {
+        Refusal {
+            request: self,
+            target,
+            caller,
+        }
+    }
+}
+
+/// What a refusal of a request is recorded with.
+pub(crate) struct Refusal<'a> {
+    request: &'a AuditedRequest<'a>,
+    target: Option<String>,
+    caller: RefusedCaller<'a>,
 }
 
 /// Responds, and has a refusal (a 4xx) audited (`app::refusal`) with the target, and the reason,
@@ -33,19 +83,18 @@ pub(crate) async fn respond_audited<T: Serialize>(
     if let Err(err) = &result {
         if (400..500).contains(&err.status()) {
             let Refusal {
-                req,
-                body,
-                origin,
+                request,
                 target,
                 caller,
             } = refusal;
+            let given = |name: &str| request.body.given(request.req, name);
             let given = Given {
                 target,
-                reason: body.given(req, "reason"),
-                ticket: body.given(req, "ticket"),
-                mode: body.given(req, "mode"),
+                reason: given("reason"),
+                ticket: given("ticket"),
+                mode: given("mode"),
             };
-            audit_refusal(api, err, origin, given, caller).await;
+            audit_refusal(api, err, &request.origin, given, caller).await;
         }
     }
     respond(result)

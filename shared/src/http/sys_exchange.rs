@@ -7,26 +7,18 @@ use crate::app::refusal::RefusedCaller;
 use crate::domain::audit::RequestOrigin;
 use crate::domain::error::Result;
 use crate::domain::payload::SessionPayload;
-use crate::http::extract::{header, required, string_field, JsonBody};
-use crate::http::origin::origin_of;
-use crate::http::refusal::{respond_audited, Refusal};
+use crate::http::extract::{required, string_field, JsonBody};
+use crate::http::refusal::{respond_audited, AuditedRequest};
 use lambda_http::{Body, Request, Response};
 use tracing::instrument;
 
 /// `POST /api/sys/users/exchange` body `{"token": ...}` (seed 003).
 #[instrument(name = "sys_exchange", skip_all)]
 pub async fn handle(state: &ExchangeState, req: Request) -> Response<Body> {
-    let origin = origin_of(&req);
-    let body = JsonBody::read(&req);
-    let result = sys_exchange_request(state, &body, &origin).await;
-    let refusal = Refusal {
-        req: &req,
-        body: &body,
-        origin: &origin,
-        target: None,
-        // The two-step token is the credential; a header, if one came, names the actor.
-        caller: RefusedCaller::Header(header(&req, "authorization")),
-    };
+    let request = AuditedRequest::read(&req);
+    let result = sys_exchange_request(state, &request.body, &request.origin).await;
+    // The two-step token is the credential; a header, if one came, names the actor.
+    let refusal = request.refusal(None, RefusedCaller::Header(request.authorization()));
     respond_audited(&state.api, refusal, result).await
 }
 

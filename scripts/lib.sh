@@ -197,10 +197,10 @@ build_local() {
   else
     log "cargo build --profile $ACTAS_PROFILE (functions and CLI; the first run compiles the AWS SDK)"
     if [[ "${ACTAS_BUILD_ALL_TARGETS:-0}" == 1 ]]; then
-      # scripts/test: every target of the workspace, so that `cargo test --workspace` finds the
-      # same features and builds nothing again (a bins-only build unifies other features: the
-      # tests' and the benchmark's turn on more of the SDK, and the whole SDK would compile twice).
-      (cd "$ROOT" && cargo build --profile "$ACTAS_PROFILE" --workspace --all-targets --quiet) || exit 1
+      # scripts/test: what `cargo test --workspace` runs (libraries, binaries, tests), so that it
+      # finds the same features and builds nothing again (a bins-only build unifies other
+      # features: the tests' turn on more of the SDK, and the whole SDK would compile twice).
+      (cd "$ROOT" && cargo build --profile "$ACTAS_PROFILE" --workspace --lib --bins --tests --quiet) || exit 1
     else
       # The benchmark is left out: it turns on the in-memory test adapters, which no function carries.
       (cd "$ROOT" && cargo build --profile "$ACTAS_PROFILE" --workspace --exclude actas-bench --exclude hello-lambda --bins --quiet) || exit 1

@@ -293,7 +293,10 @@ async fn cleanup_reads_the_due_list_and_finishes_it() {
 
     let report = h.invoke("CleanupFunction", &event("cleanup.json")).await;
     assert_eq!(report["finished"], true, "{report}");
-    assert!(report["ended"].as_u64().unwrap_or(0) >= 120, "{report}");
+    // Every due item is ended below: by this run, or partly by the scheduled one (every five
+    // minutes) if it ran at the same time. The two share the backlog by conditional writes, so
+    // this run's own count is not the test's to fix; that nothing of it is left due is.
+    assert!(report["ended"].is_u64(), "{report}");
     for id in &due {
         let imp = store.get(id).await.unwrap().unwrap();
         assert_eq!(imp.status, ImpersonationStatus::Ended, "{id}");

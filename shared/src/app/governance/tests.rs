@@ -36,19 +36,7 @@ async fn set_idle(world: &TestWorld, seconds: i64) -> Result<TenantSettings> {
 async fn started_idle_secs(world: &TestWorld) -> (i64, i64) {
     let bearer = format!("Bearer {}", world.id_token("acme-admin"));
     let caller = authenticate(&world.api(), Some(&bearer)).await.unwrap();
-    let request = StartRequest {
-        target: UserRef::parse("acme-support-1").unwrap(),
-        dialect: Dialect::Uuid,
-        api_key: None,
-        justification: Justification {
-            reason: Some("support".into()),
-            ticket: None,
-        },
-        mode: Some(Mode::ReadOnly),
-        break_glass: false,
-        origin: RequestOrigin::default(),
-    };
-    let payload = match start_impersonation(&world.impersonate_state(), &caller, request)
+    let payload = match start_as(world, &caller, Mode::ReadOnly, false)
         .await
         .unwrap()
     {

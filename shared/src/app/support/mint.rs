@@ -411,6 +411,16 @@ mod tests {
         world.store.list(&query).await.expect("listed").items
     }
 
+    /// The one grant a failed start wrote: recorded failed, and not live.
+    async fn the_failed_grant(world: &TestWorld) -> Impersonation {
+        let grants = grants_of_target(world).await;
+        assert_eq!(grants.len(), 1, "one grant was written: {grants:?}");
+        let grant = grants.into_iter().next().expect("one grant");
+        assert_eq!(grant.status, ImpersonationStatus::Failed);
+        assert!(!grant.is_live(world.clock.now_secs()));
+        grant
+    }
+
     #[tokio::test]
     async fn a_session_exists_only_with_its_starts_audit_record() {
         // Control: with an audit trail that writes, the same start gives a live session and its
@@ -450,11 +460,7 @@ mod tests {
             "the start fails with the audit write: {refused:?}"
         );
 
-        let grants = grants_of_target(&world).await;
-        assert_eq!(grants.len(), 1, "one grant was written: {grants:?}");
-        let grant = &grants[0];
-        assert_eq!(grant.status, ImpersonationStatus::Failed);
-        assert!(!grant.is_live(world.clock.now_secs()));
+        let grant = &the_failed_grant(&world).await;
         assert!(grant.ended_at.is_some());
 
         // Cognito did mint a session (its refresh token was kept, sealed): it is revoked.
@@ -494,11 +500,7 @@ mod tests {
             "the start fails with the keeping: {refused:?}"
         );
 
-        let grants = grants_of_target(&world).await;
-        assert_eq!(grants.len(), 1, "one grant was written: {grants:?}");
-        let grant = &grants[0];
-        assert_eq!(grant.status, ImpersonationStatus::Failed);
-        assert!(!grant.is_live(world.clock.now_secs()));
+        let grant = &the_failed_grant(&world).await;
         assert!(grant.refresh_token_sealed.is_none(), "nothing was kept");
         let revoked = world.identity.revoked.lock().unwrap().clone();
         assert_eq!(revoked.len(), 1, "the minted session is revoked in Cognito");
